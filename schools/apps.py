@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SchoolsConfig(AppConfig):
+    name = "schools"
+    verbose_name = "Schools, people and calendars"

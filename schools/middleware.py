@@ -1,0 +1,54 @@
+"""Resolve the tenant once, at the edge, and run the request inside its scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import Resolver404, resolve
+from django_scopes import scopes_disabled
+
+from schools.scoping import school_scope
+from schools.selectors import school_and_access_for, trust_for
+
+
+class SchoolTenantMiddleware:
+    """``/s/<school_slug>/…`` → ``request.school`` and ``request.access``, inside its scope;
+    ``/t/<trust_slug>/…`` → ``request.trust``. Anything else runs with no scope, so a
+    school-owned query there fails closed.
+
+    Anonymous requests pass through untouched: ``LoginRequiredMiddleware`` sends them to the
+    login page (TEN-11) before any view runs. For signed-in users, a missing school and a
+    school they do not belong to give the same 404 (TEN-01).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            kwargs = resolve(request.path_info).kwargs
+        except Resolver404:
+            kwargs = {}
+        school_slug, trust_slug = kwargs.get("school_slug"), kwargs.get("trust_slug")
+        if not request.user.is_authenticated or (school_slug is None and trust_slug is None):
+            return self.get_response(request)
+
+        if trust_slug is not None:
+            request.trust = trust_for(slug=trust_slug, user=request.user)  # type: ignore[attr-defined]
+            # Trust pages compare schools, so they read across the trust's schools; every
+            # trust selector filters by ``trust`` explicitly.
+            with scopes_disabled():
+                return self._render(self.get_response(request))
+
+        school, access = school_and_access_for(slug=school_slug, user=request.user)
+        request.school, request.access = school, access  # type: ignore[attr-defined]
+        with school_scope(school):
+            return self._render(self.get_response(request))
+
+    @staticmethod
+    def _render(response: HttpResponse) -> HttpResponse:
+        if isinstance(response, TemplateResponse):
+            response.render()  # lazy querysets in templates must evaluate inside the scope
+        return response

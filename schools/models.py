@@ -1,0 +1,576 @@
+"""The tenant (School, grouped in Trusts) and everything about belonging to it.
+
+People (staff memberships, pupils, contacts, parent links), the roll (year groups, form
+groups, dated form placements, the admission register as enrolments) and the school calendar
+(academic years, terms and closures). Every school-owned model has a non-null ``school`` and
+a fail-closed default manager (``schools.scoping``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from schools.scoping import SchoolOwned, SchoolOwnedQuerySet, scoped_manager
+from schools.upn import upn_error
+
+MAX_REGISTER_WINDOW = dt.timedelta(minutes=30)
+
+
+class Jurisdiction(models.TextChoices):
+    ENGLAND = "england", "England"
+    WALES = "wales", "Wales"
+
+
+class Phase(models.TextChoices):
+    NURSERY = "nursery", "Nursery"
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+    ALL_THROUGH = "all_through", "All-through"
+    SPECIAL = "special", "Special"
+
+
+class Role(models.TextChoices):
+    FORM_TUTOR = "form_tutor", "Form tutor"
+    ATTENDANCE_OFFICER = "attendance_officer", "Attendance officer"
+    PASTORAL_LEAD = "pastoral_lead", "Pastoral lead"
+    HEADTEACHER = "headteacher", "Headteacher"
+    SCHOOL_ADMIN = "school_admin", "School administrator"
+    TRUST_LEADER = "trust_leader", "Trust leader"
+    PARENT = "parent", "Parent or carer"
+
+
+STAFF_ROLES = frozenset(
+    {
+        Role.FORM_TUTOR,
+        Role.ATTENDANCE_OFFICER,
+        Role.PASTORAL_LEAD,
+        Role.HEADTEACHER,
+        Role.SCHOOL_ADMIN,
+        Role.TRUST_LEADER,
+    }
+)
+# Roles that see the whole school's roll (a tutor sees only their own forms).
+WHOLE_SCHOOL_ROLES = STAFF_ROLES - {Role.FORM_TUTOR}
+
+
+def register_window_errors(
+    *, am_opens: dt.time, am_closes: dt.time, pm_opens: dt.time, pm_closes: dt.time
+) -> list[str]:
+    """Problems with a school's register times (spec/regulations.md §3.1), empty if none.
+
+    Each register stays open at most 30 minutes, and the AM and PM windows are the same length.
+    """
+    today = dt.date(2000, 1, 3)  # any date: times are compared as same-day datetimes
+
+    def length(opens: dt.time, closes: dt.time) -> dt.timedelta:
+        return dt.datetime.combine(today, closes) - dt.datetime.combine(today, opens)
+
+    am, pm = length(am_opens, am_closes), length(pm_opens, pm_closes)
+    errors = []
+    for name, window in (("morning", am), ("afternoon", pm)):
+        if window <= dt.timedelta(0):
+            errors.append(f"The {name} register must close after it opens.")
+        elif window > MAX_REGISTER_WINDOW:
+            errors.append(f"The {name} register may stay open for at most 30 minutes.")
+    if am != pm:
+        errors.append("The morning and afternoon registers must stay open for the same time.")
+    return errors
+
+
+class Trust(models.Model):
+    """A multi-academy trust or local-authority group of schools (not school-owned)."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    """The tenant. Not scoped itself: it is what every other row is scoped by."""
+
+    trust = models.ForeignKey(
+        Trust, on_delete=models.PROTECT, related_name="schools", null=True, blank=True
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    urn = models.CharField(
+        "URN", max_length=6, unique=True, validators=[RegexValidator(r"^\d{6}$", "Six digits.")]
+    )
+    la_code = models.CharField(
+        "LA code",
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^\d{3}$", "Three digits.")],
+    )
+    jurisdiction = models.CharField(max_length=10, choices=Jurisdiction.choices)
+    phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.PRIMARY)
+    welsh_language = models.BooleanField(
+        default=False, help_text="Offer the interface and letters in Welsh as well as English."
+    )
+    attendance_target = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("96.0"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Whole-school attendance target, in per cent.",
+    )
+    am_register_opens = models.TimeField(default=dt.time(8, 40))
+    am_register_closes = models.TimeField(default=dt.time(9, 10))
+    am_session_ends = models.TimeField(default=dt.time(12, 0))
+    pm_register_opens = models.TimeField(default=dt.time(13, 0))
+    pm_register_closes = models.TimeField(default=dt.time(13, 30))
+    pm_session_ends = models.TimeField(default=dt.time(15, 20))
+    timezone = models.CharField(max_length=40, default="Europe/London")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attendance_target__gte=0) & Q(attendance_target__lte=100),
+                name="school_target_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=Q(am_register_closes__gt=F("am_register_opens"))
+                & Q(pm_register_closes__gt=F("pm_register_opens")),
+                name="school_registers_close_after_they_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = register_window_errors(
+            am_opens=self.am_register_opens,
+            am_closes=self.am_register_closes,
+            pm_opens=self.pm_register_opens,
+            pm_closes=self.pm_register_closes,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class StaffMembership(SchoolOwned):
+    """A user's role at one school. One membership per user per school."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
+    )
+    role = models.CharField(max_length=24, choices=Role.choices)
+    job_title = models.CharField(
+        max_length=100, blank=True, help_text="Shown beside the name on amendments and letters."
+    )
+    is_active = models.BooleanField(default=True)
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school", "user"], name="membership_one_per_school"),
+            models.CheckConstraint(
+                condition=~Q(role__in=["parent", "trust_leader"]),
+                name="membership_is_a_school_staff_role",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()})"
+
+
+class TrustMembership(models.Model):
+    """A trust leader: reads every school of one trust. Trust-owned, not school-owned."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trust_memberships"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "user"], name="trust_membership_unique"),
+        ]
+
+
+# --- The school calendar --------------------------------------------------------------------
+
+
+class AcademicYear(SchoolOwned):
+    """1 August to 31 July. Terms and closures inside it decide the school days."""
+
+    name = models.CharField(max_length=9)  # "2026/27"
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "start_date"], name="year_unique_start"),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")), name="year_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Term(SchoolOwned):
+    """A range of dates whose weekdays are school days, unless a closure removes them."""
+
+    academic_year = models.ForeignKey(AcademicYear, on_delete=models.CASCADE, related_name="terms")
+    name = models.CharField(max_length=40)
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "start_date"], name="term_unique_start"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="term_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.start_date:%d %b %Y} – {self.end_date:%d %b %Y})"
+
+
+class ClosureKind(models.TextChoices):
+    HALF_TERM = "half_term", "Half-term holiday"
+    INSET = "inset", "INSET day"
+    BANK_HOLIDAY = "bank_holiday", "Bank holiday"
+    PLANNED = "planned", "Planned closure"
+    OTHER = "other", "Other closure"
+
+
+class SessionChoice(models.TextChoices):
+    AM = "AM", "Morning"
+    PM = "PM", "Afternoon"
+
+
+class Closure(SchoolOwned):
+    """Days (or one session of each day) inside a term on which pupils have no session."""
+
+    start_date = models.DateField()
+    end_date = models.DateField()
+    session = models.CharField(
+        max_length=2,
+        choices=SessionChoice.choices,
+        blank=True,
+        help_text="Empty: the whole day is closed.",
+    )
+    kind = models.CharField(max_length=16, choices=ClosureKind.choices, default=ClosureKind.OTHER)
+    description = models.CharField(max_length=200, blank=True)
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="closure_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start_date:%d %b %Y}–{self.end_date:%d %b %Y}"
+
+
+# --- The roll -------------------------------------------------------------------------------
+
+
+class NCYear(models.TextChoices):
+    N1 = "N1", "Nursery 1"
+    N2 = "N2", "Nursery 2"
+    R = "R", "Reception"
+    Y1 = "1", "Year 1"
+    Y2 = "2", "Year 2"
+    Y3 = "3", "Year 3"
+    Y4 = "4", "Year 4"
+    Y5 = "5", "Year 5"
+    Y6 = "6", "Year 6"
+    Y7 = "7", "Year 7"
+    Y8 = "8", "Year 8"
+    Y9 = "9", "Year 9"
+    Y10 = "10", "Year 10"
+    Y11 = "11", "Year 11"
+    Y12 = "12", "Year 12"
+    Y13 = "13", "Year 13"
+    Y14 = "14", "Year 14"
+
+
+NC_YEAR_ORDER = {value: index for index, value in enumerate(NCYear.values)}
+
+
+class YearGroup(SchoolOwned):
+    nc_year = models.CharField("NC year", max_length=2, choices=NCYear.choices)
+    name = models.CharField(max_length=40)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "nc_year"], name="year_group_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FormGroup(SchoolOwned):
+    """A registration group for one academic year (its tutors take its AM/PM registers)."""
+
+    academic_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="forms")
+    year_group = models.ForeignKey(YearGroup, on_delete=models.PROTECT, related_name="forms")
+    name = models.CharField(max_length=20)
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["year_group__sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "academic_year", "name"], name="form_unique_name_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FormTutor(SchoolOwned):
+    form = models.ForeignKey(FormGroup, on_delete=models.CASCADE, related_name="tutors")
+    membership = models.ForeignKey(
+        StaffMembership, on_delete=models.CASCADE, related_name="tutored_forms"
+    )
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["form", "membership"], name="form_tutor_unique"),
+        ]
+
+
+class Gender(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+
+
+class SenStatus(models.TextChoices):
+    NONE = "N", "No special educational need"
+    SUPPORT = "K", "SEN support"
+    EHC_PLAN = "E", "Education, health and care plan"
+
+
+def validate_upn(value: str) -> None:
+    error = upn_error(value)
+    if error:
+        raise ValidationError(error)
+
+
+class PupilQuerySet(SchoolOwnedQuerySet["Pupil"]):
+    def on_roll(self, on: dt.date) -> PupilQuerySet:
+        """Pupils with an enrolment covering ``on`` (the admission register that day)."""
+        return self.filter(
+            Q(enrolments__leaving_date__isnull=True) | Q(enrolments__leaving_date__gte=on),
+            enrolments__start_date__lte=on,
+        ).distinct()
+
+
+class Pupil(SchoolOwned):
+    """A child on this school's roll (or once on it). A dual-registered child has a row at each
+    school, so neither school reads the other's notes or special category data (TEN-05)."""
+
+    upn = models.CharField("UPN", max_length=13, validators=[validate_upn])
+    legal_forename = models.CharField(max_length=100)
+    legal_surname = models.CharField(max_length=100)
+    preferred_forename = models.CharField(max_length=100, blank=True)
+    preferred_surname = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    gender = models.CharField(max_length=1, choices=Gender.choices)
+    ethnicity = models.CharField(
+        max_length=4, blank=True, help_text="DfE main ethnicity code, e.g. WBRI."
+    )
+    fsm = models.BooleanField("free school meals", default=False)
+    sen_status = models.CharField(
+        "SEN status", max_length=1, choices=SenStatus.choices, default=SenStatus.NONE
+    )
+    eal = models.BooleanField("English as an additional language", default=False)
+    looked_after = models.BooleanField(default=False)
+    child_in_need = models.BooleanField(default=False)
+    child_protection_plan = models.BooleanField(default=False)
+    young_carer = models.BooleanField(default=False)
+    pupil_premium = models.BooleanField(default=False)
+
+    objects: ClassVar = scoped_manager(PupilQuerySet)
+
+    class Meta:
+        ordering = ["legal_surname", "legal_forename"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "upn"], name="pupil_unique_upn"),
+        ]
+        indexes = [models.Index(fields=["school", "legal_surname", "legal_forename"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        forename = self.preferred_forename or self.legal_forename
+        surname = self.preferred_surname or self.legal_surname
+        return f"{forename} {surname}"
+
+
+class Registration(models.TextChoices):
+    SINGLE = "single", "Single registration"
+    MAIN = "main", "Dual registration: main school"
+    SUBSIDIARY = "subsidiary", "Dual registration: subsidiary school"
+
+
+class DeletionGround(models.TextChoices):
+    """Regulation 9(1) of SI 2024/208 (spec/regulations.md §6.1), by its letter."""
+
+    A = "a", "(a) Registered at another school"
+    B = "b", "(b) Nursery pupil not expected to move up"
+    C = "c", "(c) Dual-registered, will not attend this school again"
+    D = "d", "(d) School attendance order amended to name another school"
+    E = "e", "(e) School attendance order revoked: educated otherwise"
+    F = "f", "(f) Parent notified in writing: educated otherwise than at school"
+    G = "g", "(g) No longer lives within a reasonable distance"
+    H = "h", "(h) Has not returned after a leave of absence"
+    I = "i", "(i) Continuously absent 20 school days, not found after joint enquiries"  # noqa: E741
+    J = "j", "(j) Detained under a sentence of detention"
+    K = "k", "(k) Has died"
+    L = "l", "(l) Ceases to be of compulsory school age, not continuing to sixth form"
+    M = "m", "(m) Boarder whose boarding fees are unpaid"
+    N = "n", "(n) Ceased to be a pupil at an independent or non-maintained special school"
+    O = "o", "(o) Permanently excluded"  # noqa: E741
+    NON_CSA = "non_csa", "Not of compulsory school age (regulation 9(3))"
+
+
+class Enrolment(SchoolOwned):
+    """One entry in the admission register: from the starting day to the leaving date."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="enrolments")
+    start_date = models.DateField(help_text="The pupil's starting day (first expected session).")
+    leaving_date = models.DateField(null=True, blank=True)
+    deletion_ground = models.CharField(max_length=8, choices=DeletionGround.choices, blank=True)
+    deletion_note = models.CharField(max_length=300, blank=True)
+    registration = models.CharField(
+        max_length=10, choices=Registration.choices, default=Registration.SINGLE
+    )
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(leaving_date__isnull=True) | Q(leaving_date__gte=F("start_date")),
+                name="enrolment_leaves_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(leaving_date__isnull=False) | Q(deletion_ground=""),
+                name="enrolment_ground_only_when_leaving",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "pupil", "start_date"])]
+
+
+class FormPlacement(SchoolOwned):
+    """A pupil's membership of a form, dated, so "who is in 9B on 3 March" has one answer."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="placements")
+    form = models.ForeignKey(FormGroup, on_delete=models.PROTECT, related_name="placements")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="placement_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "form", "start_date"]),
+            models.Index(fields=["school", "pupil", "start_date"]),
+        ]
+
+
+class Relationship(models.TextChoices):
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    STEP_PARENT = "step_parent", "Step-parent"
+    GRANDPARENT = "grandparent", "Grandparent"
+    CARER = "carer", "Carer"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    OTHER = "other", "Other relative or contact"
+
+
+class Contact(SchoolOwned):
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="contacts")
+    full_name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=16, choices=Relationship.choices)
+    parental_responsibility = models.BooleanField(default=True)
+    lives_with_pupil = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(default=1, help_text="1 is called first.")
+    mobile_phone = models.CharField(max_length=30, blank=True)
+    home_phone = models.CharField(max_length=30, blank=True)
+    work_phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        ordering = ["priority", "full_name"]
+        indexes = [models.Index(fields=["school", "pupil", "priority"])]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_relationship_display()})"
+
+
+class ParentLink(SchoolOwned):
+    """Links a parent's user account to one of their own children (and nothing else)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parent_links"
+    )
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="parent_links")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects: ClassVar = scoped_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "pupil"], name="parent_link_unique"),
+        ]
+        indexes = [models.Index(fields=["school", "user"])]

@@ -1,0 +1,243 @@
+"""Reads about schools, people and calendars, shared by views, APIs, tasks and commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django_scopes import scopes_disabled
+
+from schools.calendar import ClosedRange, DateRange, SchoolCalendar, Session
+from schools.models import (
+    AcademicYear,
+    Closure,
+    Enrolment,
+    FormGroup,
+    FormPlacement,
+    ParentLink,
+    Pupil,
+    Role,
+    School,
+    StaffMembership,
+    Term,
+    Trust,
+    TrustMembership,
+    YearGroup,
+)
+from schools.types import SchoolAccess
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+# --- Tenancy --------------------------------------------------------------------------------
+
+
+def school_access_get(*, school: School, user: AnyUser) -> SchoolAccess | None:
+    """How ``user`` may reach ``school`` right now, or ``None`` if they may not.
+
+    A staff membership wins; then trust leadership of the school's trust; then parent links.
+    Read from the database on every request, so a revoked role ends access at once (TEN-10).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    with scopes_disabled():  # resolving the tenant itself: filtered by user and school below
+        membership = (
+            StaffMembership.objects.filter(school=school, user_id=user.pk, is_active=True)
+            .select_related("user")
+            .first()
+        )
+        if membership is not None:
+            return SchoolAccess(role=Role(membership.role), membership=membership)
+        if (
+            school.trust_id is not None
+            and TrustMembership.objects.filter(
+                trust_id=school.trust_id, user_id=user.pk, is_active=True
+            ).exists()
+        ):
+            return SchoolAccess(role=Role.TRUST_LEADER, membership=None)
+        if ParentLink.objects.filter(school=school, user_id=user.pk).exists():
+            return SchoolAccess(role=Role.PARENT, membership=None)
+    return None
+
+
+def school_and_access_for(*, slug: str, user: AnyUser) -> tuple[School, SchoolAccess]:
+    """The active school at ``slug`` and the user's access to it; 404 if either is missing.
+
+    "Does not exist" and "not yours" raise the same ``Http404`` (TEN-01).
+    """
+    school = School.objects.filter(slug=slug, is_active=True).select_related("trust").first()
+    access = school_access_get(school=school, user=user) if school is not None else None
+    if school is None or access is None:
+        raise Http404("School not found")
+    return school, access
+
+
+def trust_for(*, slug: str, user: AnyUser) -> Trust:
+    """The trust at ``slug`` if ``user`` leads it; 404 otherwise (same for missing)."""
+    trust = Trust.objects.filter(
+        slug=slug, memberships__user_id=user.pk, memberships__is_active=True
+    ).first()
+    if trust is None or not user.is_authenticated:
+        raise Http404("Trust not found")
+    return trust
+
+
+@dataclass(frozen=True)
+class Place:
+    """One entry in the header's school switcher."""
+
+    label: str
+    url_kind: str  # "school" or "trust"
+    slug: str
+
+
+def places_for_user(*, user: AnyUser) -> list[Place]:
+    """Every school and trust the user can open, for the header switcher and home page."""
+    if not user.is_authenticated:
+        return []
+    with scopes_disabled():  # cross-school by design: every row is filtered by this user
+        trusts = Trust.objects.filter(memberships__user_id=user.pk, memberships__is_active=True)
+        staff_school_ids = StaffMembership.objects.filter(
+            user_id=user.pk, is_active=True
+        ).values_list("school_id", flat=True)
+        parent_school_ids = ParentLink.objects.filter(user_id=user.pk).values_list(
+            "school_id", flat=True
+        )
+        schools = School.objects.filter(
+            Q(pk__in=staff_school_ids) | Q(pk__in=parent_school_ids) | Q(trust__in=trusts),
+            is_active=True,
+        ).distinct()
+        places = [Place(label=t.name, url_kind="trust", slug=t.slug) for t in trusts]
+        places += [Place(label=s.name, url_kind="school", slug=s.slug) for s in schools]
+    return places
+
+
+def trust_schools_with_roll(*, trust: Trust, on: dt.date) -> list[School]:
+    """The trust's active schools, each with ``roll``: pupils on the admission register on
+    ``on``. Reads across the trust's schools, and only those (TEN-04)."""
+    schools = list(School.objects.filter(trust=trust, is_active=True).order_by("name"))
+    with scopes_disabled():  # one trust, several schools: filtered by school id below
+        counts = dict(
+            Enrolment.objects.filter(school__in=schools, start_date__lte=on)
+            .filter(Q(leaving_date__isnull=True) | Q(leaving_date__gte=on))
+            .values("school_id")
+            .annotate(n=Count("pupil_id", distinct=True))
+            .values_list("school_id", "n")
+        )
+    for school in schools:
+        school.roll = counts.get(school.pk, 0)  # type: ignore[attr-defined]
+    return schools
+
+
+# --- Calendar -------------------------------------------------------------------------------
+
+
+def school_calendar_get(*, school: School) -> SchoolCalendar:
+    """The school's whole calendar (every term and closure on record), built once.
+
+    Two small queries; the result answers every school-day, session and school-week question.
+    """
+    terms = [
+        DateRange(start, end)
+        for start, end in Term.objects.filter(school=school).values_list("start_date", "end_date")
+    ]
+    closures = [
+        ClosedRange(start, end, Session(session) if session else None)
+        for start, end, session in Closure.objects.filter(school=school).values_list(
+            "start_date", "end_date", "session"
+        )
+    ]
+    return SchoolCalendar(terms=terms, closures=closures)
+
+
+def academic_year_for(*, school: School, on: dt.date) -> AcademicYear | None:
+    return AcademicYear.objects.filter(
+        school=school, start_date__lte=on, end_date__gte=on
+    ).first()
+
+
+# --- Roll -----------------------------------------------------------------------------------
+
+
+def pupils_in_form_on(*, school: School, form: FormGroup, on: dt.date) -> QuerySet[Pupil]:
+    """Pupils placed in ``form`` on ``on`` and on the admission register that day."""
+    placed = FormPlacement.objects.filter(school=school, form=form, start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=on)
+    )
+    return (
+        Pupil.objects.filter(school=school, pk__in=placed.values("pupil_id"))
+        .on_roll(on)
+        .order_by("legal_surname", "legal_forename")
+    )
+
+
+def form_roll_counts(*, school: School, on: dt.date) -> dict[int, int]:
+    """Pupils on roll in each form on ``on``, keyed by form id (one query)."""
+    on_roll = Pupil.objects.filter(school=school).on_roll(on).values("pk")
+    rows = (
+        FormPlacement.objects.filter(school=school, start_date__lte=on, pupil_id__in=on_roll)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .values("form_id")
+        .annotate(n=Count("pupil_id", distinct=True))
+    )
+    return {row["form_id"]: row["n"] for row in rows}
+
+
+def forms_for_tutor(*, school: School, membership: StaffMembership, on: dt.date) -> QuerySet[FormGroup]:
+    return FormGroup.objects.filter(
+        school=school,
+        tutors__membership=membership,
+        academic_year__start_date__lte=on,
+        academic_year__end_date__gte=on,
+    ).select_related("year_group")
+
+
+def forms_on(*, school: School, on: dt.date) -> QuerySet[FormGroup]:
+    return FormGroup.objects.filter(
+        school=school, academic_year__start_date__lte=on, academic_year__end_date__gte=on
+    ).select_related("year_group")
+
+
+def year_groups_with_forms(*, school: School, on: dt.date) -> QuerySet[YearGroup]:
+    return YearGroup.objects.filter(school=school).prefetch_related(
+        Prefetch("forms", queryset=forms_on(school=school, on=on), to_attr="current_forms")
+    )
+
+
+def form_get(*, school: School, form_id: int) -> FormGroup:
+    """One of this school's forms; ``Http404`` if it is missing or another school's."""
+    form = FormGroup.objects.filter(school=school, pk=form_id).select_related("year_group").first()
+    if form is None:
+        raise Http404("Form not found")
+    return form
+
+
+def pupil_get(*, school: School, pupil_id: int) -> Pupil:
+    """One of this school's pupils; ``Http404`` if missing or another school's."""
+    pupil = Pupil.objects.filter(school=school, pk=pupil_id).first()
+    if pupil is None:
+        raise Http404("Pupil not found")
+    return pupil
+
+
+def children_of_parent(*, school: School, user: AnyUser) -> QuerySet[Pupil]:
+    return Pupil.objects.filter(school=school, parent_links__user_id=user.pk)
+
+
+def pupil_visible_to(*, school: School, access: SchoolAccess, user: AnyUser, on: dt.date) -> QuerySet[Pupil]:
+    """The pupils this user may open at this school (TEN-04's role matrix, in one place).
+
+    Whole-school staff see every pupil; tutors the pupils placed in their forms this year;
+    parents their own children.
+    """
+    pupils = Pupil.objects.filter(school=school)
+    if access.role == Role.PARENT:
+        return pupils.filter(parent_links__user_id=user.pk)
+    if access.role == Role.FORM_TUTOR:
+        assert access.membership is not None
+        forms = forms_for_tutor(school=school, membership=access.membership, on=on)
+        return pupils.filter(placements__form__in=forms).distinct()
+    return pupils

@@ -1,0 +1,37 @@
+"""Typed requests, so views say which attributes the middleware has set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django_htmx.middleware import HtmxDetails
+
+    from schools.models import Role, School, StaffMembership, Trust
+
+
+@dataclass(frozen=True)
+class SchoolAccess:
+    """How the signed-in user reaches one school: a staff membership, trust leadership, or
+    parent links. Resolved once per request from the database (TEN-06, TEN-10)."""
+
+    role: Role
+    membership: StaffMembership | None  # None for trust leaders and parents
+
+
+class AuthedRequest(HttpRequest):
+    user: AbstractBaseUser | AnonymousUser  # type: ignore[assignment]
+    htmx: HtmxDetails
+
+
+class SchoolRequest(AuthedRequest):
+    school: School
+    access: SchoolAccess
+
+
+class TrustRequest(AuthedRequest):
+    trust: Trust

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from schools import selectors, services
+from schools.forms import SchoolSettingsForm
+from schools.models import STAFF_ROLES, Contact, Enrolment, FormPlacement, Role, School
+from schools.permissions import require_role
+from schools.types import AuthedRequest, SchoolRequest, TrustRequest
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def home(request: AuthedRequest) -> HttpResponse:
+    """Send a user with one place straight there; otherwise list their schools and trusts."""
+    places = selectors.places_for_user(user=request.user)
+    if len(places) == 1:
+        place = places[0]
+        name = "schools:home" if place.url_kind == "school" else "schools:trust-home"
+        key = "school_slug" if place.url_kind == "school" else "trust_slug"
+        return redirect(name, **{key: place.slug})
+    return render(request, "schools/choose.html", {"places_list": places})
+
+
+@require_GET
+@require_role(STAFF_ROLES | {Role.PARENT})
+def school_home(request: SchoolRequest) -> HttpResponse:
+    school, access = request.school, request.access
+    today = timezone.localdate()
+    context: dict[str, object] = {"today": today, "school": school}
+    if access.role == Role.PARENT:
+        children = selectors.children_of_parent(school=school, user=request.user)
+        context["children"] = children.prefetch_related("placements__form")
+        return render(request, "schools/home_parent.html", context)
+    roll_counts = selectors.form_roll_counts(school=school, on=today)
+    if access.role == Role.FORM_TUTOR:
+        assert access.membership is not None
+        forms = list(selectors.forms_for_tutor(school=school, membership=access.membership, on=today))
+        context["forms"] = [
+            (form, selectors.pupils_in_form_on(school=school, form=form, on=today)) for form in forms
+        ]
+        return render(request, "schools/home_tutor.html", context)
+    year_groups = list(selectors.year_groups_with_forms(school=school, on=today))
+    for year_group in year_groups:
+        for form in year_group.current_forms:  # type: ignore[attr-defined]
+            form.on_roll = roll_counts.get(form.pk, 0)
+        year_group.on_roll = sum(f.on_roll for f in year_group.current_forms)  # type: ignore[attr-defined]
+    context["year_groups"] = year_groups
+    context["roll"] = sum(roll_counts.values())
+    calendar = selectors.school_calendar_get(school=school)
+    context["is_school_day"] = calendar.is_school_day(today)
+    context["next_school_day"] = calendar.nth_school_day_after(today, 1)
+    return render(request, "schools/home_staff.html", context)
+
+
+@require_GET
+@require_role(STAFF_ROLES)
+def form_detail(request: SchoolRequest, form_id: int) -> HttpResponse:
+    school, access = request.school, request.access
+    today = timezone.localdate()
+    form = selectors.form_get(school=school, form_id=form_id)
+    if access.role == Role.FORM_TUTOR:
+        assert access.membership is not None
+        if not form.tutors.filter(membership=access.membership).exists():
+            return render(request, "404.html", status=404)
+    pupils = selectors.pupils_in_form_on(school=school, form=form, on=today)
+    tutors = form.tutors.select_related("membership__user")
+    return render(
+        request,
+        "schools/form_detail.html",
+        {"form": form, "pupils": pupils, "tutors": tutors, "today": today},
+    )
+
+
+@require_GET
+@require_role(STAFF_ROLES | {Role.PARENT})
+def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
+    school = request.school
+    today = timezone.localdate()
+    visible = selectors.pupil_visible_to(
+        school=school, access=request.access, user=request.user, on=today
+    )
+    pupil = selectors.pupil_get(school=school, pupil_id=pupil_id)
+    if not visible.filter(pk=pupil.pk).exists():
+        return render(request, "404.html", status=404)
+    context = {
+        "pupil": pupil,
+        "enrolments": Enrolment.objects.filter(school=school, pupil=pupil),
+        "placements": FormPlacement.objects.filter(school=school, pupil=pupil).select_related("form"),
+        "contacts": Contact.objects.filter(school=school, pupil=pupil),
+        "is_parent": request.access.role == Role.PARENT,
+    }
+    return render(request, "schools/pupil_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.HEADTEACHER, Role.SCHOOL_ADMIN)
+def school_settings(request: SchoolRequest) -> HttpResponse:
+    school = request.school
+    form = SchoolSettingsForm(request.POST or None, instance=School.objects.get(pk=school.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.school_update_settings(
+                school=school, **{name: form.cleaned_data[name] for name in services.SETTINGS_FIELDS}
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("schools:settings", school_slug=school.slug)
+    return render(request, "schools/settings.html", {"form": form})
+
+
+@require_GET
+def trust_home(request: TrustRequest) -> HttpResponse:
+    today = timezone.localdate()
+    schools = selectors.trust_schools_with_roll(trust=request.trust, on=today)
+    return render(request, "schools/trust_home.html", {"schools": schools, "today": today})
