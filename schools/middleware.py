@@ -36,16 +36,28 @@ class SchoolTenantMiddleware:
             return self.get_response(request)
 
         if trust_slug is not None:
-            request.trust = trust_for(slug=trust_slug, user=request.user)  # type: ignore[attr-defined]
+            request.trust = trust_for(slug=str(trust_slug), user=request.user)  # type: ignore[attr-defined]
             # Trust pages compare schools, so they read across the trust's schools; every
             # trust selector filters by ``trust`` explicitly.
             with scopes_disabled():
                 return self._render(self.get_response(request))
 
-        school, access = school_and_access_for(slug=school_slug, user=request.user)
+        school, access = school_and_access_for(slug=str(school_slug), user=request.user)
         request.school, request.access = school, access  # type: ignore[attr-defined]
         with school_scope(school):
             return self._render(self.get_response(request))
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: list[object],
+        view_kwargs: dict[str, object],
+    ) -> None:
+        # The slug is resolved into ``request.school``/``request.trust`` above; views take the
+        # objects from there, never a slug they could look up a second, unchecked way.
+        view_kwargs.pop("school_slug", None)
+        view_kwargs.pop("trust_slug", None)
 
     @staticmethod
     def _render(response: HttpResponse) -> HttpResponse:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
-from schools.scoping import SchoolOwned, SchoolOwnedQuerySet, scoped_manager
+from schools.scoping import SchoolOwned, SchoolOwnedQuerySet, SchoolScopedManager
 from schools.upn import upn_error
 
 MAX_REGISTER_WINDOW = dt.timedelta(minutes=30)
@@ -173,7 +172,7 @@ class StaffMembership(SchoolOwned):
     )
     is_active = models.BooleanField(default=True)
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["StaffMembership"]()
 
     class Meta:
         constraints = [
@@ -186,7 +185,9 @@ class StaffMembership(SchoolOwned):
         indexes = [models.Index(fields=["school", "role"])]
 
     def __str__(self) -> str:
-        return f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()})"
+        return (
+            f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()})"
+        )
 
 
 class TrustMembership(models.Model):
@@ -203,6 +204,9 @@ class TrustMembership(models.Model):
             models.UniqueConstraint(fields=["trust", "user"], name="trust_membership_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} leads {self.trust}"
+
 
 # --- The school calendar --------------------------------------------------------------------
 
@@ -214,7 +218,7 @@ class AcademicYear(SchoolOwned):
     start_date = models.DateField()
     end_date = models.DateField()
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["AcademicYear"]()
 
     class Meta:
         ordering = ["start_date"]
@@ -237,7 +241,7 @@ class Term(SchoolOwned):
     start_date = models.DateField()
     end_date = models.DateField()
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["Term"]()
 
     class Meta:
         ordering = ["start_date"]
@@ -250,7 +254,7 @@ class Term(SchoolOwned):
         indexes = [models.Index(fields=["school", "start_date", "end_date"])]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.start_date:%d %b %Y} – {self.end_date:%d %b %Y})"
+        return f"{self.name} ({self.start_date:%d %b %Y} to {self.end_date:%d %b %Y})"
 
 
 class ClosureKind(models.TextChoices):
@@ -280,7 +284,7 @@ class Closure(SchoolOwned):
     kind = models.CharField(max_length=16, choices=ClosureKind.choices, default=ClosureKind.OTHER)
     description = models.CharField(max_length=200, blank=True)
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["Closure"]()
 
     class Meta:
         ordering = ["start_date"]
@@ -292,7 +296,7 @@ class Closure(SchoolOwned):
         indexes = [models.Index(fields=["school", "start_date", "end_date"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.start_date:%d %b %Y}–{self.end_date:%d %b %Y}"
+        return f"{self.get_kind_display()} {self.start_date:%d %b %Y} to {self.end_date:%d %b %Y}"
 
 
 # --- The roll -------------------------------------------------------------------------------
@@ -326,7 +330,7 @@ class YearGroup(SchoolOwned):
     name = models.CharField(max_length=40)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["YearGroup"]()
 
     class Meta:
         ordering = ["sort_order"]
@@ -345,7 +349,7 @@ class FormGroup(SchoolOwned):
     year_group = models.ForeignKey(YearGroup, on_delete=models.PROTECT, related_name="forms")
     name = models.CharField(max_length=20)
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["FormGroup"]()
 
     class Meta:
         ordering = ["year_group__sort_order", "name"]
@@ -365,7 +369,7 @@ class FormTutor(SchoolOwned):
         StaffMembership, on_delete=models.CASCADE, related_name="tutored_forms"
     )
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["FormTutor"]()
 
     class Meta:
         constraints = [
@@ -399,6 +403,9 @@ class PupilQuerySet(SchoolOwnedQuerySet["Pupil"]):
         ).distinct()
 
 
+PupilManager = SchoolScopedManager.from_queryset(PupilQuerySet)
+
+
 class Pupil(SchoolOwned):
     """A child on this school's roll (or once on it). A dual-registered child has a row at each
     school, so neither school reads the other's notes or special category data (TEN-05)."""
@@ -424,7 +431,7 @@ class Pupil(SchoolOwned):
     young_carer = models.BooleanField(default=False)
     pupil_premium = models.BooleanField(default=False)
 
-    objects: ClassVar = scoped_manager(PupilQuerySet)
+    objects = PupilManager["Pupil"]()
 
     class Meta:
         ordering = ["legal_surname", "legal_forename"]
@@ -482,7 +489,7 @@ class Enrolment(SchoolOwned):
         max_length=10, choices=Registration.choices, default=Registration.SINGLE
     )
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["Enrolment"]()
 
     class Meta:
         ordering = ["start_date"]
@@ -507,7 +514,7 @@ class FormPlacement(SchoolOwned):
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["FormPlacement"]()
 
     class Meta:
         ordering = ["start_date"]
@@ -546,7 +553,7 @@ class Contact(SchoolOwned):
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["Contact"]()
 
     class Meta:
         ordering = ["priority", "full_name"]
@@ -567,7 +574,7 @@ class ParentLink(SchoolOwned):
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects: ClassVar = scoped_manager()
+    objects = SchoolScopedManager["ParentLink"]()
 
     class Meta:
         constraints = [

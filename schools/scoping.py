@@ -1,18 +1,21 @@
 """Tenant plumbing: the school-owned base model and the scope helpers.
 
-Every school-owned model inherits ``SchoolOwned`` and declares its default manager with
-``scoped_manager()``. Queries on it outside ``school_scope()`` raise ``ScopeError`` (fail
+Every school-owned model inherits ``SchoolOwned`` and declares ``SchoolScopedManager()`` as its
+default manager. Queries on it outside ``school_scope()`` raise ``ScopeError`` (fail
 closed); cross-school code must say ``scopes_disabled()`` where a reviewer can see it.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
-from django_scopes import ScopedManager, scope
+from django_scopes import scope
+from django_scopes.manager import DisabledQuerySet
+from django_scopes.state import get_scope
 
 if TYPE_CHECKING:
     from schools.models import School
@@ -40,10 +43,36 @@ class SchoolOwnedQuerySet(models.QuerySet[_M]):
         return self.filter(school=school)
 
 
-def scoped_manager(queryset_class: type[models.QuerySet[Any]] = SchoolOwnedQuerySet) -> Any:
-    """A default manager that raises outside ``school_scope()`` and filters inside it."""
-    manager_class = models.Manager.from_queryset(queryset_class)
-    return ScopedManager(school="school", _manager_class=manager_class)
+class SchoolScopedManager(models.Manager[_M]):
+    """django-scopes' ``ScopedManager(school="school")`` as a named, typed class.
+
+    The library builds its manager class inside a function, which neither mypy's Django plugin
+    nor reverse-relation typing can see; this is the same rule on the library's own state and
+    its ``DisabledQuerySet``: outside ``school_scope()`` every query raises ``ScopeError``.
+    """
+
+    _override_scope: dict[str, Any]
+
+    def with_scopes_disabled(self) -> SchoolScopedManager[_M]:
+        cloned = copy.copy(self)
+        cloned._override_scope = {"_enabled": False}
+        return cloned
+
+    def get_queryset(self) -> models.QuerySet[_M]:
+        current = getattr(self, "_override_scope", None) or get_scope()
+        queryset = super().get_queryset()
+        if not current.get("_enabled", True):
+            return queryset
+        if "school" not in current:
+            return DisabledQuerySet(self.model, using=self._db, missing_scopes={"school"})  # type: ignore[no-any-return]
+        school = current["school"]
+        return queryset if school is None else queryset.filter(school=school)
+
+    def all(self) -> models.QuerySet[_M]:
+        queryset = super().all()
+        if isinstance(queryset, DisabledQuerySet):
+            queryset.all()  # raises ScopeError: ``.all()`` outside a scope fails closed too
+        return queryset
 
 
 class SchoolOwned(models.Model):

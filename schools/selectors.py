@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django_scopes import scopes_disabled
@@ -29,19 +29,16 @@ from schools.models import (
 )
 from schools.types import SchoolAccess
 
-AnyUser = AbstractBaseUser | AnonymousUser
-
-
 # --- Tenancy --------------------------------------------------------------------------------
 
 
-def school_access_get(*, school: School, user: AnyUser) -> SchoolAccess | None:
+def school_access_get(*, school: School, user: User) -> SchoolAccess | None:
     """How ``user`` may reach ``school`` right now, or ``None`` if they may not.
 
     A staff membership wins; then trust leadership of the school's trust; then parent links.
     Read from the database on every request, so a revoked role ends access at once (TEN-10).
     """
-    if not user.is_authenticated or not user.is_active:
+    if not user.is_active:
         return None
     with scopes_disabled():  # resolving the tenant itself: filtered by user and school below
         membership = (
@@ -63,7 +60,7 @@ def school_access_get(*, school: School, user: AnyUser) -> SchoolAccess | None:
     return None
 
 
-def school_and_access_for(*, slug: str, user: AnyUser) -> tuple[School, SchoolAccess]:
+def school_and_access_for(*, slug: str, user: User) -> tuple[School, SchoolAccess]:
     """The active school at ``slug`` and the user's access to it; 404 if either is missing.
 
     "Does not exist" and "not yours" raise the same ``Http404`` (TEN-01).
@@ -75,12 +72,12 @@ def school_and_access_for(*, slug: str, user: AnyUser) -> tuple[School, SchoolAc
     return school, access
 
 
-def trust_for(*, slug: str, user: AnyUser) -> Trust:
+def trust_for(*, slug: str, user: User) -> Trust:
     """The trust at ``slug`` if ``user`` leads it; 404 otherwise (same for missing)."""
     trust = Trust.objects.filter(
         slug=slug, memberships__user_id=user.pk, memberships__is_active=True
     ).first()
-    if trust is None or not user.is_authenticated:
+    if trust is None:
         raise Http404("Trust not found")
     return trust
 
@@ -94,10 +91,8 @@ class Place:
     slug: str
 
 
-def places_for_user(*, user: AnyUser) -> list[Place]:
+def places_for_user(*, user: User) -> list[Place]:
     """Every school and trust the user can open, for the header switcher and home page."""
-    if not user.is_authenticated:
-        return []
     with scopes_disabled():  # cross-school by design: every row is filtered by this user
         trusts = Trust.objects.filter(memberships__user_id=user.pk, memberships__is_active=True)
         staff_school_ids = StaffMembership.objects.filter(
@@ -154,9 +149,7 @@ def school_calendar_get(*, school: School) -> SchoolCalendar:
 
 
 def academic_year_for(*, school: School, on: dt.date) -> AcademicYear | None:
-    return AcademicYear.objects.filter(
-        school=school, start_date__lte=on, end_date__gte=on
-    ).first()
+    return AcademicYear.objects.filter(school=school, start_date__lte=on, end_date__gte=on).first()
 
 
 # --- Roll -----------------------------------------------------------------------------------
@@ -167,11 +160,12 @@ def pupils_in_form_on(*, school: School, form: FormGroup, on: dt.date) -> QueryS
     placed = FormPlacement.objects.filter(school=school, form=form, start_date__lte=on).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=on)
     )
-    return (
+    pupils: QuerySet[Pupil] = (
         Pupil.objects.filter(school=school, pk__in=placed.values("pupil_id"))
         .on_roll(on)
         .order_by("legal_surname", "legal_forename")
     )
+    return pupils
 
 
 def form_roll_counts(*, school: School, on: dt.date) -> dict[int, int]:
@@ -186,7 +180,9 @@ def form_roll_counts(*, school: School, on: dt.date) -> dict[int, int]:
     return {row["form_id"]: row["n"] for row in rows}
 
 
-def forms_for_tutor(*, school: School, membership: StaffMembership, on: dt.date) -> QuerySet[FormGroup]:
+def forms_for_tutor(
+    *, school: School, membership: StaffMembership, on: dt.date
+) -> QuerySet[FormGroup]:
     return FormGroup.objects.filter(
         school=school,
         tutors__membership=membership,
@@ -223,17 +219,19 @@ def pupil_get(*, school: School, pupil_id: int) -> Pupil:
     return pupil
 
 
-def children_of_parent(*, school: School, user: AnyUser) -> QuerySet[Pupil]:
+def children_of_parent(*, school: School, user: User) -> QuerySet[Pupil]:
     return Pupil.objects.filter(school=school, parent_links__user_id=user.pk)
 
 
-def pupil_visible_to(*, school: School, access: SchoolAccess, user: AnyUser, on: dt.date) -> QuerySet[Pupil]:
+def pupil_visible_to(
+    *, school: School, access: SchoolAccess, user: User, on: dt.date
+) -> QuerySet[Pupil]:
     """The pupils this user may open at this school (TEN-04's role matrix, in one place).
 
     Whole-school staff see every pupil; tutors the pupils placed in their forms this year;
     parents their own children.
     """
-    pupils = Pupil.objects.filter(school=school)
+    pupils: QuerySet[Pupil] = Pupil.objects.filter(school=school)
     if access.role == Role.PARENT:
         return pupils.filter(parent_links__user_id=user.pk)
     if access.role == Role.FORM_TUTOR:

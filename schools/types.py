@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import User
     from django_htmx.middleware import HtmxDetails
 
     from schools.models import Role, School, StaffMembership, Trust
@@ -24,7 +24,9 @@ class SchoolAccess:
 
 
 class AuthedRequest(HttpRequest):
-    user: AbstractBaseUser | AnonymousUser  # type: ignore[assignment]
+    """A request past ``LoginRequiredMiddleware``: the user is signed in."""
+
+    user: User
     htmx: HtmxDetails
 
 

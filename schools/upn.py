@@ -2,7 +2,7 @@
 
 A UPN is 13 characters: a check letter, then 12 characters (LA code, establishment number,
 year of allocation, serial). The last character is a letter for a temporary UPN. The check
-letter is the weighted sum of characters 2–13 (weights 2–13) modulo 23, read off ``_LETTERS``.
+letter is the weighted sum of characters 2 to 13 (weights 2 to 13) modulo 23, read off ``_LETTERS``.
 Source: DfE, "Unique pupil numbers (UPNs): guidance for schools and local authorities", annex.
 """
 

@@ -27,9 +27,9 @@ def home(request: AuthedRequest) -> HttpResponse:
     places = selectors.places_for_user(user=request.user)
     if len(places) == 1:
         place = places[0]
-        name = "schools:home" if place.url_kind == "school" else "schools:trust-home"
-        key = "school_slug" if place.url_kind == "school" else "trust_slug"
-        return redirect(name, **{key: place.slug})
+        if place.url_kind == "school":
+            return redirect("schools:home", school_slug=place.slug)
+        return redirect("schools:trust-home", trust_slug=place.slug)
     return render(request, "schools/choose.html", {"places_list": places})
 
 
@@ -46,9 +46,12 @@ def school_home(request: SchoolRequest) -> HttpResponse:
     roll_counts = selectors.form_roll_counts(school=school, on=today)
     if access.role == Role.FORM_TUTOR:
         assert access.membership is not None
-        forms = list(selectors.forms_for_tutor(school=school, membership=access.membership, on=today))
+        forms = list(
+            selectors.forms_for_tutor(school=school, membership=access.membership, on=today)
+        )
         context["forms"] = [
-            (form, selectors.pupils_in_form_on(school=school, form=form, on=today)) for form in forms
+            (form, selectors.pupils_in_form_on(school=school, form=form, on=today))
+            for form in forms
         ]
         return render(request, "schools/home_tutor.html", context)
     year_groups = list(selectors.year_groups_with_forms(school=school, on=today))
@@ -97,7 +100,9 @@ def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     context = {
         "pupil": pupil,
         "enrolments": Enrolment.objects.filter(school=school, pupil=pupil),
-        "placements": FormPlacement.objects.filter(school=school, pupil=pupil).select_related("form"),
+        "placements": FormPlacement.objects.filter(school=school, pupil=pupil).select_related(
+            "form"
+        ),
         "contacts": Contact.objects.filter(school=school, pupil=pupil),
         "is_parent": request.access.role == Role.PARENT,
     }
@@ -112,7 +117,8 @@ def school_settings(request: SchoolRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.school_update_settings(
-                school=school, **{name: form.cleaned_data[name] for name in services.SETTINGS_FIELDS}
+                school=school,
+                **{name: form.cleaned_data[name] for name in services.SETTINGS_FIELDS},
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -116,6 +116,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True  # serve static/ directly when collectstatic has not run
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
 STORAGES = {
@@ -147,9 +148,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # Redis redelivers unacked tasks after this; it must exceed the longest task (security.md J).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 2}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "schools-heartbeat": {
-        "task": "schools.heartbeat",
-        "schedule": crontab(minute="*/15"),  # https://crontab.guru/#*/15_*_*_*_*
+    "schools-clear-expired-sessions": {
+        "task": "schools.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=15),  # https://crontab.guru/#15_3_*_*_*
     },
 }
 

@@ -1,0 +1,14 @@
+FROM python:3.11-slim-bookworm
+# WeasyPrint needs Pango (>= 1.44), HarfBuzz and fontconfig; the fonts letters embed ship in static/fonts.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fontconfig make \
+ && rm -rf /var/lib/apt/lists/*
+ENV UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/venv PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1
+RUN pip install --no-cache-dir uv==0.13.8
+WORKDIR /app
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev
+COPY . .
+RUN DJANGO_SETTINGS_MODULE=attendance_app.settings.production DJANGO_SECRET_KEY=collectstatic python manage.py collectstatic --noinput
+EXPOSE 8000
+CMD ["gunicorn", "attendance_app.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

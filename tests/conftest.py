@@ -1,0 +1,118 @@
+"""Shared fixtures. Fixtures run with scopes disabled (they build several schools); test bodies
+stay scoped, so a test that queries outside ``school_scope()`` fails as production would."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from schools import models
+from tests import factories as f
+
+TODAY = timezone.localdate()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, Any, Any]:
+    with scopes_disabled():
+        return (yield)
+
+
+STAFF_ROLES_IN_SCHOOL = [
+    models.Role.FORM_TUTOR,
+    models.Role.ATTENDANCE_OFFICER,
+    models.Role.PASTORAL_LEAD,
+    models.Role.HEADTEACHER,
+    models.Role.SCHOOL_ADMIN,
+]
+
+
+@dataclass
+class SchoolWorld:
+    """One school with a user for every role, a form with pupils, contacts and a parent."""
+
+    school: models.School
+    users: dict[models.Role, Any] = field(default_factory=dict)
+    form: models.FormGroup | None = None
+    pupils: list[models.Pupil] = field(default_factory=list)
+    contacts: list[models.Contact] = field(default_factory=list)
+
+
+def build_school_world(school: models.School) -> SchoolWorld:
+    world = SchoolWorld(school=school)
+    year = f.AcademicYearFactory(school=school, start_date=dt.date(TODAY.year - 1, 8, 1))
+    f.AcademicYearFactory(school=school, start_date=dt.date(TODAY.year, 8, 1))
+    today = TODAY
+    current_year = models.AcademicYear.objects.get(
+        school=school, start_date__lte=today, end_date__gte=today
+    )
+    f.TermFactory(
+        academic_year=year,
+        start_date=year.start_date.replace(month=9, day=1),
+        end_date=year.end_date,
+    )
+    if current_year != year:
+        f.TermFactory(
+            academic_year=current_year,
+            start_date=current_year.start_date.replace(month=9, day=1),
+            end_date=current_year.end_date,
+        )
+    for role in STAFF_ROLES_IN_SCHOOL:
+        membership = f.StaffMembershipFactory(school=school, role=role)
+        world.users[role] = membership.user
+    form = f.FormGroupFactory(school=school, academic_year=current_year)
+    f.FormTutorFactory(
+        form=form,
+        membership=models.StaffMembership.objects.get(
+            school=school, user=world.users[models.Role.FORM_TUTOR]
+        ),
+    )
+    world.form = form
+    for _ in range(3):
+        pupil = f.PupilFactory(school=school, child_protection_plan=True, sen_status="E")
+        f.EnrolmentFactory(pupil=pupil)
+        f.FormPlacementFactory(pupil=pupil, form=form)
+        world.contacts.append(f.ContactFactory(pupil=pupil))
+        world.pupils.append(pupil)
+    parent = f.ParentLinkFactory(pupil=world.pupils[0])
+    world.users[models.Role.PARENT] = parent.user
+    return world
+
+
+@dataclass
+class World:
+    """The world A/B of spec/security.md Part 3: Trust A (A1, A2) and Trust B (B1)."""
+
+    a1: SchoolWorld
+    a2: SchoolWorld
+    b1: SchoolWorld
+    trust_a_leader: Any
+    trust_b_leader: Any
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    trust_a, trust_b = f.TrustFactory(), f.TrustFactory()
+    a1 = build_school_world(f.SchoolFactory(trust=trust_a))
+    a2 = build_school_world(f.SchoolFactory(trust=trust_a))
+    b1 = build_school_world(f.SchoolFactory(trust=trust_b))
+    leader_a = f.TrustMembershipFactory(trust=trust_a).user
+    leader_b = f.TrustMembershipFactory(trust=trust_b).user
+    return World(a1=a1, a2=a2, b1=b1, trust_a_leader=leader_a, trust_b_leader=leader_b)
+
+
+@pytest.fixture
+def client_for() -> Callable[[Any], Client]:
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -1,0 +1,190 @@
+"""factory_boy factories. SubFactories keep one school per object graph: a pupil's enrolment,
+placement and contacts belong to the pupil's school, a form's year group to the form's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+
+from schools import models
+from schools.upn import upn_make
+
+DEMO_PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}@example.org")
+    email = factory.SelfAttribute("username")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.PostGenerationMethodCall("set_password", DEMO_PASSWORD)
+
+    @factory.post_generation
+    def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+
+
+class TrustFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Trust
+
+    name = factory.Sequence(lambda n: f"Trust {n}")
+    slug = factory.Sequence(lambda n: f"trust-{n}")
+
+
+class SchoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.School
+
+    trust = factory.SubFactory(TrustFactory)
+    name = factory.Sequence(lambda n: f"School {n}")
+    slug = factory.Sequence(lambda n: f"school-{n}")
+    urn = factory.Sequence(lambda n: f"{100000 + n:06d}")
+    la_code = "822"
+    jurisdiction = models.Jurisdiction.ENGLAND
+    phase = models.Phase.SECONDARY
+
+
+class StaffMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.StaffMembership
+
+    school = factory.SubFactory(SchoolFactory)
+    user = factory.SubFactory(UserFactory)
+    role = models.Role.FORM_TUTOR
+    job_title = factory.LazyAttribute(lambda o: models.Role(o.role).label)
+
+
+class TrustMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.TrustMembership
+
+    trust = factory.SubFactory(TrustFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class AcademicYearFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.AcademicYear
+
+    school = factory.SubFactory(SchoolFactory)
+    start_date = dt.date(2024, 8, 1)
+    end_date = factory.LazyAttribute(lambda o: dt.date(o.start_date.year + 1, 7, 31))
+    name = factory.LazyAttribute(
+        lambda o: f"{o.start_date.year}/{(o.start_date.year + 1) % 100:02d}"
+    )
+
+
+class TermFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Term
+
+    academic_year = factory.SubFactory(AcademicYearFactory)
+    school = factory.SelfAttribute("academic_year.school")
+    name = "Autumn"
+    start_date = dt.date(2024, 9, 2)
+    end_date = dt.date(2024, 12, 20)
+
+
+class ClosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Closure
+
+    school = factory.SubFactory(SchoolFactory)
+    start_date = dt.date(2024, 10, 28)
+    end_date = dt.date(2024, 11, 1)
+    kind = models.ClosureKind.HALF_TERM
+
+
+class YearGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.YearGroup
+        django_get_or_create = ("school", "nc_year")
+
+    school = factory.SubFactory(SchoolFactory)
+    nc_year = models.NCYear.Y9
+    name = factory.LazyAttribute(lambda o: models.NCYear(o.nc_year).label)
+    sort_order = factory.LazyAttribute(lambda o: models.NC_YEAR_ORDER[o.nc_year])
+
+
+class FormGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.FormGroup
+
+    school = factory.SubFactory(SchoolFactory)
+    academic_year = factory.SubFactory(
+        AcademicYearFactory, school=factory.SelfAttribute("..school")
+    )
+    year_group = factory.SubFactory(YearGroupFactory, school=factory.SelfAttribute("..school"))
+    name = factory.Sequence(lambda n: f"9{chr(65 + n % 26)}{n}")
+
+
+class FormTutorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.FormTutor
+
+    form = factory.SubFactory(FormGroupFactory)
+    school = factory.SelfAttribute("form.school")
+    membership = factory.SubFactory(
+        StaffMembershipFactory, school=factory.SelfAttribute("..school")
+    )
+
+
+class PupilFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Pupil
+
+    school = factory.SubFactory(SchoolFactory)
+    upn = factory.Sequence(lambda n: upn_make(f"82220242{n % 1000:03d}{n // 1000 % 10}"))
+    legal_forename = factory.Faker("first_name")
+    legal_surname = factory.Faker("last_name")
+    date_of_birth = dt.date(2011, 3, 14)
+    gender = models.Gender.FEMALE
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Enrolment
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    start_date = dt.date(2020, 9, 1)
+
+
+class FormPlacementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.FormPlacement
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    form = factory.SubFactory(FormGroupFactory, school=factory.SelfAttribute("..school"))
+    start_date = dt.date(2020, 9, 1)
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Contact
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    full_name = factory.Faker("name")
+    relationship = models.Relationship.MOTHER
+    mobile_phone = "07700 900123"
+    email = factory.Sequence(lambda n: f"parent{n}@example.org")
+
+
+class ParentLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ParentLink
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    user = factory.SubFactory(UserFactory)
