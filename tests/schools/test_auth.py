@@ -102,7 +102,8 @@ def test_user_with_several_schools_gets_a_chooser_and_a_header_switcher(client_f
     )
 
     body = chooser.content.decode()
-    assert world.a1.school.name in body and world.a2.school.name in body
+    assert world.a1.school.name in body
+    assert world.a2.school.name in body
     assert world.b1.school.name not in body
     switcher = (
         school_page.content.decode().split('class="switcher"', 1)[1].split("</details>", 1)[0]
