@@ -211,14 +211,6 @@ def form_get(*, school: School, form_id: int) -> FormGroup:
     return form
 
 
-def pupil_get(*, school: School, pupil_id: int) -> Pupil:
-    """One of this school's pupils; ``Http404`` if missing or another school's."""
-    pupil = Pupil.objects.filter(school=school, pk=pupil_id).first()
-    if pupil is None:
-        raise Http404("Pupil not found")
-    return pupil
-
-
 def children_of_parent(*, school: School, user: User) -> QuerySet[Pupil]:
     return Pupil.objects.filter(school=school, parent_links__user_id=user.pk)
 

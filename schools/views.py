@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -43,7 +43,6 @@ def school_home(request: SchoolRequest) -> HttpResponse:
         children = selectors.children_of_parent(school=school, user=request.user)
         context["children"] = children.prefetch_related("placements__form")
         return render(request, "schools/home_parent.html", context)
-    roll_counts = selectors.form_roll_counts(school=school, on=today)
     if access.role == Role.FORM_TUTOR:
         assert access.membership is not None
         forms = list(
@@ -54,6 +53,7 @@ def school_home(request: SchoolRequest) -> HttpResponse:
             for form in forms
         ]
         return render(request, "schools/home_tutor.html", context)
+    roll_counts = selectors.form_roll_counts(school=school, on=today)
     year_groups = list(selectors.year_groups_with_forms(school=school, on=today))
     for year_group in year_groups:
         for form in year_group.current_forms:  # type: ignore[attr-defined]
@@ -76,7 +76,7 @@ def form_detail(request: SchoolRequest, form_id: int) -> HttpResponse:
     if access.role == Role.FORM_TUTOR:
         assert access.membership is not None
         if not form.tutors.filter(membership=access.membership).exists():
-            return render(request, "404.html", status=404)
+            raise Http404("Form not found")  # another tutor's form: same answer as missing
     pupils = selectors.pupils_in_form_on(school=school, form=form, on=today)
     tutors = form.tutors.select_related("membership__user")
     return render(
@@ -94,9 +94,9 @@ def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     visible = selectors.pupil_visible_to(
         school=school, access=request.access, user=request.user, on=today
     )
-    pupil = selectors.pupil_get(school=school, pupil_id=pupil_id)
-    if not visible.filter(pk=pupil.pk).exists():
-        return render(request, "404.html", status=404)
+    pupil = visible.filter(pk=pupil_id).first()
+    if pupil is None:
+        raise Http404("Pupil not found")  # missing, another school's, or not this user's
     context = {
         "pupil": pupil,
         "enrolments": Enrolment.objects.filter(school=school, pupil=pupil),
