@@ -229,13 +229,14 @@ def marks_write(
         to_update.append(current)
     if conflicts:
         raise MarkConflictError(conflicts)
-    try:
-        with transaction.atomic():
-            AttendanceMark.objects.bulk_create(to_create, batch_size=1000)
-    except IntegrityError as exc:
-        # Someone created one of these marks between our read and our insert.
-        raise MarkConflictError([(w, existing.get(w.key)) for w in writes]) from exc
-    AttendanceMark.objects.bulk_update(
+    if to_create:
+        try:
+            with transaction.atomic():
+                AttendanceMark.objects.bulk_create(to_create, batch_size=1000)
+        except IntegrityError as exc:
+            # Someone created one of these marks between our read and our insert.
+            raise MarkConflictError([(w, existing.get(w.key)) for w in writes]) from exc
+    AttendanceMark.objects.bulk_update(  # no query when the list is empty
         to_update,
         ["code", "minutes_late", "scheme", "source", "recorded_at", "recorded_by", "version"],
         batch_size=1000,
@@ -248,14 +249,22 @@ def marks_write(
 # --- Registers ------------------------------------------------------------------------------
 
 
-def register_open(*, school: School, form: FormGroup, date: dt.date, session: str) -> Register:
-    """The register of ``form`` for one session, created the first time anyone opens it.
+def register_open(
+    *,
+    school: School,
+    form: FormGroup,
+    date: dt.date,
+    session: str,
+    calendar: SchoolCalendar | None = None,
+) -> Register:
+    """The register of ``form`` for one session, created the first time it is saved.
 
     Raises ``ValidationError`` when that date and session is not a school session.
     """
     if form.school_id != school.pk:
         raise ValidationError("The form must belong to this school.")
-    if not school_calendar_get(school=school).is_session(date, session):
+    calendar = calendar or school_calendar_get(school=school)
+    if not calendar.is_session(date, session):
         raise ValidationError(f"{date:%a %d %b %Y} {session} is not a school session.")
     register, _ = Register.objects.get_or_create(
         school=school, form=form, date=date, session=session
@@ -288,7 +297,9 @@ class RegisterSaveResult:
 def register_save(
     *,
     school: School,
-    register: Register,
+    form: FormGroup,
+    date: dt.date,
+    session: str,
     entries: Sequence[RegisterEntry],
     membership: StaffMembership,
     now: dt.datetime | None = None,
@@ -301,16 +312,16 @@ def register_save(
     empty code are skipped; when every pupil on roll has a mark, the register is taken.
     """
     now = now or timezone.now()
-    if register.school_id != school.pk:
-        raise ValidationError("The register must belong to this school.")
+    calendar = school_calendar_get(school=school)
+    register = register_open(
+        school=school, form=form, date=date, session=session, calendar=calendar
+    )
     local_now = timezone.localtime(now, timezone=_zone(school))
     if register_phase_now(school=school, register=register, now=local_now) is not Phase.OPEN:
         raise ValidationError(
             "This register is closed. The attendance officer can amend a mark, with a reason."
         )
-    pupils = {
-        p.pk: p for p in pupils_in_form_on(school=school, form=register.form, on=register.date)
-    }
+    pupils = {p.pk: p for p in pupils_in_form_on(school=school, form=form, on=date)}
     unknown = [e.pupil_id for e in entries if e.pupil_id not in pupils]
     if unknown:
         raise ValidationError("Some pupils are not on this register's roll.")
@@ -322,9 +333,7 @@ def register_save(
     for entry in entries:
         if not entry.code.strip():
             continue
-        write = MarkWrite(
-            pupils[entry.pupil_id], register.date, register.session, entry.code, entry.minutes_late
-        )
+        write = MarkWrite(pupils[entry.pupil_id], date, session, entry.code, entry.minutes_late)
         try:
             writes.append(
                 mark_validate(
@@ -353,8 +362,8 @@ def register_save(
             marked = AttendanceMark.objects.filter(
                 school=school,
                 pupil_id__in=list(pupils),
-                date=register.date,
-                session=register.session,
+                date=date,
+                session=session,
             ).count()
             result.missing = len(pupils) - marked
             if result.missing == 0 and register.taken_at is None:
