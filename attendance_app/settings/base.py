@@ -185,6 +185,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
+# `manage.py seed_demo` creates accounts with a published password; production turns it off.
+DEMO_SEED_ALLOWED = True
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
