@@ -1,0 +1,786 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.db import models
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django_scopes import ScopeError, scopes_disabled
+
+from registers.codes import CodeScheme
+from registers.models import (
+    AbsenceReason,
+    AbsenceReport,
+    AttendanceMark,
+    LeaveRequest,
+    MarkChange,
+    MarkSource,
+    PartTimeTimetable,
+    Register,
+    ReportStatus,
+)
+from schools.models import (
+    FormGroup,
+    ParentLink,
+    Pupil,
+    Role,
+    School,
+    StaffMembership,
+    TrustMembership,
+)
+from schools.scoping import SchoolOwned, school_scope
+from tests import factories as f
+from tests.conftest import STAFF_ROLES_IN_SCHOOL, SchoolWorld, World
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+pytestmark = pytest.mark.django_db
+
+# Tenant isolation (spec/security.md part A): every URL, every role, every school-owned model.
+#
+# The URL patterns are read from the root URLConf, never listed by hand. A new pattern that
+# takes route arguments fails test_every_pattern_has_sample_arguments until it gets an entry
+# in SAMPLE_KWARGS; from then on the isolation matrix covers it.
+
+# --- the URLConf, read automatically ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "schools:pupil-detail"; unnamed patterns get "<namespace>:<unnamed route>"
+    namespace: str
+    segments: tuple[str, ...]  # the route (or regex) text of each level, outermost first
+    kwargs: frozenset[str]
+    callback: Callable[..., Any]
+    named: bool
+
+
+def _walk(
+    patterns: Sequence[URLPattern | URLResolver],
+    namespaces: tuple[str, ...] = (),
+    segments: tuple[str, ...] = (),
+    regex: str = "",
+) -> Iterator[Route]:
+    for entry in patterns:
+        full_regex = regex + entry.pattern.regex.pattern.removeprefix("^")
+        here = (*segments, str(entry.pattern))
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from _walk(entry.url_patterns, inner, here, full_regex)
+            continue
+        label = entry.name or f"<unnamed {''.join(here)}>"
+        yield Route(
+            name=":".join((*namespaces, label)),
+            namespace=":".join(namespaces),
+            segments=here,
+            kwargs=frozenset(re.compile(full_regex).groupindex),
+            callback=entry.callback,
+            named=entry.name is not None,
+        )
+
+
+ROUTES = list(_walk(get_resolver().url_patterns))
+
+# Sample route arguments for every pattern that takes any, built from one school of the world.
+# A new pattern without an entry fails test_every_pattern_has_sample_arguments.
+SampleKwargs = Callable[[SchoolWorld], dict[str, object]]
+
+
+def _form(ws: SchoolWorld) -> FormGroup:
+    assert ws.form is not None
+    return ws.form
+
+
+def _form_id(ws: SchoolWorld) -> int:
+    return _form(ws).pk
+
+
+def _trust_slug(ws: SchoolWorld) -> str:
+    assert ws.school.trust is not None
+    return ws.school.trust.slug
+
+
+SAMPLE_KWARGS: dict[str, SampleKwargs] = {
+    "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
+    "schools:home": lambda ws: {"school_slug": ws.school.slug},
+    "schools:settings": lambda ws: {"school_slug": ws.school.slug},
+    "schools:form-detail": lambda ws: {"school_slug": ws.school.slug, "form_id": _form_id(ws)},
+    "schools:pupil-detail": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "schools:trust-home": lambda ws: {"trust_slug": _trust_slug(ws)},
+}
+
+# Plausible bodies for POST, so a view that wrongly accepted the request would act on it.
+SAMPLE_POST_DATA: dict[str, dict[str, str]] = {
+    "schools:settings": {
+        "attendance_target": "80.0",
+        "welsh_language": "on",
+        "am_register_opens": "08:00",
+        "am_register_closes": "08:20",
+        "am_session_ends": "11:00",
+        "pm_register_opens": "12:00",
+        "pm_register_closes": "12:20",
+        "pm_session_ends": "14:00",
+    },
+}
+DEFAULT_POST_DATA = {"legal_surname": "Changed", "name": "Changed", "code": "O", "note": "x"}
+
+# TEN-11: the only patterns an anonymous visitor may use. Code review approves every entry.
+PUBLIC_PATTERNS = frozenset(
+    {
+        "login",  # signing in
+        "password_reset",  # asking for a reset link (answers the same for unknown addresses)
+        "password_reset_done",
+        "password_reset_confirm",  # the emailed link; the token is the credential
+        "password_reset_complete",
+        "health",  # uptime probe; answers {"status": "ok"} and nothing else
+        # REVIEW: public only because drf-spectacular's SERVE_PERMISSIONS defaults to AllowAny.
+        # TEN-11's own allowlist does not name it; see the report before the API grows.
+        "api-schema",
+        "admin:login",  # the platform admin's own sign-in page
+    }
+)
+# Platform pages, not tenant pages: Django admin for platform superusers (TEN-12). They take
+# no school; they send anonymous visitors to the admin's own sign-in page, and their route
+# arguments come from ADMIN_SAMPLE_KWARGS by argument name.
+PLATFORM_NAMESPACES = frozenset({"admin"})
+ADMIN_SAMPLE_KWARGS = {
+    "object_id": "1",
+    "content_type_id": "1",
+    "id": "1",
+    "app_label": "auth",
+    "url": "no-such-page/",
+}
+
+# TEN-01 says "every method"; the anonymous check (TEN-11) uses the same list.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Route arguments that name the tenant, resolved by the middleware (STYLE.md rule 2).
+TENANT_KWARGS = frozenset({"school_slug", "trust_slug"})
+
+TRUST_LEADER = Role.TRUST_LEADER
+A1_ACTORS = [*STAFF_ROLES_IN_SCHOOL, Role.PARENT, TRUST_LEADER]
+
+
+def _is_platform(route: Route) -> bool:
+    return route.namespace.split(":")[0] in PLATFORM_NAMESPACES
+
+
+def _kwargs_for(route: Route, ws: SchoolWorld) -> dict[str, object]:
+    if _is_platform(route):
+        return {name: ADMIN_SAMPLE_KWARGS[name] for name in route.kwargs}
+    return SAMPLE_KWARGS[route.name](ws) if route.kwargs else {}
+
+
+def _url(route: Route, kwargs: dict[str, object]) -> str:
+    if route.named:
+        return reverse(route.name, kwargs=kwargs)
+
+    # Unnamed (admin) patterns cannot be reversed: fill in the route text and check that it
+    # resolves back to the same view.
+    def fill(segment: str) -> str:
+        segment = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m[1]]), segment)
+        segment = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(kwargs[m[1]]), segment)
+        return segment.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+
+    url = "/" + "".join(fill(segment) for segment in route.segments)
+    assert resolve(url).func == route.callback, f"could not build a URL for {route.name}"
+    return url
+
+
+def _user(world: World, actor: Role) -> Any:
+    return world.trust_a_leader if actor == TRUST_LEADER else world.a1.users[actor]
+
+
+def _request(client: Client, method: str, url: str, route: Route) -> TestResponse:
+    if method == "GET":
+        return client.get(url)
+    body = urlencode(SAMPLE_POST_DATA.get(route.name, DEFAULT_POST_DATA))
+    return client.generic(method, url, body, content_type="application/x-www-form-urlencoded")
+
+
+def _identifiers(ws: SchoolWorld) -> list[str]:
+    """Strings that would tell a reader something about this school's people."""
+    school = ws.school
+    found = [school.name, school.slug, school.urn]
+    if school.trust is not None:
+        found += [school.trust.name, school.trust.slug]
+    if ws.form is not None:
+        found.append(ws.form.name)
+    for pupil in ws.pupils:
+        found += [pupil.upn, pupil.display_name, f"{pupil.legal_forename} {pupil.legal_surname}"]
+    for contact in ws.contacts:
+        found += [contact.full_name, contact.email]
+    return found
+
+
+def _found_in(body: str, texts: list[str]) -> list[str]:
+    """The texts that appear in ``body`` as whole tokens ("School 1" is not in "School 12")."""
+    return [
+        text
+        for text in texts
+        if re.search(rf"(?<![\w-]){re.escape(text)}(?![\w-])", body) is not None
+    ]
+
+
+def _tenant_models() -> list[type[models.Model]]:
+    return [model for model in apps.get_models() if issubclass(model, SchoolOwned)]
+
+
+def _snapshot(school: School) -> dict[str, tuple[int, str]]:
+    """Count and hash of every field of every row the school owns, and of the school itself."""
+    with scopes_disabled():
+        querysets: list[tuple[str, models.QuerySet[Any]]] = [
+            ("schools.School", School.objects.filter(pk=school.pk))
+        ]
+        querysets += [
+            (model._meta.label, model._default_manager.filter(school=school))
+            for model in _tenant_models()
+        ]
+        snapshot = {}
+        for label, queryset in querysets:
+            fields = [field.attname for field in queryset.model._meta.concrete_fields]
+            rows = list(queryset.order_by("pk").values_list(*fields))
+            digest = hashlib.sha256(repr(rows).encode()).hexdigest()
+            snapshot[label] = (len(rows), digest)
+    return snapshot
+
+
+# --- the URLConf is covered ------------------------------------------------------------------
+
+
+def test_every_pattern_has_sample_arguments(world):
+    missing = [
+        f"{route.name} takes {sorted(route.kwargs)}: add an entry to SAMPLE_KWARGS in "
+        "tests/test_tenancy.py so the isolation matrix covers it"
+        for route in ROUTES
+        if route.kwargs and not _is_platform(route) and route.name not in SAMPLE_KWARGS
+    ]
+    assert missing == []
+
+    by_name = {route.name: route for route in ROUTES}
+    stale = sorted(set(SAMPLE_KWARGS) - set(by_name))
+    assert stale == [], "SAMPLE_KWARGS names patterns that no longer exist"
+    for name, sample in SAMPLE_KWARGS.items():
+        assert set(sample(world.a1)) == by_name[name].kwargs, name
+        reverse(name, kwargs=sample(world.a1))
+
+
+def test_every_app_pattern_is_named():
+    # Unnamed patterns cannot carry SAMPLE_KWARGS or be reversed in templates.
+    unnamed = [route.name for route in ROUTES if not route.named and not _is_platform(route)]
+    assert unnamed == []
+
+
+def test_platform_patterns_take_only_known_admin_arguments():
+    unknown = {
+        route.name: sorted(route.kwargs - set(ADMIN_SAMPLE_KWARGS))
+        for route in ROUTES
+        if _is_platform(route) and route.kwargs - set(ADMIN_SAMPLE_KWARGS)
+    }
+    assert unknown == {}, "add a sample value to ADMIN_SAMPLE_KWARGS"
+
+
+def test_the_tenant_patterns_are_found():
+    # Guards the walker itself: if it stopped descending into includes, the matrix would
+    # silently test nothing.
+    names = {route.name for route in ROUTES}
+    assert {"schools:home", "schools:pupil-detail", "schools:trust-home"} <= names
+    assert any(route.name.startswith("admin:") for route in ROUTES)
+
+
+def test_every_app_pattern_with_object_ids_names_its_tenant():
+    # A pattern that takes ids but no school or trust would escape the isolation matrix, and
+    # would have to find the tenant some second, unchecked way (STYLE.md rule 2).
+    untenanted = [
+        route.name
+        for route in ROUTES
+        if route.kwargs
+        and not route.kwargs & TENANT_KWARGS
+        and not _is_platform(route)
+        and route.name not in PUBLIC_PATTERNS
+    ]
+    assert untenanted == []
+
+
+# --- TEN-11: every URL needs a signed-in user, except the allowlist ------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_everywhere_else(world, client):
+    login_url = resolve_url(settings.LOGIN_URL)
+    admin_login_url = reverse("admin:login")
+    failures = []
+    for route in ROUTES:
+        if route.name in PUBLIC_PATTERNS:
+            continue
+        url = _url(route, _kwargs_for(route, world.a1))
+        sign_in_pages = (login_url, admin_login_url) if _is_platform(route) else (login_url,)
+        for method in METHODS:
+            response = _request(client, method, url, route)
+            location = response.get("Location", "")
+            if response.status_code in (401, 403):
+                continue
+            if response.status_code == 302 and location.startswith(sign_in_pages):
+                continue
+            failures.append(f"{method} {url} ({route.name}): {response.status_code} {location}")
+    assert failures == []
+
+
+def test_the_public_allowlist_is_real_and_really_public(world, client):
+    by_name = {route.name: route for route in ROUTES}
+    assert sorted(PUBLIC_PATTERNS - set(by_name)) == []
+    login_url = resolve_url(settings.LOGIN_URL)
+    for name in PUBLIC_PATTERNS:
+        route = by_name[name]
+        response = client.get(_url(route, _kwargs_for(route, world.a1)))
+        # An entry that now needs signing in should leave the allowlist.
+        assert response.status_code in (200, 302), name
+        assert not response.get("Location", "").startswith(login_url), name
+
+
+# --- TEN-01: another school's objects are 404, on every school URL, for every A1 role ---------
+
+
+@pytest.mark.parametrize("actor", A1_ACTORS)
+def test_a1_users_get_404_for_b1_on_every_school_url(world, client_for, actor):
+    client = client_for(_user(world, actor))
+    a1, b1 = world.a1, world.b1
+    b1_identifiers = _identifiers(b1)
+    school_routes = [route for route in ROUTES if "school_slug" in route.kwargs]
+    assert school_routes
+    before = _snapshot(b1.school)
+
+    failures = []
+    for route in school_routes:
+        b1_kwargs = SAMPLE_KWARGS[route.name](b1)
+        cases = {"B1's slug and ids": b1_kwargs}
+        if route.kwargs - {"school_slug"}:
+            cases["A1's slug, B1's ids"] = b1_kwargs | {"school_slug": a1.school.slug}
+        for case, kwargs in cases.items():
+            url = _url(route, kwargs)
+            for method in METHODS:
+                response = _request(client, method, url, route)
+                where = f"{actor} {method} {route.name} with {case}"
+                status = response.status_code
+                if status == 405 and case.startswith("A1"):
+                    # A method the view never accepts is refused before any object is looked
+                    # up, so the answer says nothing about B1: the same request for A1's own
+                    # object must be refused the same way.
+                    own = _request(
+                        client, method, _url(route, SAMPLE_KWARGS[route.name](a1)), route
+                    )
+                    if own.status_code != 405:
+                        failures.append(f"{where}: 405, but {own.status_code} for A1's own")
+                elif status != 404:
+                    failures.append(f"{where}: {status}, expected 404")
+                leaked = _found_in(response.content.decode(), b1_identifiers)
+                if leaked:
+                    failures.append(f"{where}: body shows B1's {leaked}")
+        # Once per pattern, after all its methods and cases: cheap enough to grow with the app.
+        after = _snapshot(b1.school)
+        if changed := sorted(label for label in after if after[label] != before[label]):
+            failures.append(f"{actor} requests to {route.name} changed B1's {changed}")
+            before = after
+    assert failures == []
+
+
+MISSING_IDS = {"never used": 10**9 + 7, "beyond bigint": 2**64}
+
+
+def _without_csrf(body: str) -> str:
+    return re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1", body)
+
+
+def test_a_b1_id_answers_exactly_like_an_id_that_does_not_exist(world, client_for):
+    # "Not yours" must be indistinguishable from "does not exist" (TEN-01, STYLE.md rule 2),
+    # down to the page; asked as the headteacher, who may see every pupil of A1.
+    client = client_for(world.a1.users[Role.HEADTEACHER])
+    slug = world.a1.school.slug
+    id_routes = [r for r in ROUTES if "school_slug" in r.kwargs and r.kwargs - TENANT_KWARGS]
+    assert id_routes
+
+    differences = []
+    for route in id_routes:
+        foreign = SAMPLE_KWARGS[route.name](world.b1) | {"school_slug": slug}
+        foreign_body = _without_csrf(client.get(_url(route, foreign)).content.decode())
+        for label, missing_id in MISSING_IDS.items():
+            missing = {
+                name: missing_id if isinstance(value, int) else value
+                for name, value in foreign.items()
+            }
+            response = client.get(_url(route, missing))
+            if response.status_code != 404:
+                differences.append(f"{route.name} {label}: {response.status_code}")
+            elif _without_csrf(response.content.decode()) != foreign_body:
+                differences.append(f"{route.name}: B1's id and a {label} id give different pages")
+    assert differences == []
+
+
+# --- trusts (TEN-04) ---------------------------------------------------------------------------
+
+
+def _trust_url(ws: SchoolWorld) -> str:
+    return reverse("schools:trust-home", kwargs={"trust_slug": _trust_slug(ws)})
+
+
+def _home_url(ws: SchoolWorld) -> str:
+    return reverse("schools:home", kwargs={"school_slug": ws.school.slug})
+
+
+def test_trust_leader_sees_their_trust_and_not_another(world, client_for):
+    body = client_for(world.trust_a_leader).get(_trust_url(world.a1)).content.decode()
+
+    a_schools = [world.a1.school.name, world.a2.school.name]
+    assert _found_in(body, a_schools) == a_schools
+    assert _found_in(body, _identifiers(world.b1)) == []
+
+
+def test_every_trust_url_is_404_for_another_trusts_leader(world, client_for):
+    trust_routes = [route for route in ROUTES if "trust_slug" in route.kwargs]
+    assert trust_routes
+    leader_a = client_for(world.trust_a_leader)
+    before = _snapshot(world.b1.school)
+
+    failures = []
+    for route in trust_routes:
+        url = _url(route, SAMPLE_KWARGS[route.name](world.b1))
+        for method in METHODS:
+            response = _request(leader_a, method, url, route)
+            if response.status_code != 404:
+                failures.append(f"{method} {route.name}: {response.status_code}")
+            if leaked := _found_in(response.content.decode(), _identifiers(world.b1)):
+                failures.append(f"{method} {route.name}: body shows {leaked}")
+    assert failures == []
+    assert _snapshot(world.b1.school) == before
+
+
+def test_every_trust_url_is_404_for_school_users_of_that_trust(world, client_for):
+    trust_routes = [route for route in ROUTES if "trust_slug" in route.kwargs]
+    outcomes = {
+        (role, route.name): client_for(world.a1.users[role])
+        .get(_url(route, SAMPLE_KWARGS[route.name](world.a1)))
+        .status_code
+        for role in [*STAFF_ROLES_IN_SCHOOL, Role.PARENT]
+        for route in trust_routes
+    }
+    assert outcomes
+    assert set(outcomes.values()) == {404}, outcomes
+
+
+def test_trust_leader_opens_every_school_of_the_trust_and_no_other(world, client_for):
+    leader_a = client_for(world.trust_a_leader)
+
+    assert leader_a.get(_home_url(world.a1)).status_code == 200
+    assert leader_a.get(_home_url(world.a2)).status_code == 200
+    assert leader_a.get(_home_url(world.b1)).status_code == 404
+    assert client_for(world.trust_b_leader).get(_home_url(world.a1)).status_code == 404
+
+
+# --- TEN-10: a revoked role ends access on the next request ------------------------------------
+
+
+@pytest.mark.parametrize("revoke", ["deactivate", "delete"])
+def test_staff_who_lose_their_membership_get_404_on_the_next_request(world, client_for, revoke):
+    head = world.a1.users[Role.HEADTEACHER]
+    client = client_for(head)
+    settings_url = reverse("schools:settings", kwargs={"school_slug": world.a1.school.slug})
+    assert client.get(_home_url(world.a1)).status_code == 200
+    assert client.get(settings_url).status_code == 200
+
+    with school_scope(world.a1.school):
+        membership = StaffMembership.objects.get(user=head)
+        if revoke == "deactivate":
+            membership.is_active = False
+            membership.save(update_fields=["is_active"])
+        else:
+            membership.delete()
+
+    assert client.get(_home_url(world.a1)).status_code == 404
+    assert client.get(settings_url).status_code == 404
+    assert client.post(settings_url, SAMPLE_POST_DATA["schools:settings"]).status_code == 404
+
+
+def test_trust_leader_who_loses_the_trust_gets_404_on_the_next_request(world, client_for):
+    client = client_for(world.trust_a_leader)
+    assert client.get(_trust_url(world.a1)).status_code == 200
+    assert client.get(_home_url(world.a2)).status_code == 200
+
+    TrustMembership.objects.filter(user=world.trust_a_leader).update(is_active=False)
+
+    assert client.get(_trust_url(world.a1)).status_code == 404
+    assert client.get(_home_url(world.a2)).status_code == 404
+
+
+def test_parent_whose_link_is_removed_gets_404_on_the_next_request(world, client_for):
+    parent = world.a1.users[Role.PARENT]
+    client = client_for(parent)
+    child_url = reverse(
+        "schools:pupil-detail",
+        kwargs={"school_slug": world.a1.school.slug, "pupil_id": world.a1.pupils[0].pk},
+    )
+    assert client.get(child_url).status_code == 200
+
+    with school_scope(world.a1.school):
+        ParentLink.objects.filter(user=parent).delete()
+
+    assert client.get(child_url).status_code == 404
+    assert client.get(_home_url(world.a1)).status_code == 404
+
+
+# --- TEN-07: school-owned models fail closed ---------------------------------------------------
+
+# Rows for school-owned models that the ``world`` fixture does not create, so the scoping test
+# has something in two schools to tell apart. Each maker runs with scopes disabled.
+NOW = dt.datetime(2024, 9, 9, 9, 0, tzinfo=dt.UTC)
+
+
+def _mark(ws: SchoolWorld, day: dt.date) -> AttendanceMark:
+    return AttendanceMark.objects.create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        date=day,
+        session="AM",
+        code="N",
+        scheme=CodeScheme.ENG_2024,
+        source=MarkSource.REGISTER,
+        recorded_at=NOW,
+    )
+
+
+def _mark_change(ws: SchoolWorld) -> MarkChange:
+    mark = _mark(ws, dt.date(2024, 9, 10))
+    return MarkChange.objects.create(
+        school=ws.school,
+        mark=mark,
+        pupil=mark.pupil,
+        date=mark.date,
+        session=mark.session,
+        original_code="N",
+        original_recorded_at=NOW,
+        new_code="I",
+        reason="Parent rang",
+        changed_at=NOW,
+        changed_by_name="A Officer",
+        changed_by_position="Attendance officer",
+        source=MarkSource.AMENDMENT,
+    )
+
+
+EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
+    "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
+    "registers.Register": lambda ws: Register.objects.create(
+        school=ws.school, form=_form(ws), date=dt.date(2024, 9, 9), session="AM"
+    ),
+    "registers.AttendanceMark": lambda ws: _mark(ws, dt.date(2024, 9, 9)),
+    "registers.MarkChange": _mark_change,
+    "registers.AbsenceReport": lambda ws: AbsenceReport.objects.create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        reporter_name="A Parent",
+        first_date=dt.date(2024, 9, 11),
+        last_date=dt.date(2024, 9, 11),
+        reason=AbsenceReason.ILLNESS,
+        status=ReportStatus.PENDING,
+        submitted_at=NOW,
+    ),
+    "registers.LeaveRequest": lambda ws: LeaveRequest.objects.create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        requested_by=ws.users[Role.PARENT],
+        first_date=dt.date(2024, 9, 12),
+        last_date=dt.date(2024, 9, 13),
+        reason="Family wedding",
+        requested_at=NOW,
+    ),
+    "registers.PartTimeTimetable": lambda ws: PartTimeTimetable.objects.create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        start_date=dt.date(2024, 9, 9),
+        end_date=dt.date(2024, 10, 4),
+        sessions_off=["Fri PM"],
+        agreed_with="A Parent",
+    ),
+}
+
+
+def test_school_owned_models_exist():
+    labels = {model._meta.label for model in _tenant_models()}
+    assert {"schools.Pupil", "schools.StaffMembership", "schools.Contact"} <= labels
+    assert sorted(set(EXTRA_ROWS) - labels) == [], "EXTRA_ROWS names models that do not exist"
+
+
+def test_every_school_owned_model_raises_outside_a_scope():
+    queries: dict[str, Callable[[models.Manager[Any]], object]] = {
+        "count()": lambda manager: manager.count(),
+        "all()": lambda manager: list(manager.all()),
+        "filter()": lambda manager: list(manager.filter(pk__gt=0)),
+    }
+    unscoped = []
+    for model in _tenant_models():
+        for name, query in queries.items():
+            try:
+                query(model._default_manager)
+            except ScopeError:
+                continue
+            unscoped.append(f"{model._meta.label}.{model._default_manager.name}.{name}")
+    assert unscoped == []
+
+
+def test_every_school_owned_model_filters_to_the_school_in_scope(world):
+    schools = [world.a1.school, world.b1.school]
+    with scopes_disabled():
+        for make in EXTRA_ROWS.values():
+            for ws in (world.a1, world.b1):
+                make(ws)
+
+    for model in _tenant_models():
+        label = model._meta.label
+        with scopes_disabled():
+            per_school = Counter(model._default_manager.values_list("school_id", flat=True))
+        assert all(per_school[school.pk] for school in schools), (
+            f"{label} has no rows in A1 and B1: add a maker to EXTRA_ROWS in tests/test_tenancy.py"
+        )
+        for school in schools:
+            with school_scope(school):
+                seen = Counter(model._default_manager.values_list("school_id", flat=True))
+            assert seen == {school.pk: per_school[school.pk]}, label
+
+
+def test_every_school_owned_model_has_a_required_school_and_school_first_indexes():
+    problems = []
+    for model in _tenant_models():
+        label = model._meta.label
+        field = model._meta.get_field("school")
+        if not isinstance(field, models.ForeignKey) or field.related_model is not School:
+            problems.append(f"{label}.school is not a foreign key to School")
+        elif field.null:
+            problems.append(f"{label}.school is nullable")
+        for index in model._meta.indexes:
+            columns = [name.lstrip("-") for name in index.fields] or [
+                str(expression) for expression in index.expressions
+            ]
+            if len(columns) > 1 and columns[0] != "school":
+                problems.append(f"{label} index {columns} does not start with school")
+    assert problems == []
+
+
+# --- TEN-12: the Django admin is platform-only -------------------------------------------------
+
+
+def test_no_school_owned_model_is_in_the_django_admin():
+    registered = [
+        model._meta.label for model in admin.site._registry if issubclass(model, SchoolOwned)
+    ]
+    assert registered == []
+
+
+def test_there_is_no_admin_at_the_usual_address(world, client_for):
+    assert client_for(world.a1.users[Role.HEADTEACHER]).get("/admin/").status_code == 404
+
+
+# --- TEN-04: the role matrix inside one school -------------------------------------------------
+
+# spec/product.md "People and roles": tutors see their own forms' pupils, parents their own
+# children, everyone else on the staff (and the trust's leaders) the whole school; only the
+# headteacher and the school administrator change the school's settings.
+PUPIL_ACCESS: dict[Role, dict[str, int]] = {
+    Role.FORM_TUTOR: {"parent's child": 200, "form classmate": 200, "other form": 404},
+    Role.ATTENDANCE_OFFICER: {"parent's child": 200, "form classmate": 200, "other form": 200},
+    Role.PASTORAL_LEAD: {"parent's child": 200, "form classmate": 200, "other form": 200},
+    Role.HEADTEACHER: {"parent's child": 200, "form classmate": 200, "other form": 200},
+    Role.SCHOOL_ADMIN: {"parent's child": 200, "form classmate": 200, "other form": 200},
+    TRUST_LEADER: {"parent's child": 200, "form classmate": 200, "other form": 200},
+    Role.PARENT: {"parent's child": 200, "form classmate": 404, "other form": 404},
+}
+FORM_ACCESS: dict[Role, dict[str, int]] = {
+    Role.FORM_TUTOR: {"tutor's form": 200, "other form": 404},
+    Role.ATTENDANCE_OFFICER: {"tutor's form": 200, "other form": 200},
+    Role.PASTORAL_LEAD: {"tutor's form": 200, "other form": 200},
+    Role.HEADTEACHER: {"tutor's form": 200, "other form": 200},
+    Role.SCHOOL_ADMIN: {"tutor's form": 200, "other form": 200},
+    TRUST_LEADER: {"tutor's form": 200, "other form": 200},
+    Role.PARENT: {"tutor's form": 404, "other form": 404},
+}
+SETTINGS_ACCESS: dict[Role, int] = {
+    Role.HEADTEACHER: 200,
+    Role.SCHOOL_ADMIN: 200,
+    Role.FORM_TUTOR: 404,
+    Role.ATTENDANCE_OFFICER: 404,
+    Role.PASTORAL_LEAD: 404,
+    Role.PARENT: 404,
+    TRUST_LEADER: 404,
+}
+
+
+def _another_form_with_a_pupil(ws: SchoolWorld) -> tuple[FormGroup, Pupil]:
+    assert ws.form is not None
+    with scopes_disabled():
+        form = f.FormGroupFactory(
+            school=ws.school, academic_year=ws.form.academic_year, year_group=ws.form.year_group
+        )
+        pupil = f.PupilFactory(school=ws.school)
+        f.EnrolmentFactory(pupil=pupil)
+        f.FormPlacementFactory(pupil=pupil, form=form)
+    return form, pupil
+
+
+def test_role_matrix_for_pupils_and_forms(world, client_for):
+    a1 = world.a1
+    other_form, other_pupil = _another_form_with_a_pupil(a1)
+    pupils = {
+        "parent's child": a1.pupils[0],
+        "form classmate": a1.pupils[1],
+        "other form": other_pupil,
+    }
+    forms = {"tutor's form": a1.form, "other form": other_form}
+    slug = a1.school.slug
+
+    outcomes: dict[str, int] = {}
+    expected: dict[str, int] = {}
+    for actor in A1_ACTORS:
+        client = client_for(_user(world, actor))
+        for which, pupil in pupils.items():
+            url = reverse(
+                "schools:pupil-detail", kwargs={"school_slug": slug, "pupil_id": pupil.pk}
+            )
+            response = client.get(url)
+            outcomes[f"{actor} pupil in {which}"] = response.status_code
+            expected[f"{actor} pupil in {which}"] = PUPIL_ACCESS[actor][which]
+            if response.status_code == 404:
+                assert _found_in(response.content.decode(), [pupil.display_name, pupil.upn]) == []
+        for which, form in forms.items():
+            url = reverse("schools:form-detail", kwargs={"school_slug": slug, "form_id": form.pk})
+            outcomes[f"{actor} form {which}"] = client.get(url).status_code
+            expected[f"{actor} form {which}"] = FORM_ACCESS[actor][which]
+    assert outcomes == expected
+
+
+def test_role_matrix_for_school_settings(world, client_for):
+    school = world.a1.school
+    url = reverse("schools:settings", kwargs={"school_slug": school.slug})
+    before = _snapshot(school)
+
+    outcomes = {actor: client_for(_user(world, actor)).get(url).status_code for actor in A1_ACTORS}
+    assert outcomes == SETTINGS_ACCESS
+
+    for actor, status in SETTINGS_ACCESS.items():
+        if status == 404:
+            response = client_for(_user(world, actor)).post(
+                url, SAMPLE_POST_DATA["schools:settings"]
+            )
+            assert response.status_code == 404, actor
+    assert _snapshot(school) == before
