@@ -123,8 +123,10 @@ class SchoolCalendar:
         return weeks
 
     def last_school_weeks(self, count: int, ending: dt.date) -> list[dt.date]:
-        """The Mondays of the ``count`` school weeks up to the week containing ``ending``."""
-        hi = bisect.bisect_right(self._days, ending)
+        """The Mondays of the ``count`` school weeks up to and including the week containing
+        ``ending``, even when that week's sessions all fall after ``ending`` (a Monday bank
+        holiday, a term starting on a Tuesday)."""
+        hi = bisect.bisect_right(self._days, week_start(ending) + dt.timedelta(days=6))
         weeks: list[dt.date] = []
         for day in reversed(self._days[:hi]):
             monday = week_start(day)

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
-from schools.models import School, register_window_errors
+from schools.models import School
 
 
 class SchoolSettingsForm(forms.ModelForm[School]):
@@ -25,16 +23,3 @@ class SchoolSettingsForm(forms.ModelForm[School]):
             for name in fields
             if name.endswith(("opens", "closes", "ends"))
         }
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        times = [cleaned.get(name) for name in self.Meta.fields[2:] if "register" in name]
-        if all(times):
-            for error in register_window_errors(
-                am_opens=cleaned["am_register_opens"],
-                am_closes=cleaned["am_register_closes"],
-                pm_opens=cleaned["pm_register_opens"],
-                pm_closes=cleaned["pm_register_closes"],
-            ):
-                self.add_error(None, error)
-        return cleaned

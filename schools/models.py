@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -62,8 +62,9 @@ WHOLE_SCHOOL_ROLES = STAFF_ROLES - {Role.FORM_TUTOR}
 
 def register_window_errors(
     *, am_opens: dt.time, am_closes: dt.time, pm_opens: dt.time, pm_closes: dt.time
-) -> list[str]:
-    """Problems with a school's register times (spec/regulations.md §3.1), empty if none.
+) -> dict[str, list[str]]:
+    """Problems with a school's register times (spec/regulations.md §3.1), keyed by the field
+    they belong to (``None`` for the two windows together); empty if there are none.
 
     Each register stays open at most 30 minutes, and the AM and PM windows are the same length.
     """
@@ -73,14 +74,19 @@ def register_window_errors(
         return dt.datetime.combine(today, closes) - dt.datetime.combine(today, opens)
 
     am, pm = length(am_opens, am_closes), length(pm_opens, pm_closes)
-    errors = []
-    for name, window in (("morning", am), ("afternoon", pm)):
+    errors: dict[str, list[str]] = {}
+    for name, field, window in (
+        ("morning", "am_register_closes", am),
+        ("afternoon", "pm_register_closes", pm),
+    ):
         if window <= dt.timedelta(0):
-            errors.append(f"The {name} register must close after it opens.")
+            errors[field] = [f"The {name} register must close after it opens."]
         elif window > MAX_REGISTER_WINDOW:
-            errors.append(f"The {name} register may stay open for at most 30 minutes.")
+            errors[field] = [f"The {name} register may stay open for at most 30 minutes."]
     if am != pm:
-        errors.append("The morning and afternoon registers must stay open for the same time.")
+        errors[NON_FIELD_ERRORS] = [
+            "The morning and afternoon registers must stay open for the same time."
+        ]
     return errors
 
 

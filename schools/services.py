@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from schools.models import School, register_window_errors
+from schools.models import School
 
 SETTINGS_FIELDS = (
     "attendance_target",
@@ -23,21 +25,19 @@ SETTINGS_FIELDS = (
 def school_update_settings(*, school: School, **changes: object) -> School:
     """Change a school's own settings (target, Welsh option, register times).
 
-    Raises ``ValidationError`` when the register windows break spec/regulations.md §3.1
-    (over 30 minutes, or AM and PM of different length); nothing is saved then.
+    Raises ``ValidationError`` for any invalid value: a target outside 0 to 100, register windows
+    that break spec/regulations.md §3.1 (over 30 minutes, closing before opening, AM and PM of
+    different length). Nothing is saved then, and ``school`` is left as it was.
     """
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValidationError(f"Not a school setting: {', '.join(sorted(unknown))}")
+    candidate = copy.copy(school)
+    for name, value in changes.items():
+        setattr(candidate, name, value)
+    others = [f.name for f in School._meta.fields if f.name not in SETTINGS_FIELDS]
+    candidate.full_clean(exclude=others, validate_unique=False)
     for name, value in changes.items():
         setattr(school, name, value)
-    errors = register_window_errors(
-        am_opens=school.am_register_opens,
-        am_closes=school.am_register_closes,
-        pm_opens=school.pm_register_opens,
-        pm_closes=school.pm_register_closes,
-    )
-    if errors:
-        raise ValidationError(errors)
     school.save(update_fields=list(changes))
     return school

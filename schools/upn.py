@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 _LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: I, O and S are never used
-_SHAPE = re.compile(rf"^[{_LETTERS}]\d{{11}}[\d{_LETTERS}]$")
+# [0-9], not \d: \d also matches non-ASCII digits. Used with fullmatch, so a trailing newline fails.
+_SHAPE = re.compile(rf"[{_LETTERS}][0-9]{{11}}[0-9{_LETTERS}]")
 
 
 def _value(char: str) -> int:
@@ -26,7 +27,7 @@ def upn_check_letter(body: str) -> str:
 
 def upn_error(upn: str) -> str | None:
     """Why ``upn`` is not a valid UPN, or ``None`` if it is."""
-    if not _SHAPE.match(upn):
+    if not _SHAPE.fullmatch(upn):
         return "A UPN is a letter, 11 digits, then a digit or letter (13 characters, capitals)."
     if upn_check_letter(upn[1:]) != upn[0]:
         return f"The check letter of UPN {upn} should be {upn_check_letter(upn[1:])}."

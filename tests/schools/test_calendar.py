@@ -115,14 +115,6 @@ def test_last_school_weeks_cross_an_academic_year():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG schools/calendar.py last_school_weeks: it only looks at school days up to "
-    "`ending`, so a school week whose school days all fall after `ending` (a Monday bank "
-    "holiday or the day before a Tuesday term start) is left out, although the docstring "
-    "says the window runs up to the week containing `ending`",
-)
 @pytest.mark.parametrize(
     ("ending", "expected"),
     [

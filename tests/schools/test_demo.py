@@ -127,7 +127,7 @@ def test_every_school_has_valid_register_windows(summary):
             pm_opens=school.pm_register_opens,
             pm_closes=school.pm_register_closes,
         )
-        assert errors == [], school.name
+        assert errors == {}, school.name
 
 
 def test_the_welsh_school_is_a_welsh_language_3_to_19_school(summary):

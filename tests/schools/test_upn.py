@@ -123,22 +123,10 @@ def test_swapping_two_neighbouring_characters_is_caught(body, position):
     assert upn_error(upn_make(body)[0] + swapped) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG schools/upn.py: _SHAPE ends in '$', which also matches before a trailing "
-    "newline, so _value('\\n') raises ValueError instead of upn_error returning a message",
-)
 def test_a_trailing_newline_is_reported_not_raised():
     assert upn_error("H822202400001\n") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG schools/upn.py: '\\d' in _SHAPE matches any Unicode digit, and int() reads "
-    "them, so a UPN written with Arabic-Indic or full-width digits is accepted",
-)
 @pytest.mark.parametrize("upn", ["H\u066822202400001", "H\uff1822202400001"])
 def test_only_ascii_digits_are_accepted(upn):
     assert upn_error(upn) is not None

@@ -1,0 +1,216 @@
+"""Reading the CSV files schools arrive with: one reader, one error format, for every import.
+
+Pure Python (no ORM). The importers (``schools.csv_calendar``, ``schools.csv_pupils``,
+``registers.csv_marks``) read a file with ``csv_read``, check every row, and raise
+``CsvInvalid`` with *all* the errors, so a file is imported whole or not at all.
+
+The file rules, shared by every import:
+- UTF-8, with or without a byte-order mark (Excel writes one);
+- the first line is the header; header names are matched case-insensitively;
+- whitespace around every value and header is trimmed; blank lines are skipped;
+- a required column that is missing, an unknown column or a repeated column is an error;
+- errors read ``line N, column NAME: message``, counting the header as line 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class CsvError:
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+class CsvInvalid(Exception):  # noqa: N818 - names the outcome, like Django's ValidationError
+    """The file cannot be imported; ``errors`` lists every problem found, in line order."""
+
+    def __init__(self, errors: Sequence[CsvError]) -> None:
+        self.errors = sorted(errors)
+        super().__init__(f"{len(self.errors)} errors")
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    values: dict[str, str]
+
+    def get(self, column: str) -> str:
+        """The trimmed value, or "" when the (optional) column is absent."""
+        return self.values.get(column, "")
+
+
+@dataclass
+class CsvTable:
+    """The rows of one file, keyed by header name. ``errors`` holds row-shape problems
+    (a row with more or fewer fields than the header) so they are reported with the rest."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: list[CsvRow]
+    errors: list[CsvError] = field(default_factory=list)
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+
+class RowErrors:
+    """Collects the errors of one file; ``add`` returns ``None`` so parsers can
+    ``return errors.add(...)`` for a value they could not read."""
+
+    def __init__(self, table: CsvTable) -> None:
+        self.errors: list[CsvError] = list(table.errors)
+
+    def add(self, row: CsvRow | int, column: str | None, message: str) -> None:
+        line = row if isinstance(row, int) else row.line
+        self.errors.append(CsvError(line, column, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise CsvInvalid(self.errors)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+
+def csv_read(path: Path, *, required: Sequence[str], optional: Sequence[str] = ()) -> CsvTable:
+    """Read ``path`` into rows keyed by column name.
+
+    Raises ``CsvInvalid`` for problems that make the rows meaningless (not UTF-8, empty, a
+    missing, unknown or repeated column); a row with the wrong number of fields is recorded in
+    ``CsvTable.errors`` instead, so it is reported together with the importer's own checks.
+    ``OSError`` propagates when the file cannot be read.
+    """
+    return csv_parse(path.read_bytes(), name=path.name, required=required, optional=optional)
+
+
+def csv_parse(
+    data: bytes, *, name: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> CsvTable:
+    """``csv_read`` for bytes already in memory (the same rules and errors)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CsvInvalid([CsvError(line, None, "the file is not UTF-8 text")]) from exc
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)  # leading blank lines
+    except csv.Error as exc:
+        raise CsvInvalid([CsvError(reader.line_num, None, f"unreadable CSV: {exc}")]) from exc
+    if header is None:
+        raise CsvInvalid([CsvError(1, None, "the file is empty; expected a header line")])
+    header_line = reader.line_num
+    columns = tuple(cell.strip().lower() for cell in header)
+    _check_header(columns, header_line, required=required, optional=optional)
+
+    table = CsvTable(name=name, columns=columns, rows=[])
+    width = len(columns)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            table.errors.append(CsvError(reader.line_num, None, f"unreadable CSV: {exc}"))
+            break  # the reader cannot resynchronise after a broken quote
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != width:
+            table.errors.append(
+                CsvError(reader.line_num, None, f"expected {width} fields, found {len(cells)}")
+            )
+            continue
+        values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
+        table.rows.append(CsvRow(reader.line_num, values))
+    return table
+
+
+def _check_header(
+    columns: tuple[str, ...], line: int, *, required: Sequence[str], optional: Sequence[str]
+) -> None:
+    errors: list[CsvError] = []
+    known = (*required, *optional)
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            errors.append(CsvError(line, column or "(blank)", "this column appears twice"))
+        elif column not in known:
+            errors.append(
+                CsvError(
+                    line,
+                    column or "(blank)",
+                    f"unknown column; the columns are {', '.join(known)}",
+                )
+            )
+        seen.add(column)
+    errors += [
+        CsvError(line, column, "required column is missing")
+        for column in required
+        if column not in seen
+    ]
+    if errors:
+        raise CsvInvalid(errors)
+
+
+# --- Values ---------------------------------------------------------------------------------
+
+
+def parse_date(value: str) -> dt.date | None:
+    """An ISO date (``2024-09-02``), or ``None`` if ``value`` is not one.
+
+    Only ISO: ``03/04/2025`` means 3 April in Britain and 4 March elsewhere, and an import
+    must not guess.
+    """
+    if len(value) != 10:  # fromisoformat also takes 20240902 and week dates; we do not
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+DATE_HELP = "use an ISO date such as 2024-09-02"
+
+
+def parse_yes_no(value: str) -> bool | None:
+    """``Y`` → True, ``N`` → False (either case); anything else → ``None``."""
+    return {"Y": True, "N": False}.get(value.upper())
+
+
+def academic_year_start(day: dt.date) -> dt.date:
+    """1 August of the academic year (1 August to 31 July) containing ``day``."""
+    return dt.date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+
+
+def academic_year_name(start: dt.date) -> str:
+    """``2024/25`` for the year starting 1 August 2024."""
+    return f"{start.year}/{(start.year + 1) % 100:02d}"
+
+
+@dataclass
+class ImportCounts:
+    """What an import did to one kind of row."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
