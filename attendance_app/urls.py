@@ -37,5 +37,6 @@ urlpatterns = [
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("schools.urls")),
+    path("", include("registers.urls")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from registers.codes import code_lookup
 from registers.models import (
@@ -23,7 +26,7 @@ from registers.models import (
 from registers.rules import Phase, RegisterTimes, n_due_date, register_phase
 from schools.calendar import SchoolCalendar
 from schools.models import FormGroup, Pupil, School
-from schools.selectors import pupils_in_form_on, school_calendar_get
+from schools.selectors import form_roll_counts, pupils_in_form_on, school_calendar_get
 
 
 def register_times(*, school: School, session: str) -> RegisterTimes:
@@ -48,13 +51,54 @@ def register_get(*, school: School, register_id: int) -> Register:
     return register
 
 
-def register_phase_now(*, school: School, register: Register, now: dt.datetime) -> Phase:
+def register_phase_now(
+    *, school: School, date: dt.date, session: str, taken: bool, now: dt.datetime
+) -> Phase:
+    """The register's phase at ``now``, read on the school's own clock."""
+    local = timezone.localtime(now, timezone=zoneinfo.ZoneInfo(school.timezone))
     return register_phase(
-        now=now,
-        date=register.date,
-        times=register_times(school=school, session=register.session),
-        taken=register.taken_at is not None,
+        now=local, date=date, times=register_times(school=school, session=session), taken=taken
     )
+
+
+def register_find(
+    *, school: School, form: FormGroup, date: dt.date, session: str
+) -> Register | None:
+    return Register.objects.filter(school=school, form=form, date=date, session=session).first()
+
+
+def register_summaries(
+    *, school: School, forms: Sequence[FormGroup], date: dt.date, session: str
+) -> list[RegisterSummary]:
+    """Each form's register for one session: pupils on roll, pupils marked, and the Register
+    row if anyone has saved it. Three queries, whatever the number of forms."""
+    form_ids = [f.pk for f in forms]
+    on_roll = form_roll_counts(school=school, on=date)
+    placed_that_day = Q(
+        pupil__placements__form_id__in=form_ids,
+        pupil__placements__start_date__lte=date,
+    ) & (Q(pupil__placements__end_date__isnull=True) | Q(pupil__placements__end_date__gte=date))
+    marked = dict(
+        AttendanceMark.objects.filter(placed_that_day, school=school, date=date, session=session)
+        .values("pupil__placements__form_id")
+        .annotate(n=Count("pk", distinct=True))
+        .values_list("pupil__placements__form_id", "n")
+    )
+    registers = {
+        r.form_id: r
+        for r in Register.objects.filter(
+            school=school, form_id__in=form_ids, date=date, session=session
+        )
+    }
+    return [
+        RegisterSummary(
+            form=form,
+            register=registers.get(form.pk),
+            on_roll=on_roll.get(form.pk, 0),
+            marked=marked.get(form.pk, 0),
+        )
+        for form in forms
+    ]
 
 
 @dataclass
@@ -70,10 +114,23 @@ class RegisterRow:
     )  # codes of the previous sessions, oldest first
     error: str = ""
     conflict: str = ""
+    entered_code: str | None = None  # what was typed, when a save failed and saved nothing
+    entered_minutes: str | None = None
 
     @property
     def code(self) -> str:
         return self.mark.code if self.mark else self.suggested_code
+
+    @property
+    def input_code(self) -> str:
+        return self.entered_code if self.entered_code is not None else self.code
+
+    @property
+    def input_minutes(self) -> str:
+        if self.entered_minutes is not None:
+            return self.entered_minutes
+        minutes = self.mark.minutes_late if self.mark else None
+        return "" if minutes is None else str(minutes)
 
     @property
     def version(self) -> int:
@@ -84,15 +141,20 @@ PREVIOUS_SESSIONS_SHOWN = 6
 
 
 def register_rows(
-    *, school: School, register: Register, calendar: SchoolCalendar | None = None
+    *,
+    school: School,
+    form: FormGroup,
+    date: dt.date,
+    session: str,
+    calendar: SchoolCalendar | None = None,
 ) -> list[RegisterRow]:
     """Every pupil on roll in the register's form that day, with their mark and what is known:
     a parent's report waiting for the office, refused leave, a part-time timetable, and the
     previous sessions' marks. A fixed number of queries, whatever the class size."""
     calendar = calendar or school_calendar_get(school=school)
-    pupils = list(pupils_in_form_on(school=school, form=register.form, on=register.date))
+    pupils = list(pupils_in_form_on(school=school, form=form, on=date))
     pupil_ids = [p.pk for p in pupils]
-    day, session = register.date, register.session
+    day = date
 
     marks = {
         m.pupil_id: m
@@ -190,3 +252,35 @@ def unresolved_n_marks(*, school: School) -> list[OpenN]:
 def code_label(*, school: School, code: str, on: dt.date) -> str:
     definition = code_lookup(jurisdiction=school.jurisdiction, code=code, on=on)
     return definition.meaning if definition else code
+
+
+@dataclass(frozen=True)
+class MarkDay:
+    day: dt.date
+    am: AttendanceMark | None
+    pm: AttendanceMark | None
+    sessions: tuple[str, ...]
+
+
+def pupil_recent_marks(*, school: School, pupil: Pupil, until: dt.date) -> list[list[MarkDay]]:
+    """The pupil's marks this academic year up to ``until``, as school weeks (newest first),
+    each a list of school days with the AM and PM mark. Two queries plus the calendar."""
+    calendar = school_calendar_get(school=school)
+    year_start = dt.date(until.year if until.month >= 8 else until.year - 1, 8, 1)
+    marks = {
+        (m.date, m.session): m
+        for m in AttendanceMark.objects.filter(
+            school=school, pupil=pupil, date__gte=year_start, date__lte=until
+        )
+    }
+    weeks: dict[dt.date, list[MarkDay]] = {}
+    for day in calendar.school_days_between(year_start, until):
+        weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append(
+            MarkDay(
+                day=day,
+                am=marks.get((day, "AM")),
+                pm=marks.get((day, "PM")),
+                sessions=tuple(calendar.sessions_on(day)),
+            )
+        )
+    return [weeks[monday] for monday in sorted(weeks, reverse=True)]

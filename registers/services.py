@@ -5,7 +5,6 @@ officer's amendment, an accepted parent report, approved leave, a CSV import), g
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -316,8 +315,10 @@ def register_save(
     register = register_open(
         school=school, form=form, date=date, session=session, calendar=calendar
     )
-    local_now = timezone.localtime(now, timezone=_zone(school))
-    if register_phase_now(school=school, register=register, now=local_now) is not Phase.OPEN:
+    phase = register_phase_now(
+        school=school, date=date, session=session, taken=register.taken_at is not None, now=now
+    )
+    if phase is not Phase.OPEN:
         raise ValidationError(
             "This register is closed. The attendance officer can amend a mark, with a reason."
         )
@@ -421,7 +422,3 @@ def _enrolments_by_pupil(*, school: School, pupil_ids: list[int]) -> dict[int, l
     for enrolment in Enrolment.objects.filter(school=school, pupil_id__in=pupil_ids):
         by_pupil.setdefault(enrolment.pupil_id, []).append(enrolment)
     return by_pupil
-
-
-def _zone(school: School) -> dt.tzinfo:
-    return zoneinfo.ZoneInfo(school.timezone)

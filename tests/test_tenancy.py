@@ -17,6 +17,7 @@ from django.db import models
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
 from registers.codes import CodeScheme
@@ -41,6 +42,7 @@ from schools.models import (
     TrustMembership,
 )
 from schools.scoping import SchoolOwned, school_scope
+from schools.selectors import school_calendar_get
 from tests import factories as f
 from tests.conftest import STAFF_ROLES_IN_SCHOOL, SchoolWorld, World
 
@@ -108,6 +110,15 @@ def _form_id(ws: SchoolWorld) -> int:
     return _form(ws).pk
 
 
+def _school_day(ws: SchoolWorld) -> dt.date:
+    """The latest school day up to today in the school's own calendar."""
+    with scopes_disabled():
+        calendar = school_calendar_get(school=ws.school)
+    day = calendar.school_day_before(timezone.localdate() + dt.timedelta(days=1))
+    assert day is not None, "the world's calendar has school days before today"
+    return day
+
+
 def _trust_slug(ws: SchoolWorld) -> str:
     assert ws.school.trust is not None
     return ws.school.trust.slug
@@ -123,10 +134,29 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         "pupil_id": ws.pupils[0].pk,
     },
     "schools:trust-home": lambda ws: {"trust_slug": _trust_slug(ws)},
+    "registers:list": lambda ws: {"school_slug": ws.school.slug},
+    "registers:take": lambda ws: {
+        "school_slug": ws.school.slug,
+        "form_id": _form_id(ws),
+        "date": _school_day(ws).isoformat(),
+        "session": "AM",
+    },
+    "registers:pupil-marks": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "registers:amend": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+        "date": _school_day(ws).isoformat(),
+        "session": "AM",
+    },
+    "registers:unresolved-n": lambda ws: {"school_slug": ws.school.slug},
 }
 
 # Plausible bodies for POST, so a view that wrongly accepted the request would act on it.
 SAMPLE_POST_DATA: dict[str, dict[str, str]] = {
+    "registers:amend": {"code": "O", "reason": "Cross-school amendment attempt"},
     "schools:settings": {
         "attendance_target": "80.0",
         "welsh_language": "on",
@@ -149,9 +179,6 @@ PUBLIC_PATTERNS = frozenset(
         "password_reset_confirm",  # the emailed link; the token is the credential
         "password_reset_complete",
         "health",  # uptime probe; answers {"status": "ok"} and nothing else
-        # REVIEW: public only because drf-spectacular's SERVE_PERMISSIONS defaults to AllowAny.
-        # TEN-11's own allowlist does not name it; see the report before the API grows.
-        "api-schema",
         "admin:login",  # the platform admin's own sign-in page
     }
 )

@@ -177,6 +177,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "School attendance API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema names every endpoint and field: only signed-in users may read it (TEN-11).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Security headers (tightened further in production.py) ------------------------------------

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.urls import path, register_converter
+
+from registers import views
+
+
+class IsoDateConverter:
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class SessionConverter:
+    regex = "AM|PM"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(IsoDateConverter, "isodate")
+register_converter(SessionConverter, "session")
+
+app_name = "registers"
+
+urlpatterns = [
+    path("s/<slug:school_slug>/registers/", views.register_list, name="list"),
+    path(
+        "s/<slug:school_slug>/registers/<int:form_id>/<isodate:date>/<session:session>/",
+        views.register_take,
+        name="take",
+    ),
+    path(
+        "s/<slug:school_slug>/pupils/<int:pupil_id>/marks/",
+        views.pupil_marks,
+        name="pupil-marks",
+    ),
+    path(
+        "s/<slug:school_slug>/pupils/<int:pupil_id>/marks/<isodate:date>/<session:session>/amend/",
+        views.mark_amend,
+        name="amend",
+    ),
+    path("s/<slug:school_slug>/unresolved-n/", views.unresolved_n, name="unresolved-n"),
+]

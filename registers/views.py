@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from registers import selectors, services
+from registers.codes import codes_in_force
+from registers.rules import Phase
+from registers.services import AMENDING_ROLES, RegisterEntry
+from schools.models import FormGroup, Role, School
+from schools.permissions import require_role
+from schools.selectors import (
+    form_get,
+    forms_for_tutor,
+    forms_on,
+    pupil_visible_to,
+    school_calendar_get,
+)
+from schools.types import SchoolRequest
+
+REGISTER_TAKERS = frozenset(
+    {
+        Role.FORM_TUTOR,
+        Role.ATTENDANCE_OFFICER,
+        Role.PASTORAL_LEAD,
+        Role.HEADTEACHER,
+        Role.SCHOOL_ADMIN,
+    }
+)
+# The keys a tutor presses most; every other code is in the picker (product.md, Registers).
+QUICK_KEYS = ["/", "L", "N", "I", "M", "O", "U", "G", "C", "R", "E", "B", "V"]
+
+
+def _forms_for(request: SchoolRequest, on: dt.date) -> list[FormGroup]:
+    """The forms whose registers this user takes: a tutor's own, or every form for others."""
+    access = request.access
+    if access.role == Role.FORM_TUTOR:
+        assert access.membership is not None
+        return list(forms_for_tutor(school=request.school, membership=access.membership, on=on))
+    return list(forms_on(school=request.school, on=on))
+
+
+def _form_for(request: SchoolRequest, form_id: int, on: dt.date) -> FormGroup:
+    form = form_get(school=request.school, form_id=form_id)
+    if request.access.role == Role.FORM_TUTOR and form not in _forms_for(request, on):
+        raise Http404("Form not found")  # another tutor's form: the same answer as missing
+    return form
+
+
+def _current_session(school: School, now: dt.datetime) -> str:
+    return "PM" if timezone.localtime(now).time() >= school.pm_register_opens else "AM"
+
+
+def _parse_date(value: str | None, default: dt.date) -> dt.date:
+    if not value:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise Http404("Not a date") from exc
+
+
+def _parse_session(value: str | None, default: str) -> str:
+    if value in (None, ""):
+        return default
+    if value not in ("AM", "PM"):
+        raise Http404("Not a session")
+    return value
+
+
+@require_GET
+@require_role(REGISTER_TAKERS)
+def register_list(request: SchoolRequest) -> HttpResponse:
+    """Today's registers (or another day's): each form with how many pupils are marked.
+
+    Registers past their close time and still incomplete are listed first for the officer.
+    """
+    school, now = request.school, timezone.now()
+    day = _parse_date(request.GET.get("date"), timezone.localdate())
+    session = _parse_session(request.GET.get("session"), _current_session(school, now))
+    calendar = school_calendar_get(school=school)
+    summaries = selectors.register_summaries(
+        school=school, forms=_forms_for(request, day), date=day, session=session
+    )
+    phases = {
+        s.form.pk: selectors.register_phase_now(
+            school=school, date=day, session=session, taken=s.complete, now=now
+        )
+        for s in summaries
+    }
+    late = [s for s in summaries if not s.complete and _past_close(school, day, session, now)]
+    return render(
+        request,
+        "registers/list.html",
+        {
+            "day": day,
+            "session": session,
+            "is_session": calendar.is_session(day, session),
+            "summaries": [(s, phases[s.form.pk]) for s in summaries],
+            "late": late,
+            "previous_day": calendar.school_day_before(day),
+            "next_day": calendar.nth_school_day_after(day, 1),
+        },
+    )
+
+
+def _past_close(school: School, day: dt.date, session: str, now: dt.datetime) -> bool:
+    local = timezone.localtime(now)
+    closes = selectors.register_times(school=school, session=session).closes
+    return (local.date(), local.time()) >= (day, closes)
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(REGISTER_TAKERS)
+@vary_on_headers("HX-Request")
+def register_take(request: SchoolRequest, form_id: int, date: str, session: str) -> HttpResponse:
+    school = request.school
+    day = _parse_date(date, timezone.localdate())
+    session = _parse_session(session, "AM")
+    form = _form_for(request, form_id, day)
+    calendar = school_calendar_get(school=school)
+    if not calendar.is_session(day, session):
+        raise Http404("Not a school session")
+
+    errors: dict[int, str] = {}
+    conflicts: dict[int, str] = {}
+    status = ""
+    if request.method == "POST":
+        entries, errors = _entries_from_post(request)
+        if not errors:
+            assert request.access.membership is not None
+            try:
+                result = services.register_save(
+                    school=school,
+                    form=form,
+                    date=day,
+                    session=session,
+                    entries=entries,
+                    membership=request.access.membership,
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(_take_url(school, form, day, session))
+            errors = result.errors
+            conflicts = {
+                pupil_id: _conflict_text(mark) for pupil_id, mark in result.conflicts.items()
+            }
+            if result.ok and not request.htmx:
+                messages.success(request, _saved_message(result.missing))
+                return redirect(_take_url(school, form, day, session))
+            if result.ok:
+                status = _saved_message(result.missing)
+
+    register = selectors.register_find(school=school, form=form, date=day, session=session)
+    rows = selectors.register_rows(
+        school=school, form=form, date=day, session=session, calendar=calendar
+    )
+    problems = bool(errors or conflicts)
+    for row in rows:
+        row.error = errors.get(row.pupil.pk, "")
+        row.conflict = conflicts.get(row.pupil.pk, "")
+        if problems:  # nothing was saved: show what the tutor typed, not what is stored
+            row.entered_code = request.POST.get(f"code-{row.pupil.pk}", "")
+            row.entered_minutes = request.POST.get(f"minutes-{row.pupil.pk}", "")
+    taken = register is not None and register.taken_at is not None
+    phase = selectors.register_phase_now(
+        school=school, date=day, session=session, taken=taken, now=timezone.now()
+    )
+    context = {
+        "form": form,
+        "day": day,
+        "session": session,
+        "rows": rows,
+        "register": register,
+        "phase": phase,
+        "locked": phase is Phase.LOCKED,
+        "upcoming": phase is Phase.UPCOMING,
+        "can_amend": request.access.role in AMENDING_ROLES,
+        "codes": codes_in_force(jurisdiction=school.jurisdiction, on=day),
+        "quick_keys": QUICK_KEYS,
+        "times": selectors.register_times(school=school, session=session),
+        "has_problems": problems,
+        "status": status,
+    }
+    template = "registers/take.html#register-form" if request.htmx else "registers/take.html"
+    return render(request, template, context, status=200)
+
+
+def _entries_from_post(request: SchoolRequest) -> tuple[list[RegisterEntry], dict[int, str]]:
+    """Read ``code-<pupil>``, ``minutes-<pupil>`` and ``version-<pupil>`` fields, with an error
+    for each pupil whose minutes late are not a whole number."""
+    entries, errors = [], {}
+    for key in request.POST:
+        pupil_ref = key.removeprefix("code-")
+        if key == pupil_ref or not pupil_ref.isdigit():
+            continue
+        pupil_id = int(pupil_ref)
+        code = request.POST.get(key, "")
+        minutes = request.POST.get(f"minutes-{pupil_id}", "").strip()
+        version = request.POST.get(f"version-{pupil_id}", "0")
+        if minutes and not minutes.isdigit():
+            errors[pupil_id] = "Minutes late must be a whole number."
+            continue
+        entries.append(
+            RegisterEntry(
+                pupil_id=pupil_id,
+                code=code,
+                minutes_late=int(minutes)
+                if minutes and code.strip().upper() in ("L", "U")
+                else None,
+                loaded_version=int(version) if version.isdigit() else 0,
+            )
+        )
+    return entries, errors
+
+
+def _conflict_text(mark: object) -> str:
+    if mark is None:
+        return "Someone else marked this pupil while you had the page open. Check and save again."
+    code = getattr(mark, "code", "?")
+    when = timezone.localtime(getattr(mark, "recorded_at")).strftime("%H:%M")  # noqa: B009
+    return f"Changed to {code} at {when} by someone else since you opened the register. Save again to replace it."
+
+
+def _saved_message(missing: int) -> str:
+    if missing:
+        return f"Saved. {missing} pupil{'s' if missing != 1 else ''} still without a mark."
+    return "Register saved and complete."
+
+
+def _take_url(school: School, form: FormGroup, day: dt.date, session: str) -> str:
+    return reverse(
+        "registers:take",
+        kwargs={
+            "school_slug": school.slug,
+            "form_id": form.pk,
+            "date": day.isoformat(),
+            "session": session,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(AMENDING_ROLES)
+def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -> HttpResponse:
+    school = request.school
+    day = _parse_date(date, timezone.localdate())
+    session = _parse_session(session, "AM")
+    pupil = (
+        pupil_visible_to(school=school, access=request.access, user=request.user, on=day)
+        .filter(pk=pupil_id)
+        .first()
+    )
+    if pupil is None:
+        raise Http404("Pupil not found")
+    mark = selectors.mark_get(school=school, pupil=pupil, date=day, session=session)
+    error = ""
+    if request.method == "POST":
+        assert request.access.membership is not None
+        minutes = request.POST.get("minutes_late", "").strip()
+        try:
+            services.mark_amend(
+                school=school,
+                pupil=pupil,
+                date=day,
+                session=session,
+                code=request.POST.get("code", ""),
+                minutes_late=int(minutes) if minutes.isdigit() else None,
+                reason=request.POST.get("reason", ""),
+                membership=request.access.membership,
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Mark for {pupil} on {day:%a %d %b} {session} amended.")
+            return redirect(
+                request.POST.get("next")
+                or reverse(
+                    "registers:pupil-marks",
+                    kwargs={"school_slug": school.slug, "pupil_id": pupil.pk},
+                )
+            )
+    history = selectors.mark_history(school=school, pupil=pupil).filter(date=day, session=session)
+    return render(
+        request,
+        "registers/amend.html",
+        {
+            "pupil": pupil,
+            "day": day,
+            "session": session,
+            "mark": mark,
+            "history": history,
+            "error": error,
+            "codes": codes_in_force(jurisdiction=school.jurisdiction, on=day),
+            "posted": request.POST,
+            "next": request.GET.get("next", ""),
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+@require_role(REGISTER_TAKERS | {Role.PARENT})
+def pupil_marks(request: SchoolRequest, pupil_id: int) -> HttpResponse:
+    """A pupil's marks this academic year, session by session, with the amendment history."""
+    school, today = request.school, timezone.localdate()
+    pupil = (
+        pupil_visible_to(school=school, access=request.access, user=request.user, on=today)
+        .filter(pk=pupil_id)
+        .first()
+    )
+    if pupil is None:
+        raise Http404("Pupil not found")
+    marks = selectors.pupil_recent_marks(school=school, pupil=pupil, until=today)
+    is_parent = request.access.role == Role.PARENT
+    return render(
+        request,
+        "registers/pupil_marks.html",
+        {
+            "pupil": pupil,
+            "weeks": marks,
+            "history": [] if is_parent else selectors.mark_history(school=school, pupil=pupil)[:50],
+            "can_amend": request.access.role in AMENDING_ROLES,
+            "is_parent": is_parent,
+        },
+    )
+
+
+@require_GET
+@require_role(AMENDING_ROLES | {Role.PASTORAL_LEAD})
+def unresolved_n(request: SchoolRequest) -> HttpResponse:
+    today = timezone.localdate()
+    items = selectors.unresolved_n_marks(school=request.school)
+    return render(
+        request,
+        "registers/unresolved_n.html",
+        {
+            "items": [(item, item.is_overdue(today)) for item in items],
+            "today": today,
+            "can_amend": request.access.role in AMENDING_ROLES,
+        },
+    )
