@@ -1,32 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from registers import views
+from registers import converters, views
 
+__all__ = ["converters"]  # imported for its URL converters
 
-class IsoDateConverter:
-    regex = r"\d{4}-\d{2}-\d{2}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-class SessionConverter:
-    regex = "AM|PM"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(IsoDateConverter, "isodate")
-register_converter(SessionConverter, "session")
 
 app_name = "registers"
 

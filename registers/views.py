@@ -39,7 +39,7 @@ REGISTER_TAKERS = frozenset(
 QUICK_KEYS = ["/", "L", "N", "I", "M", "O", "U", "G", "C", "R", "E", "B", "V"]
 
 
-def _forms_for(request: SchoolRequest, on: dt.date) -> list[FormGroup]:
+def forms_for_user(request: SchoolRequest, on: dt.date) -> list[FormGroup]:
     """The forms whose registers this user takes: a tutor's own, or every form for others."""
     access = request.access
     if access.role == Role.FORM_TUTOR:
@@ -50,7 +50,7 @@ def _forms_for(request: SchoolRequest, on: dt.date) -> list[FormGroup]:
 
 def _form_for(request: SchoolRequest, form_id: int, on: dt.date) -> FormGroup:
     form = form_get(school=request.school, form_id=form_id)
-    if request.access.role == Role.FORM_TUTOR and form not in _forms_for(request, on):
+    if request.access.role == Role.FORM_TUTOR and form not in forms_for_user(request, on):
         raise Http404("Form not found")  # another tutor's form: the same answer as missing
     return form
 
@@ -88,7 +88,7 @@ def register_list(request: SchoolRequest) -> HttpResponse:
     session = _parse_session(request.GET.get("session"), _current_session(school, now))
     calendar = school_calendar_get(school=school)
     summaries = selectors.register_summaries(
-        school=school, forms=_forms_for(request, day), date=day, session=session
+        school=school, forms=forms_for_user(request, day), date=day, session=session
     )
     phases = {
         s.form.pk: selectors.register_phase_now(

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -47,6 +48,9 @@ class HasSchoolRole(BasePermission):
     """
 
     def has_permission(self, request: Request, view: APIView) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            # DRF views are exempt from LoginRequiredMiddleware: answer 401/403, not 404 (TEN-11).
+            raise NotAuthenticated
         allowed = getattr(view, "allowed_roles", ())
         if not has_role(request._request, allowed):
             raise Http404("Not found")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.http import HttpRequest
 
@@ -37,3 +37,12 @@ class SchoolRequest(AuthedRequest):
 
 class TrustRequest(AuthedRequest):
     trust: Trust
+
+
+def school_request(request: object) -> SchoolRequest:
+    """The Django request behind a DRF ``Request``, with the attributes the tenant middleware
+    set (``school``, ``access``): DRF wraps the request, so its type hides them."""
+    django_request = getattr(request, "_request", request)
+    if not hasattr(django_request, "school"):
+        raise RuntimeError("No school on this request: is the URL under /s/<school_slug>/?")
+    return cast("SchoolRequest", django_request)

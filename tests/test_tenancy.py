@@ -152,6 +152,16 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         "session": "AM",
     },
     "registers:unresolved-n": lambda ws: {"school_slug": ws.school.slug},
+    "api:pupil-list": lambda ws: {"school_slug": ws.school.slug},
+    "api:pupil-detail": lambda ws: {"school_slug": ws.school.slug, "pupil_id": ws.pupils[0].pk},
+    "api:pupil-marks": lambda ws: {"school_slug": ws.school.slug, "pupil_id": ws.pupils[0].pk},
+    "api:register": lambda ws: {
+        "school_slug": ws.school.slug,
+        "form_id": _form_id(ws),
+        "date": _school_day(ws).isoformat(),
+        "session": "AM",
+    },
+    "api:mark-amend": lambda ws: {"school_slug": ws.school.slug},
 }
 
 # Plausible bodies for POST, so a view that wrongly accepted the request would act on it.
