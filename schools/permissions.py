@@ -48,7 +48,7 @@ class HasSchoolRole(BasePermission):
     """
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if not request.user or not request.user.is_authenticated:
+        if not request.user.is_authenticated:
             # DRF views are exempt from LoginRequiredMiddleware: answer 401/403, not 404 (TEN-11).
             raise NotAuthenticated
         allowed = getattr(view, "allowed_roles", ())
