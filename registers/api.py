@@ -17,24 +17,25 @@ from rest_framework.views import APIView
 from registers import selectors, services
 from registers.models import AttendanceMark
 from registers.services import AMENDING_ROLES, RegisterEntry
-from registers.views import REGISTER_TAKERS, forms_for_user
+from registers.views import REGISTER_TAKERS
+from schools.calendar import SchoolCalendar
 from schools.models import FormGroup, Pupil, Role
 from schools.permissions import HasSchoolRole
-from schools.selectors import form_get, pupil_visible_to, school_calendar_get
+from schools.selectors import pupil_visible_to, school_calendar_get
 from schools.types import school_request
 
 
 def _form_for(request: Request, form_id: int, on: dt.date) -> FormGroup:
     req = school_request(request)
-    form = form_get(school=req.school, form_id=form_id)
-    if form not in forms_for_user(req, on):
-        raise Http404("Form not found")
-    return form
+    return selectors.register_form_get(school=req.school, access=req.access, form_id=form_id, on=on)
 
 
-def _session_or_404(school: Any, day: dt.date, session: str) -> None:
-    if not school_calendar_get(school=school).is_session(day, session):
+def _calendar_with_session(school: Any, day: dt.date, session: str) -> SchoolCalendar:
+    """The school's calendar, loaded once per request; 404 if there is no such session."""
+    calendar = school_calendar_get(school=school)
+    if not calendar.is_session(day, session):
         raise Http404("Not a school session")
+    return calendar
 
 
 class MarkOutputSerializer(serializers.ModelSerializer[AttendanceMark]):
@@ -68,6 +69,11 @@ class RegisterSaveInputSerializer(serializers.Serializer[Any]):
     marks = RegisterEntryInputSerializer(many=True, allow_empty=False, max_length=200)  # type: ignore[call-arg]
 
 
+class RegisterSavedSerializer(serializers.Serializer[Any]):
+    missing = serializers.IntegerField(help_text="Pupils on roll still without a mark")
+    marks = MarkOutputSerializer(many=True)
+
+
 class RegisterDetailApi(APIView):
     """Read a form's register for one session, or save it whole (one transaction)."""
 
@@ -92,10 +98,17 @@ class RegisterDetailApi(APIView):
         rows = serializers.ListField(child=serializers.DictField())
 
     def _context(
-        self, request: Request, form: FormGroup, day: dt.date, session: str
+        self,
+        request: Request,
+        form: FormGroup,
+        day: dt.date,
+        session: str,
+        calendar: SchoolCalendar,
     ) -> dict[str, Any]:
         school = school_request(request).school
-        rows = selectors.register_rows(school=school, form=form, date=day, session=session)
+        rows = selectors.register_rows(
+            school=school, form=form, date=day, session=session, calendar=calendar
+        )
         register = selectors.register_find(school=school, form=form, date=day, session=session)
         phase = selectors.register_phase_now(
             school=school,
@@ -116,20 +129,20 @@ class RegisterDetailApi(APIView):
     def get(self, request: Request, form_id: int, date: str, session: str) -> Response:
         day = _parse_date(date)
         form = _form_for(request, form_id, day)
-        _session_or_404(school_request(request).school, day, session)
+        calendar = _calendar_with_session(school_request(request).school, day, session)
         return Response(
-            self.RegisterOutputSerializer(self._context(request, form, day, session)).data
+            self.RegisterOutputSerializer(self._context(request, form, day, session, calendar)).data
         )
 
     @extend_schema(
         request=RegisterSaveInputSerializer,
-        responses={200: RegisterOutputSerializer, 400: None, 409: None},
+        responses={200: RegisterSavedSerializer, 400: None, 409: None},
         summary="Save the register: every mark or none; 409 lists marks changed since loaded",
     )
     def post(self, request: Request, form_id: int, date: str, session: str) -> Response:
         day = _parse_date(date)
         form = _form_for(request, form_id, day)
-        _session_or_404(school_request(request).school, day, session)
+        calendar = _calendar_with_session(school_request(request).school, day, session)
         payload = RegisterSaveInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         entries = [
@@ -147,6 +160,7 @@ class RegisterDetailApi(APIView):
                 session=session,
                 entries=entries,
                 membership=membership,
+                calendar=calendar,
             )
         except ValidationError as exc:
             return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
@@ -159,7 +173,7 @@ class RegisterDetailApi(APIView):
             }
             return Response({"conflicts": current}, status=status.HTTP_409_CONFLICT)
         return Response(
-            self.RegisterOutputSerializer(self._context(request, form, day, session)).data
+            RegisterSavedSerializer({"missing": result.missing, "marks": result.written.marks}).data
         )
 
 

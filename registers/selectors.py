@@ -7,7 +7,8 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.auth.models import User
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,8 +26,9 @@ from registers.models import (
 )
 from registers.rules import Phase, RegisterTimes, n_due_date, register_phase
 from schools.calendar import SchoolCalendar
-from schools.models import FormGroup, Pupil, School
+from schools.models import Contact, FormGroup, Pupil, Role, School
 from schools.selectors import form_roll_counts, pupils_in_form_on, school_calendar_get
+from schools.types import SchoolAccess
 
 
 def register_times(*, school: School, session: str) -> RegisterTimes:
@@ -59,6 +61,26 @@ def register_phase_now(
     return register_phase(
         now=local, date=date, times=register_times(school=school, session=session), taken=taken
     )
+
+
+def register_form_get(
+    *, school: School, access: SchoolAccess, form_id: int, on: dt.date
+) -> FormGroup:
+    """A form whose register this user may take on ``on`` (one query): tutors only their own
+    forms; ``Http404`` for a missing form, another school's, another tutor's, or another year's.
+    """
+    forms = FormGroup.objects.filter(
+        school=school,
+        pk=form_id,
+        academic_year__start_date__lte=on,
+        academic_year__end_date__gte=on,
+    )
+    if access.role == Role.FORM_TUTOR:
+        forms = forms.filter(tutors__membership=access.membership)
+    form = forms.select_related("year_group").first()
+    if form is None:
+        raise Http404("Form not found")
+    return form
 
 
 def register_find(
@@ -284,3 +306,237 @@ def pupil_recent_marks(*, school: School, pupil: Pupil, until: dt.date) -> list[
             )
         )
     return [weeks[monday] for monday in sorted(weeks, reverse=True)]
+
+
+# --- Parents' absence reports and leave requests ------------------------------------------
+
+# Reports the office still has to act on, in the order the inbox shows them: unverified
+# public-form reports first (nobody has checked who sent them), then account reports, then
+# those waiting for the parent's evidence.
+REPORT_ACTION_ORDER = (
+    ReportStatus.UNVERIFIED,
+    ReportStatus.PENDING,
+    ReportStatus.EVIDENCE_REQUESTED,
+)
+
+
+def absence_inbox(*, school: School) -> list[AbsenceReport]:
+    """The reports needing the office's action, unverified first, then pending, then those
+    waiting for evidence; earliest absence first within each. One query."""
+    order = Case(
+        *(When(status=status, then=rank) for rank, status in enumerate(REPORT_ACTION_ORDER)),
+        output_field=IntegerField(),
+    )
+    return list(
+        AbsenceReport.objects.filter(school=school, status__in=REPORT_ACTION_ORDER)
+        .select_related("pupil")
+        .order_by(order, "first_date", "first_session", "submitted_at")
+    )
+
+
+def absence_inbox_count(*, school: School) -> int:
+    """How many reports need the office's action (one indexed count, for the header)."""
+    return AbsenceReport.objects.filter(school=school, status__in=REPORT_ACTION_ORDER).count()
+
+
+def absence_reports_decided(*, school: School, limit: int = 20) -> list[AbsenceReport]:
+    """The most recently decided reports, newest decision first."""
+    return list(
+        AbsenceReport.objects.filter(
+            school=school, status__in=[ReportStatus.ACCEPTED, ReportStatus.REJECTED]
+        )
+        .select_related("pupil", "decided_by__user")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def absence_report_get(*, school: School, report_id: int) -> AbsenceReport:
+    """One of this school's absence reports; ``Http404`` if missing or another school's."""
+    report = (
+        AbsenceReport.objects.filter(school=school, pk=report_id)
+        .select_related("pupil", "decided_by__user")
+        .first()
+    )
+    if report is None:
+        raise Http404("Report not found")
+    return report
+
+
+def leave_requests_pending(*, school: School) -> list[LeaveRequest]:
+    """Leave requests waiting for the headteacher, earliest leave first."""
+    return list(
+        LeaveRequest.objects.filter(school=school, status=LeaveStatus.PENDING)
+        .select_related("pupil", "requested_by")
+        .order_by("first_date", "requested_at")
+    )
+
+
+def leave_pending_count(*, school: School) -> int:
+    return LeaveRequest.objects.filter(school=school, status=LeaveStatus.PENDING).count()
+
+
+def leave_requests_decided(*, school: School, limit: int = 20) -> list[LeaveRequest]:
+    """The most recently decided leave requests, newest decision first."""
+    return list(
+        LeaveRequest.objects.filter(
+            school=school, status__in=[LeaveStatus.APPROVED, LeaveStatus.REFUSED]
+        )
+        .select_related("pupil", "decided_by__user")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def leave_request_get(*, school: School, leave_id: int) -> LeaveRequest:
+    """One of this school's leave requests; ``Http404`` if missing or another school's."""
+    leave = (
+        LeaveRequest.objects.filter(school=school, pk=leave_id)
+        .select_related("pupil", "requested_by", "decided_by__user")
+        .first()
+    )
+    if leave is None:
+        raise Http404("Leave request not found")
+    return leave
+
+
+@dataclass(frozen=True)
+class ParentRequests:
+    reports: list[AbsenceReport]
+    leave: list[LeaveRequest]
+
+
+def requests_of_parent(*, school: School, user: User) -> ParentRequests:
+    """Every absence report and leave request about this parent's own children at ``school``
+    (whichever of the child's parents sent it), newest first. Two queries."""
+    children = Pupil.objects.filter(school=school, parent_links__user_id=user.pk).values("pk")
+    return ParentRequests(
+        reports=list(
+            AbsenceReport.objects.filter(school=school, pupil_id__in=children)
+            .select_related("pupil")
+            .order_by("-submitted_at", "-pk")
+        ),
+        leave=list(
+            LeaveRequest.objects.filter(school=school, pupil_id__in=children)
+            .select_related("pupil")
+            .order_by("-requested_at", "-pk")
+        ),
+    )
+
+
+def report_sessions(
+    *,
+    calendar: SchoolCalendar,
+    first_date: dt.date,
+    first_session: str,
+    last_date: dt.date,
+    last_session: str,
+) -> list[tuple[dt.date, str]]:
+    """The school sessions from (``first_date``, ``first_session``) to (``last_date``,
+    ``last_session``) inclusive, in register order; days without sessions are skipped."""
+    first, last = (first_date, first_session), (last_date, last_session)
+    return [
+        (day, str(session))
+        for day, session in calendar.sessions_between(first_date, last_date)
+        if first <= (day, str(session)) <= last  # "AM" < "PM", so tuples sort in day order
+    ]
+
+
+def phone_digits(value: str) -> str:
+    """A UK phone number reduced to its digits, with +44 written as the leading 0."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if digits.startswith("44") and len(digits) >= 11:
+        digits = "0" + digits[2:]
+    return digits
+
+
+MIN_PHONE_DIGITS = 6  # shorter "numbers" would match too easily
+
+
+def pupil_match_public(
+    *,
+    school: School,
+    forename: str,
+    surname: str,
+    date_of_birth: dt.date,
+    phone: str,
+    email: str,
+) -> Pupil | None:
+    """The one pupil of ``school`` that a public-form report describes, or ``None``.
+
+    A match needs the forename and surname (legal or preferred, case-insensitive), the date of
+    birth, and a contact of that pupil whose phone (digits compared) or email
+    (case-insensitive) is the one given. Two or more candidates give ``None``: the office
+    matches by hand. Always one query, matched or not, so the time taken says nothing about
+    the roll (security PUB-01).
+    """
+    forename, surname = " ".join(forename.split()), " ".join(surname.split())
+    phone, email = phone_digits(phone), email.strip().lower()
+    contacts = Contact.objects.filter(school=school, pupil__date_of_birth=date_of_birth).filter(
+        Q(pupil__legal_forename__iexact=forename) | Q(pupil__preferred_forename__iexact=forename),
+        Q(pupil__legal_surname__iexact=surname) | Q(pupil__preferred_surname__iexact=surname),
+    )
+    matched: dict[int, Pupil] = {}
+    for contact in contacts.select_related("pupil"):
+        numbers = {
+            phone_digits(n) for n in (contact.mobile_phone, contact.home_phone, contact.work_phone)
+        }
+        same_phone = len(phone) >= MIN_PHONE_DIGITS and phone in numbers
+        same_email = bool(email) and email == contact.email.strip().lower()
+        if same_phone or same_email:
+            matched[contact.pupil_id] = contact.pupil
+    if len(matched) != 1:
+        return None
+    return next(iter(matched.values()))
+
+
+def pupils_for_matching(
+    *, school: School, query: str, date_of_birth: dt.date | None, on: dt.date, limit: int = 20
+) -> list[Pupil]:
+    """Pupils on roll on ``on`` for the office to match an unmatched report to: every word of
+    ``query`` in a legal or preferred name; with no query, the pupils born on the stated
+    date of birth."""
+    pupils = Pupil.objects.filter(school=school).on_roll(on)
+    words = query.split()
+    if not words:
+        if date_of_birth is None:
+            return []
+        pupils = pupils.filter(date_of_birth=date_of_birth)
+    for word in words[:4]:
+        pupils = pupils.filter(
+            Q(legal_forename__icontains=word)
+            | Q(legal_surname__icontains=word)
+            | Q(preferred_forename__icontains=word)
+            | Q(preferred_surname__icontains=word)
+        )
+    return list(pupils.order_by("legal_surname", "legal_forename")[:limit])
+
+
+def holiday_days_taken(
+    *,
+    school: School,
+    pupil: Pupil,
+    calendar: SchoolCalendar,
+    year_start: dt.date,
+    year_end: dt.date,
+    exclude_leave_id: int | None = None,
+) -> set[dt.date]:
+    """The school days between ``year_start`` and ``year_end`` already given to holiday leave
+    (Wales, code ``H``): days of approved ``H`` leave requests and days with an ``H`` mark,
+    counted once each (spec/regulations.md §2: at most 10 school days a school year)."""
+    days: set[dt.date] = set(
+        AttendanceMark.objects.filter(
+            school=school, pupil=pupil, code="H", date__gte=year_start, date__lte=year_end
+        ).values_list("date", flat=True)
+    )
+    approved = LeaveRequest.objects.filter(
+        school=school,
+        pupil=pupil,
+        status=LeaveStatus.APPROVED,
+        applied_code="H",
+        first_date__lte=year_end,
+        last_date__gte=year_start,
+    )
+    if exclude_leave_id is not None:
+        approved = approved.exclude(pk=exclude_leave_id)
+    for first, last in approved.values_list("first_date", "last_date"):
+        days.update(calendar.school_days_between(max(first, year_start), min(last, year_end)))
+    return days

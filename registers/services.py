@@ -5,20 +5,50 @@ officer's amendment, an accepted parent report, approved leave, a CSV import), g
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from registers.codes import CodeDefinition, age_rule_error, code_lookup
-from registers.models import AttendanceMark, MarkChange, MarkSource, Register
+from registers.models import (
+    AbsenceReason,
+    AbsenceReport,
+    AttendanceMark,
+    LeaveRequest,
+    LeaveStatus,
+    MarkChange,
+    MarkSource,
+    Register,
+    ReportStatus,
+)
 from registers.rules import Phase, late_code
-from registers.selectors import register_phase_now, register_times
+from registers.selectors import (
+    holiday_days_taken,
+    pupil_match_public,
+    register_phase_now,
+    register_times,
+    report_sessions,
+)
 from schools.calendar import SchoolCalendar
-from schools.models import Enrolment, FormGroup, Pupil, Role, School, StaffMembership
-from schools.selectors import pupils_in_form_on, school_calendar_get
+from schools.models import (
+    Enrolment,
+    FormGroup,
+    Jurisdiction,
+    ParentLink,
+    Pupil,
+    Role,
+    School,
+    StaffMembership,
+)
+from schools.selectors import academic_year_for, pupils_in_form_on, school_calendar_get
 
 
 @dataclass(frozen=True)
@@ -61,6 +91,7 @@ class WriteResult:
     created: int = 0
     changed: int = 0
     unchanged: int = 0
+    marks: list[AttendanceMark] = field(default_factory=list)  # every mark written or unchanged
 
 
 class MarkConflictError(Exception):
@@ -133,7 +164,7 @@ def definition_for(*, school: School, write: MarkWrite) -> CodeDefinition:
     return definition
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # callers roll back as a whole on MarkConflictError
 def marks_write(
     *,
     school: School,
@@ -201,6 +232,7 @@ def marks_write(
             continue
         if same:
             result.unchanged += 1
+            result.marks.append(current)
             continue
         history.append(
             MarkChange(
@@ -230,18 +262,30 @@ def marks_write(
         raise MarkConflictError(conflicts)
     if to_create:
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=False):
                 AttendanceMark.objects.bulk_create(to_create, batch_size=1000)
         except IntegrityError as exc:
             # Someone created one of these marks between our read and our insert.
             raise MarkConflictError([(w, existing.get(w.key)) for w in writes]) from exc
-    AttendanceMark.objects.bulk_update(  # no query when the list is empty
-        to_update,
-        ["code", "minutes_late", "scheme", "source", "recorded_at", "recorded_by", "version"],
-        batch_size=1000,
-    )
+    # One UPDATE per distinct new value rather than bulk_update's CASE per row: a register
+    # save changes 30 marks to two or three codes, and Django's CASE building cost more than
+    # the rest of the save. The query count stays bounded by the codes in use.
+    groups: dict[tuple[str, int | None, str], list[int]] = {}
+    for mark in to_update:
+        groups.setdefault((mark.code, mark.minutes_late, mark.scheme), []).append(mark.pk)
+    for (code, minutes_late, scheme), pks in groups.items():
+        AttendanceMark.objects.filter(school=school, pk__in=pks).update(
+            code=code,
+            minutes_late=minutes_late,
+            scheme=scheme,
+            source=source,
+            recorded_at=now,
+            recorded_by=actor.membership,
+            version=F("version") + 1,
+        )
     MarkChange.objects.bulk_create(history, batch_size=1000)
     result.created, result.changed = len(to_create), len(to_update)
+    result.marks += to_create + to_update
     return result
 
 
@@ -302,6 +346,7 @@ def register_save(
     entries: Sequence[RegisterEntry],
     membership: StaffMembership,
     now: dt.datetime | None = None,
+    calendar: SchoolCalendar | None = None,
 ) -> RegisterSaveResult:
     """Save a whole register in one transaction: every entry, or none of them.
 
@@ -311,7 +356,7 @@ def register_save(
     empty code are skipped; when every pupil on roll has a mark, the register is taken.
     """
     now = now or timezone.now()
-    calendar = school_calendar_get(school=school)
+    calendar = calendar or school_calendar_get(school=school)
     register = register_open(
         school=school, form=form, date=date, session=session, calendar=calendar
     )
@@ -422,3 +467,663 @@ def _enrolments_by_pupil(*, school: School, pupil_ids: list[int]) -> dict[int, l
     for enrolment in Enrolment.objects.filter(school=school, pupil_id__in=pupil_ids):
         by_pupil.setdefault(enrolment.pupil_id, []).append(enrolment)
     return by_pupil
+
+
+# --- CSV import (manage.py import_marks) ----------------------------------------------------
+
+IMPORT_ACTOR_NAME = "CSV import"
+
+
+def marks_import(
+    *,
+    school: School,
+    writes: Sequence[MarkWrite],
+    file_name: str,
+    now: dt.datetime | None = None,
+) -> WriteResult:
+    """Write marks checked row by row by ``registers.csv_marks.marks_plan`` (``mark_validate``)
+    in one ``marks_write`` call: source "import", the system actor "CSV import", reason
+    "Imported from <file name>". All or none; a mark equal to the recorded one is counted
+    unchanged, a different one is amended with its history row. Raises ``MarkConflictError``
+    if someone else creates one of these marks while the import runs.
+    """
+    reason = f"Imported from {file_name}"
+    return marks_write(
+        school=school,
+        writes=writes,
+        actor=Actor.system(IMPORT_ACTOR_NAME),
+        source=MarkSource.IMPORT,
+        reason=reason[: MarkChange._meta.get_field("reason").max_length],
+        now=now,
+    )
+
+
+# --- Parents' absence reports and leave requests (product.md "Parents") -------------------
+
+# Who works the absence inbox: the same people who may amend a closed register's marks.
+OFFICE_ROLES = AMENDING_ROLES
+
+EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+EVIDENCE_EXTENSIONS = frozenset({".pdf", ".jpg", ".jpeg", ".png"})
+# (leading bytes, stored extension, content type). The file's own bytes decide its type: an
+# extension is only what the sender chose to call it (security PUB-06).
+EVIDENCE_SIGNATURES = (
+    (b"%PDF-", "pdf", "application/pdf"),
+    (b"\xff\xd8\xff", "jpg", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
+)
+EVIDENCE_CONTENT_TYPES = {extension: kind for _, extension, kind in EVIDENCE_SIGNATURES}
+
+REPORT_MAX_DAYS = 60  # a longer absence is a conversation with the office, not a form
+LEAVE_MAX_DAYS = 90
+# Seed 001 asks parents for at least two weeks' notice of leave. Shorter notice is a warning,
+# not a refusal: the regulations leave the decision to the head (§8), and a funeral cannot wait.
+LEAVE_NOTICE_DAYS = 14
+# Wales: holiday leave of at most 10 school days a school year, save in exceptional
+# circumstances (spec/regulations.md §2, Wales reg 7).
+WALES_HOLIDAY_SCHOOL_DAYS = 10
+
+REPORT_ACCEPTED_REASON = "Parent's report accepted"
+LEAVE_APPROVED_REASON = "Leave of absence approved"
+REPORT_OPEN_STATUSES = frozenset(
+    {ReportStatus.UNVERIFIED, ReportStatus.PENDING, ReportStatus.EVIDENCE_REQUESTED}
+)
+
+
+def evidence_check(*, upload: UploadedFile) -> str:
+    """The extension an evidence upload is stored under (``pdf``, ``jpg`` or ``png``).
+
+    Raises ``ValidationError`` when the file is empty or over 5 MB, or when its name or its
+    leading bytes are not those of a PDF, JPEG or PNG (an ``.exe`` renamed ``.pdf`` fails).
+    """
+    size = upload.size or 0
+    if size == 0:
+        raise ValidationError("The file is empty.")
+    if size > EVIDENCE_MAX_BYTES:
+        raise ValidationError("The file is larger than 5 MB. Choose a smaller file or a photo.")
+    if PurePath(upload.name or "").suffix.lower() not in EVIDENCE_EXTENSIONS:
+        raise ValidationError("Send a PDF, JPEG or PNG file.")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, extension, _content_type in EVIDENCE_SIGNATURES:
+        if head.startswith(signature):
+            return extension
+    raise ValidationError("The file is not a PDF, JPEG or PNG, whatever its name says.")
+
+
+def _evidence_store(*, school: School, report: AbsenceReport, upload: UploadedFile) -> None:
+    extension = evidence_check(upload=upload)
+    old = report.evidence.name if report.evidence else ""
+    # A name of our own: the sender's file name is never used as a path, and a random part
+    # makes the stored file unguessable (PUB-06; PDF-05's tenant prefix for the school).
+    report.evidence.save(f"s{school.pk}-{uuid.uuid4().hex}.{extension}", upload, save=False)
+    if old:
+        report.evidence.storage.delete(old)  # keep one copy of a parent's evidence, not two
+
+
+def _check_parent_of(*, school: School, pupil: Pupil, user: User) -> None:
+    if (
+        pupil.school_id != school.pk
+        or not ParentLink.objects.filter(school=school, pupil=pupil, user_id=user.pk).exists()
+    ):
+        raise ValidationError("You can only send requests about your own children.")
+
+
+def _report_fields_check(
+    *,
+    school: School,
+    first_date: dt.date,
+    first_session: str,
+    last_date: dt.date,
+    last_session: str,
+    reason: str,
+    details: str,
+    today: dt.date,
+) -> None:
+    errors: dict[str, str] = {}
+    if reason not in AbsenceReason.values:
+        errors["reason"] = "Choose the reason for the absence."
+    if len(details) > AbsenceReport._meta.get_field("details").max_length:  # type: ignore[operator]
+        errors["details"] = "Keep the details to 500 characters."
+    if {first_session, last_session} - {"AM", "PM"}:
+        errors["first_session"] = "Choose morning or afternoon."
+    if first_date < today:
+        errors["first_date"] = (
+            "Report an absence for today or a later day. For an earlier day, phone the school."
+        )
+    if last_date < first_date:
+        errors["last_date"] = "The last day must be the same as the first day or later."
+    elif (last_date - first_date).days >= REPORT_MAX_DAYS:
+        errors["last_date"] = (
+            f"Report at most {REPORT_MAX_DAYS} days at a time. For a longer absence, phone the school."
+        )
+    elif (first_date, first_session) > (last_date, last_session):
+        errors["last_session"] = "The absence must end after it starts."
+    if not errors:
+        sessions = report_sessions(
+            calendar=school_calendar_get(school=school),
+            first_date=first_date,
+            first_session=first_session,
+            last_date=last_date,
+            last_session=last_session,
+        )
+        if not sessions:
+            errors["first_date"] = "The school has no sessions on those dates."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def absence_report_submit(
+    *,
+    school: School,
+    pupil: Pupil,
+    user: User,
+    first_date: dt.date,
+    first_session: str,
+    last_date: dt.date,
+    last_session: str,
+    reason: str,
+    details: str = "",
+    evidence: UploadedFile | None = None,
+    now: dt.datetime | None = None,
+) -> AbsenceReport:
+    """A parent's report from their account about one of their own children: ``PENDING``,
+    verified by the account it came from, for the office to accept or reject.
+
+    Raises ``ValidationError`` (keyed by form field where there is one) for another child,
+    an absence starting before today, an inverted or over-long range, a range with no school
+    sessions, details over 500 characters, or evidence that fails ``evidence_check``. Writes
+    no mark: acceptance does (PUB-02 holds for account reports too).
+    """
+    now = now or timezone.now()
+    _check_parent_of(school=school, pupil=pupil, user=user)
+    details = details.strip()
+    _report_fields_check(
+        school=school,
+        first_date=first_date,
+        first_session=first_session,
+        last_date=last_date,
+        last_session=last_session,
+        reason=reason,
+        details=details,
+        today=timezone.localdate(now),
+    )
+    report = AbsenceReport(
+        school=school,
+        pupil=pupil,
+        submitted_by=user,
+        reporter_name=(user.get_full_name() or user.get_username())[:200],
+        reporter_contact=user.email[:200],
+        first_date=first_date,
+        first_session=first_session,
+        last_date=last_date,
+        last_session=last_session,
+        reason=reason,
+        details=details,
+        status=ReportStatus.PENDING,
+        submitted_at=now,
+    )
+    if evidence is not None:
+        try:
+            _evidence_store(school=school, report=report, upload=evidence)
+        except ValidationError as exc:
+            raise ValidationError({"evidence": exc.messages}) from exc
+    report.save()
+    return report
+
+
+@transaction.atomic
+def absence_report_submit_public(
+    *,
+    school: School,
+    pupil_forename: str,
+    pupil_surname: str,
+    date_of_birth: dt.date,
+    reporter_name: str,
+    contact_phone: str,
+    contact_email: str,
+    first_date: dt.date,
+    first_session: str,
+    last_date: dt.date,
+    last_session: str,
+    reason: str,
+    details: str = "",
+    now: dt.datetime | None = None,
+) -> AbsenceReport:
+    """A report from the public form: always a new ``UNVERIFIED`` report, never a mark.
+
+    The pupil is set only when ``pupil_match_public`` finds exactly one match; the stated name
+    and date of birth are kept either way for the office to match by hand. Validation depends
+    only on what was typed and the school's calendar, never on the roll, so callers can answer
+    matched and unmatched reports identically (security PUB-01, PUB-02).
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    details = details.strip()
+    errors: dict[str, str] = {}
+    if not reporter_name.strip():
+        errors["reporter_name"] = "Enter your name."
+    if not (contact_phone.strip() or contact_email.strip()):
+        errors["contact_phone"] = "Enter a phone number or an email address the school can use."
+    if date_of_birth >= today:
+        errors["date_of_birth"] = "Enter the child's date of birth."
+    try:
+        _report_fields_check(
+            school=school,
+            first_date=first_date,
+            first_session=first_session,
+            last_date=last_date,
+            last_session=last_session,
+            reason=reason,
+            details=details,
+            today=today,
+        )
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}  # type: ignore[dict-item]
+    if errors:
+        raise ValidationError(errors)
+    pupil = pupil_match_public(
+        school=school,
+        forename=pupil_forename,
+        surname=pupil_surname,
+        date_of_birth=date_of_birth,
+        phone=contact_phone,
+        email=contact_email,
+    )
+    stated_name = " ".join(f"{pupil_forename} {pupil_surname}".split())
+    contact = " / ".join(value.strip() for value in (contact_phone, contact_email) if value.strip())
+    return AbsenceReport.objects.create(
+        school=school,
+        pupil=pupil,
+        reporter_name=reporter_name.strip()[:200],
+        reporter_contact=contact[:200],
+        stated_pupil_name=stated_name[:200],
+        stated_date_of_birth=date_of_birth,
+        first_date=first_date,
+        first_session=first_session,
+        last_date=last_date,
+        last_session=last_session,
+        reason=reason,
+        details=details,
+        status=ReportStatus.UNVERIFIED,
+        submitted_at=now,
+    )
+
+
+def _check_office(*, school: School, membership: StaffMembership) -> None:
+    if membership.school_id != school.pk or membership.role not in OFFICE_ROLES:
+        raise ValidationError("Only attendance officers, administrators and heads decide reports.")
+
+
+def _open_report(*, school: School, report: AbsenceReport) -> AbsenceReport:
+    """The report re-read and locked for this transaction; refuses one already decided."""
+    locked = AbsenceReport.objects.select_for_update().filter(school=school, pk=report.pk).first()
+    if locked is None:
+        raise ValidationError("This report is not one of this school's.")
+    if locked.status not in REPORT_OPEN_STATUSES:
+        raise ValidationError("This report has already been decided.")
+    return locked
+
+
+def _validated_writes(
+    *,
+    school: School,
+    pupil: Pupil,
+    sessions: Sequence[tuple[dt.date, str]],
+    code: str,
+    calendar: SchoolCalendar,
+) -> list[MarkWrite]:
+    """``code`` for every session, each checked by ``mark_validate``; all or nothing."""
+    enrolments = _enrolments_by_pupil(school=school, pupil_ids=[pupil.pk]).get(pupil.pk, [])
+    writes: list[MarkWrite] = []
+    problems: list[str] = []
+    for day, session in sessions:
+        try:
+            writes.append(
+                mark_validate(
+                    school=school,
+                    write=MarkWrite(pupil, day, session, code),
+                    calendar=calendar,
+                    enrolments=enrolments,
+                )
+            )
+        except ValidationError as exc:
+            problems.append(f"{day:%a %d %b %Y} {session}: {' '.join(exc.messages)}")
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ValidationError(f"Nothing was written. {' '.join(problems[:3])}{more}")
+    return writes
+
+
+@transaction.atomic
+def absence_report_accept(
+    *,
+    school: School,
+    report: AbsenceReport,
+    membership: StaffMembership,
+    code: str,
+    now: dt.datetime | None = None,
+) -> WriteResult:
+    """Accept a report: ``code`` goes on every school session of its range through
+    ``marks_write`` (source "absence_report", reason "Parent's report accepted", the officer
+    as actor). Sessions not registered yet get the mark in advance, so their registers open
+    pre-filled; existing marks are changed with their history. Days without sessions are
+    skipped.
+
+    Raises ``ValidationError`` if the report is decided already or has no pupil (match it
+    first), if ``code`` is not an absence code, or if ``mark_validate`` refuses any session
+    (nothing is written then). Records who decided, when, and the code.
+    """
+    now = now or timezone.now()
+    _check_office(school=school, membership=membership)
+    report = _open_report(school=school, report=report)
+    if report.pupil is None:
+        raise ValidationError("Match this report to a pupil before accepting it, or reject it.")
+    code = code.strip().upper()
+    if not code:
+        raise ValidationError("Choose the code to record.")
+    definition = code_lookup(jurisdiction=school.jurisdiction, code=code, on=report.first_date)
+    if definition is not None and not definition.is_absence:
+        raise ValidationError(f"{code} is not an absence code.")
+    calendar = school_calendar_get(school=school)
+    sessions = report_sessions(
+        calendar=calendar,
+        first_date=report.first_date,
+        first_session=report.first_session,
+        last_date=report.last_date,
+        last_session=report.last_session,
+    )
+    writes = _validated_writes(
+        school=school, pupil=report.pupil, sessions=sessions, code=code, calendar=calendar
+    )
+    result = marks_write(
+        school=school,
+        writes=writes,
+        actor=Actor.staff(membership),
+        source=MarkSource.ABSENCE_REPORT,
+        reason=REPORT_ACCEPTED_REASON,
+        now=now,
+    )
+    report.status, report.applied_code = ReportStatus.ACCEPTED, code
+    report.decided_by, report.decided_at = membership, now
+    report.save(update_fields=["status", "applied_code", "decided_by", "decided_at"])
+    return result
+
+
+def _note_check(note: str, *, what: str) -> str:
+    note = note.strip()
+    if len(note) < 3:
+        raise ValidationError(f"Write a note {what}.")
+    if len(note) > AbsenceReport._meta.get_field("decision_note").max_length:  # type: ignore[operator]
+        raise ValidationError("Keep the note to 500 characters.")
+    return note
+
+
+@transaction.atomic
+def absence_report_reject(
+    *,
+    school: School,
+    report: AbsenceReport,
+    membership: StaffMembership,
+    note: str,
+    now: dt.datetime | None = None,
+) -> AbsenceReport:
+    """Reject a report with a note (the parent sees it). Writes no mark. Raises
+    ``ValidationError`` without a note or if the report is decided already."""
+    _check_office(school=school, membership=membership)
+    note = _note_check(note, what="saying why the report is rejected")
+    report = _open_report(school=school, report=report)
+    report.status, report.decision_note = ReportStatus.REJECTED, note
+    report.decided_by, report.decided_at = membership, now or timezone.now()
+    report.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    return report
+
+
+@transaction.atomic
+def absence_report_request_evidence(
+    *,
+    school: School,
+    report: AbsenceReport,
+    membership: StaffMembership,
+    note: str,
+    now: dt.datetime | None = None,
+) -> AbsenceReport:
+    """Ask the parent for evidence, saying what is needed: ``EVIDENCE_REQUESTED``, shown on
+    the parent's "My requests" page, where they can upload it. Only for reports sent from a
+    parent account: the public form's reporter has nowhere to see the request, so the office
+    phones them instead."""
+    _check_office(school=school, membership=membership)
+    note = _note_check(note, what="saying what evidence is needed")
+    report = _open_report(school=school, report=report)
+    if report.submitted_by_id is None:
+        raise ValidationError(
+            "This report came from the public form: contact the person who sent it."
+        )
+    report.status, report.decision_note = ReportStatus.EVIDENCE_REQUESTED, note
+    report.decided_by, report.decided_at = membership, now or timezone.now()
+    report.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    return report
+
+
+@transaction.atomic
+def absence_report_match(
+    *, school: School, report: AbsenceReport, membership: StaffMembership, pupil: Pupil
+) -> AbsenceReport:
+    """Set the pupil of a public-form report the office has matched by hand (the stated
+    name and date of birth stay as they were). Raises ``ValidationError`` for a decided
+    report, a report that already has a pupil, or another school's pupil."""
+    _check_office(school=school, membership=membership)
+    report = _open_report(school=school, report=report)
+    if report.pupil_id is not None:
+        raise ValidationError("This report is already matched to a pupil.")
+    if pupil.school_id != school.pk:
+        raise ValidationError("Choose a pupil of this school.")
+    report.pupil = pupil
+    report.save(update_fields=["pupil"])
+    return report
+
+
+@transaction.atomic
+def absence_report_add_evidence(
+    *, school: School, report: AbsenceReport, user: User, evidence: UploadedFile
+) -> AbsenceReport:
+    """A parent's answer to a request for evidence: the file is stored (replacing any
+    earlier one) and the report goes back to the office as ``PENDING``. Raises
+    ``ValidationError`` unless evidence was requested from a parent of this child, or if
+    the file fails ``evidence_check``."""
+    report = _open_report(school=school, report=report)
+    if report.pupil is None or report.status != ReportStatus.EVIDENCE_REQUESTED:
+        raise ValidationError("The school has not asked for evidence for this report.")
+    _check_parent_of(school=school, pupil=report.pupil, user=user)
+    try:
+        _evidence_store(school=school, report=report, upload=evidence)
+    except ValidationError as exc:
+        raise ValidationError({"evidence": exc.messages}) from exc
+    report.status = ReportStatus.PENDING
+    report.save(update_fields=["evidence", "status"])
+    return report
+
+
+def leave_short_notice(*, first_date: dt.date, today: dt.date) -> bool:
+    """Less than the two weeks' notice seed 001 asks for (a warning, never a refusal)."""
+    return (first_date - today).days < LEAVE_NOTICE_DAYS
+
+
+@transaction.atomic
+def leave_request_submit(
+    *,
+    school: School,
+    pupil: Pupil,
+    user: User,
+    first_date: dt.date,
+    last_date: dt.date,
+    is_holiday: bool,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> LeaveRequest:
+    """A parent's request for leave of absence in term time for one of their own children:
+    ``PENDING`` until the headteacher decides. Short notice is accepted (see
+    ``leave_short_notice``). Raises ``ValidationError`` (keyed by form field) for another
+    child, a start before today, an inverted or over-long range, dates with no school
+    sessions, or a missing or over-long reason."""
+    now = now or timezone.now()
+    _check_parent_of(school=school, pupil=pupil, user=user)
+    reason = reason.strip()
+    errors: dict[str, str] = {}
+    if len(reason) < 3:
+        errors["reason"] = "Tell the school why you are asking for leave."
+    elif len(reason) > LeaveRequest._meta.get_field("reason").max_length:  # type: ignore[operator]
+        errors["reason"] = "Keep the reason to 1,000 characters."
+    if first_date < timezone.localdate(now):
+        errors["first_date"] = "Leave is asked for in advance: choose today or a later day."
+    if last_date < first_date:
+        errors["last_date"] = "The last day must be the same as the first day or later."
+    elif (last_date - first_date).days >= LEAVE_MAX_DAYS:
+        errors["last_date"] = f"Ask for at most {LEAVE_MAX_DAYS} days at a time."
+    elif not school_calendar_get(school=school).school_days_between(first_date, last_date):
+        errors["first_date"] = "Those dates are all outside term time: no leave is needed."
+    if errors:
+        raise ValidationError(errors)
+    return LeaveRequest.objects.create(
+        school=school,
+        pupil=pupil,
+        requested_by=user,
+        first_date=first_date,
+        last_date=last_date,
+        is_holiday=is_holiday,
+        reason=reason,
+        status=LeaveStatus.PENDING,
+        requested_at=now,
+    )
+
+
+def _open_leave(
+    *, school: School, leave: LeaveRequest, membership: StaffMembership
+) -> LeaveRequest:
+    if membership.school_id != school.pk or membership.role != Role.HEADTEACHER:
+        raise ValidationError("Only the headteacher decides leave of absence.")
+    locked = LeaveRequest.objects.select_for_update().filter(school=school, pk=leave.pk).first()
+    if locked is None:
+        raise ValidationError("This leave request is not one of this school's.")
+    if locked.status != LeaveStatus.PENDING:
+        raise ValidationError("This leave request has already been decided.")
+    return locked
+
+
+def leave_code(*, school: School, leave: LeaveRequest) -> str:
+    """The code approved leave is recorded with: ``H`` for a family holiday in Wales, else
+    ``C`` (leave in exceptional circumstances, both jurisdictions)."""
+    return "H" if school.jurisdiction == Jurisdiction.WALES and leave.is_holiday else "C"
+
+
+def _school_year(*, school: School, on: dt.date) -> tuple[dt.date, dt.date, str]:
+    year = academic_year_for(school=school, on=on)
+    if year is not None:
+        return year.start_date, year.end_date, year.name
+    start = dt.date(on.year if on.month >= 8 else on.year - 1, 8, 1)
+    return start, dt.date(start.year + 1, 7, 31), f"{start.year}/{(start.year + 1) % 100:02d}"
+
+
+def leave_holiday_days(
+    *, school: School, leave: LeaveRequest, calendar: SchoolCalendar | None = None
+) -> tuple[int, str]:
+    """School days of holiday leave this pupil would have in the leave's school year if
+    ``leave`` were approved (earlier ``H`` leave and marks, plus this request, each day
+    once), and the year's name."""
+    calendar = calendar or school_calendar_get(school=school)
+    start, end, name = _school_year(school=school, on=leave.first_date)
+    taken = holiday_days_taken(
+        school=school,
+        pupil=leave.pupil,
+        calendar=calendar,
+        year_start=start,
+        year_end=end,
+        exclude_leave_id=leave.pk,
+    )
+    asked = calendar.school_days_between(max(leave.first_date, start), min(leave.last_date, end))
+    return len(taken.union(asked)), name
+
+
+@transaction.atomic
+def leave_request_approve(
+    *,
+    school: School,
+    leave: LeaveRequest,
+    membership: StaffMembership,
+    exceptional_circumstances: str = "",
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> WriteResult:
+    """The headteacher approves leave: ``leave_code`` goes on every school session of the
+    range through ``marks_write`` (source "leave"), in advance for sessions not yet taken.
+
+    Wales holiday leave beyond 10 school days in the school year (``leave_holiday_days``)
+    needs the exceptional circumstances recorded, else ``ValidationError``. Also refused:
+    anyone but the headteacher, a request already decided, or a session ``mark_validate``
+    rejects (nothing is written then).
+    """
+    now = now or timezone.now()
+    leave = _open_leave(school=school, leave=leave, membership=membership)
+    exceptional = exceptional_circumstances.strip()[:500]
+    note = note.strip()[:500]
+    calendar = school_calendar_get(school=school)
+    code = leave_code(school=school, leave=leave)
+    if code == "H":
+        days, year_name = leave_holiday_days(school=school, leave=leave, calendar=calendar)
+        if days > WALES_HOLIDAY_SCHOOL_DAYS and not exceptional:
+            raise ValidationError(
+                f"Approving this would give {leave.pupil} {days} school days of holiday leave "
+                f"in {year_name}. Holiday leave is limited to {WALES_HOLIDAY_SCHOOL_DAYS} "
+                "school days a year save in exceptional circumstances: record them to approve, "
+                "or refuse the request."
+            )
+    sessions = [
+        (d, str(s)) for d, s in calendar.sessions_between(leave.first_date, leave.last_date)
+    ]
+    writes = _validated_writes(
+        school=school, pupil=leave.pupil, sessions=sessions, code=code, calendar=calendar
+    )
+    result = marks_write(
+        school=school,
+        writes=writes,
+        actor=Actor.staff(membership),
+        source=MarkSource.LEAVE,
+        reason=LEAVE_APPROVED_REASON,
+        now=now,
+    )
+    leave.status, leave.applied_code = LeaveStatus.APPROVED, code
+    leave.exceptional_circumstances, leave.decision_note = exceptional, note
+    leave.decided_by, leave.decided_at = membership, now
+    leave.save(
+        update_fields=[
+            "status",
+            "applied_code",
+            "exceptional_circumstances",
+            "decision_note",
+            "decided_by",
+            "decided_at",
+        ]
+    )
+    return result
+
+
+@transaction.atomic
+def leave_request_refuse(
+    *,
+    school: School,
+    leave: LeaveRequest,
+    membership: StaffMembership,
+    note: str,
+    now: dt.datetime | None = None,
+) -> LeaveRequest:
+    """The headteacher refuses leave, with a note the parent sees. No mark is written: the
+    tutor's register shows "Leave refused: G if absent" for those dates. Raises
+    ``ValidationError`` without a note, for anyone but the head, or if already decided."""
+    note = _note_check(note, what="saying why the leave is refused")
+    leave = _open_leave(school=school, leave=leave, membership=membership)
+    leave.status, leave.decision_note = LeaveStatus.REFUSED, note
+    leave.decided_by, leave.decided_at = membership, now or timezone.now()
+    leave.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    return leave

@@ -18,7 +18,6 @@ from registers.services import AMENDING_ROLES, RegisterEntry
 from schools.models import FormGroup, Role, School
 from schools.permissions import require_role
 from schools.selectors import (
-    form_get,
     forms_for_tutor,
     forms_on,
     pupil_visible_to,
@@ -46,13 +45,6 @@ def forms_for_user(request: SchoolRequest, on: dt.date) -> list[FormGroup]:
         assert access.membership is not None
         return list(forms_for_tutor(school=request.school, membership=access.membership, on=on))
     return list(forms_on(school=request.school, on=on))
-
-
-def _form_for(request: SchoolRequest, form_id: int, on: dt.date) -> FormGroup:
-    form = form_get(school=request.school, form_id=form_id)
-    if request.access.role == Role.FORM_TUTOR and form not in forms_for_user(request, on):
-        raise Http404("Form not found")  # another tutor's form: the same answer as missing
-    return form
 
 
 def _current_session(school: School, now: dt.datetime) -> str:
@@ -125,7 +117,9 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
     school = request.school
     day = _parse_date(date, timezone.localdate())
     session = _parse_session(session, "AM")
-    form = _form_for(request, form_id, day)
+    form = selectors.register_form_get(
+        school=school, access=request.access, form_id=form_id, on=day
+    )
     calendar = school_calendar_get(school=school)
     if not calendar.is_session(day, session):
         raise Http404("Not a school session")
@@ -145,6 +139,7 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
                     session=session,
                     entries=entries,
                     membership=request.access.membership,
+                    calendar=calendar,
                 )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))

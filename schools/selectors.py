@@ -41,12 +41,11 @@ def school_access_get(*, school: School, user: User) -> SchoolAccess | None:
     if not user.is_active:
         return None
     with scopes_disabled():  # resolving the tenant itself: filtered by user and school below
-        membership = (
-            StaffMembership.objects.filter(school=school, user_id=user.pk, is_active=True)
-            .select_related("user")
-            .first()
-        )
+        membership = StaffMembership.objects.filter(
+            school=school, user_id=user.pk, is_active=True
+        ).first()
         if membership is not None:
+            membership.school, membership.user = school, user  # already loaded: no refetch
             return SchoolAccess(role=Role(membership.role), membership=membership)
         if (
             school.trust_id is not None

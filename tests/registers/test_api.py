@@ -58,7 +58,10 @@ def test_post_register_saves_every_mark(rw, client_for, at_845):
     )
 
     assert response.status_code == 200
-    assert {row["code"] for row in response.json()["rows"]} == {"/"}
+    assert response.json()["missing"] == 0
+    assert {(m["pupil"], m["code"], m["version"]) for m in response.json()["marks"]} == {
+        (p.pk, "/", 1) for p in rw.pupils
+    }
     with scopes_disabled():
         assert AttendanceMark.objects.filter(code="/").count() == 3
 
