@@ -124,8 +124,7 @@ def calendar_plan(*, school: School, table: CsvTable) -> CalendarPlan:
         if row.kind == "closure":
             _check_closure(row, spans, errors)
 
-    if errors:
-        errors.raise_if_any()
+    errors.raise_if_any()
 
     names = {(t.academic_year_id, t.name) for t in existing.values()}
     for row in file_terms:
@@ -154,7 +153,7 @@ def calendar_plan(*, school: School, table: CsvTable) -> CalendarPlan:
         if key in closure_keys:
             plan.closures.unchanged += 1
             continue
-        closure_keys.add(key)  # a repeated row in the file is imported once
+        closure_keys.add(key)  # a row repeated in the file is imported once
         plan.new_closures.append(
             Closure(
                 school=school,
@@ -235,7 +234,7 @@ def _year_for(
     return year
 
 
-def _term_name(start: dt.date, year: AcademicYear, names: set[tuple[int | None, str]]) -> str:
+def _term_name(start: dt.date, year: AcademicYear, names: set[tuple[int, str]]) -> str:
     # Unsaved years have no pk yet; key them by start date instead, which is unique too.
     year_key = year.pk if year.pk is not None else -year.start_date.toordinal()
     base = f"{season(start)} {start.year}"

@@ -74,7 +74,8 @@ class RowErrors:
 
     def add(self, row: CsvRow | int, column: str | None, message: str) -> None:
         line = row if isinstance(row, int) else row.line
-        self.errors.append(CsvError(line, column, message))
+        # Messages from shared validators end in a full stop; ours read as clauses after "line N:".
+        self.errors.append(CsvError(line, column, message.rstrip(".")))
 
     def raise_if_any(self) -> None:
         if self.errors:

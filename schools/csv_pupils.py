@@ -40,6 +40,8 @@ from schools.csv_io import (
     CsvTable,
     ImportCounts,
     RowErrors,
+    academic_year_name,
+    academic_year_start,
     parse_date,
     parse_yes_no,
 )
@@ -78,6 +80,12 @@ FLAG_FIELDS = {
     "young_carer": "young_carer",
 }
 OPTIONAL = (*FLAG_FIELDS, "sen", "ethnicity")
+# Choices read once: ``.values`` is rebuilt on every access.
+GENDERS, NC_YEARS, SEN_STATUSES = (
+    frozenset(Gender.values),
+    frozenset(NCYear.values),
+    frozenset(SenStatus.values),
+)
 NAME_MAX = Pupil._meta.get_field("legal_forename").max_length or 100
 FORM_MAX = FormGroup._meta.get_field("name").max_length or 20
 
@@ -206,11 +214,13 @@ def _parse(raw: CsvRow, table: CsvTable, errors: RowErrors) -> _Row | None:
         errors.add(raw, "leave_date", "the leave date is before the start date")
     pupil_fields["date_of_birth"] = born
     gender = raw.get("gender").upper()
-    if gender not in Gender.values:
+    if gender not in GENDERS:
         errors.add(raw, "gender", f"{raw.get('gender')!r} is not a gender; use F or M")
     pupil_fields["gender"] = gender
     nc_year = raw.get("year_group").upper()
-    if nc_year not in NCYear.values:
+    if nc_year.isascii() and nc_year.isdigit():
+        nc_year = nc_year.lstrip("0")  # some systems write Year 9 as "09"
+    if nc_year not in NC_YEARS:
         errors.add(
             raw,
             "year_group",
@@ -229,7 +239,7 @@ def _parse(raw: CsvRow, table: CsvTable, errors: RowErrors) -> _Row | None:
             pupil_fields[field_name] = flag
     if table.has("sen"):
         sen = raw.get("sen").upper()
-        if sen not in SenStatus.values:
+        if sen not in SEN_STATUSES:
             errors.add(raw, "sen", f"{raw.get('sen')!r} is not an SEN status; use N, K or E")
         pupil_fields["sen_status"] = sen
     if table.has("ethnicity"):
@@ -256,8 +266,8 @@ def _plan_row(
         errors.add(
             row.line,
             "form",
-            f"the calendar has no academic year containing {reference} (this pupil's form "
-            "belongs to it): import the calendar first",
+            f"the calendar has no academic year {academic_year_name(academic_year_start(reference))}"
+            f", the year of this pupil's form (the form on {reference}): import the calendar first",
         )
         return
     form = _form_for(school, row, year, roll, plan, errors)
@@ -435,6 +445,8 @@ def _plan_placement(
         current.end_date = moved_on - dt.timedelta(days=1)
         plan.changed_placements.append(current)
     plan.new_placements.append(
-        FormPlacement(school=school, pupil=pupil, form=form, start_date=moved_on, end_date=row.leave)
+        FormPlacement(
+            school=school, pupil=pupil, form=form, start_date=moved_on, end_date=row.leave
+        )
     )
     return True

@@ -1,0 +1,60 @@
+"""The shared shape of the CSV import commands: ``--school SLUG FILE``, read, check, write.
+
+Management commands run with no school scope; ``handle`` resolves the school once and runs the
+subclass's ``run`` inside ``school_scope(school)``. A file with any error prints every error
+(``line N, column NAME: message``) and exits non-zero with nothing imported.
+"""
+
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from schools.csv_io import CsvInvalid, CsvTable, csv_read
+from schools.models import School
+from schools.scoping import school_scope
+
+
+def school_get(slug: str) -> School:
+    """The school at ``slug``, or ``CommandError``. School is the tenant root: not scoped."""
+    school = School.objects.filter(slug=slug).first()
+    if school is None:
+        raise CommandError(f"No school with the slug {slug!r}.")
+    return school
+
+
+class CsvImportCommand(BaseCommand):
+    required_columns: Sequence[str] = ()
+    optional_columns: Sequence[str] = ()
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--school", required=True, metavar="SLUG", help="The school's slug.")
+        parser.add_argument("file", metavar="FILE", help="The CSV file (UTF-8).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        school = school_get(options["school"])
+        path = Path(options["file"])
+        started = time.perf_counter()
+        try:
+            table = csv_read(path, required=self.required_columns, optional=self.optional_columns)
+            with school_scope(school):
+                self.run(school=school, table=table)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+        except CsvInvalid as invalid:
+            for error in invalid.errors:
+                self.stderr.write(str(error))
+            count = len(invalid.errors)
+            raise CommandError(
+                f"{count} error{'s' if count != 1 else ''} in {path.name}; nothing was imported."
+            ) from invalid
+        self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
+
+    def run(self, *, school: School, table: CsvTable) -> None:
+        """Check ``table`` (raising ``CsvInvalid``), write it and print the counts."""
+        raise NotImplementedError
