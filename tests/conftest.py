@@ -4,6 +4,7 @@ stay scoped, so a test that queries outside ``school_scope()`` fails as producti
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,28 @@ from schools import models
 from tests import factories as f
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
+    """Transactional tests (the browser tests) end with a flush. PostgreSQL flushes with
+    TRUNCATE, which row triggers never see; SQLite flushes with DELETE, which the append-only
+    trigger on ``registers_markchange`` refuses. Here, and only in tests, SQLite's flush drops
+    that trigger and puts it back, so every test still runs with it in place."""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    guard = importlib.import_module("registers.migrations.0002_markchange_append_only")
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **options: Any) -> list[str]:
+        statements = original(self, style, tables, **options)
+        if "registers_markchange" not in tables:
+            return statements
+        return [*guard.SQLITE_BACKWARD, *statements, *guard.SQLITE_FORWARD]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -83,6 +106,9 @@ def build_school_world(school: models.School) -> SchoolWorld:
         world.pupils.append(pupil)
     parent = f.ParentLinkFactory(pupil=world.pupils[0])
     world.users[models.Role.PARENT] = parent.user
+    # A report and a leave request from that parent, so the isolation matrix attacks real ids.
+    f.AbsenceReportFactory(pupil=world.pupils[0], submitted_by=parent.user)
+    f.LeaveRequestFactory(pupil=world.pupils[0], requested_by=parent.user)
     return world
 
 

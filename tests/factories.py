@@ -188,3 +188,33 @@ class ParentLinkFactory(factory.django.DjangoModelFactory):
     pupil = factory.SubFactory(PupilFactory)
     school = factory.SelfAttribute("pupil.school")
     user = factory.SubFactory(UserFactory)
+
+
+class AbsenceReportFactory(factory.django.DjangoModelFactory):
+    """A parent's report from their account, waiting for the office."""
+
+    class Meta:
+        model = "registers.AbsenceReport"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    submitted_by = factory.SubFactory(UserFactory)
+    reporter_name = factory.LazyAttribute(lambda o: o.submitted_by.get_full_name())
+    first_date = dt.date(2024, 9, 11)
+    last_date = factory.SelfAttribute("first_date")
+    reason = "illness"
+    status = "pending"
+    submitted_at = dt.datetime(2024, 9, 10, 19, 0, tzinfo=dt.UTC)
+
+
+class LeaveRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registers.LeaveRequest"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    requested_by = factory.SubFactory(UserFactory)
+    first_date = dt.date(2024, 9, 12)
+    last_date = factory.SelfAttribute("first_date")
+    reason = "Family wedding"
+    requested_at = dt.datetime(2024, 8, 20, 19, 0, tzinfo=dt.UTC)

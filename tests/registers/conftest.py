@@ -23,6 +23,10 @@ class RegisterWorld:
     officer: models.StaffMembership
     head: models.StaffMembership
 
+    def pupils_in_order(self) -> list[models.Pupil]:
+        """The pupils in register order (surname, then forename)."""
+        return sorted(self.pupils, key=lambda p: (p.legal_surname, p.legal_forename, p.pk))
+
     def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
         """An aware datetime at the school's local time."""
         return dt.datetime.combine(
