@@ -39,5 +39,6 @@ urlpatterns = [
     path("api/v1/", include("registers.api_urls")),
     path("", include("schools.urls")),
     path("", include("registers.urls")),
+    path("", include("registers.urls_parents")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -211,6 +211,16 @@ def register_rows(
         pupil_id__in=pupil_ids,
         status__in=[ReportStatus.PENDING, ReportStatus.UNVERIFIED, ReportStatus.EVIDENCE_REQUESTED],
     ):
+        # "AM" < "PM", so (date, session) pairs order as sessions do.
+        if (
+            not (report.first_date, report.first_session)
+            <= (day, session)
+            <= (
+                report.last_date,
+                report.last_session,
+            )
+        ):
+            continue  # a morning-only report does not pre-fill the afternoon
         row = rows[report.pupil_id]  # type: ignore[index]
         row.notes.append(
             f"Parent reported: {report.get_reason_display().lower()} (office to confirm)"
@@ -405,17 +415,26 @@ class ParentRequests:
 
 
 def requests_of_parent(*, school: School, user: User) -> ParentRequests:
-    """Every absence report and leave request about this parent's own children at ``school``
-    (whichever of the child's parents sent it), newest first. Two queries."""
+    """The absence reports and leave requests this parent sent from their account about
+    their own children at ``school``, newest first. Two queries.
+
+    Only their own submissions: another parent's requests (separated parents each with an
+    account) and public-form reports (whoever sent them) stay between that sender and the
+    school.
+    """
     children = Pupil.objects.filter(school=school, parent_links__user_id=user.pk).values("pk")
     return ParentRequests(
         reports=list(
-            AbsenceReport.objects.filter(school=school, pupil_id__in=children)
+            AbsenceReport.objects.filter(
+                school=school, pupil_id__in=children, submitted_by_id=user.pk
+            )
             .select_related("pupil")
             .order_by("-submitted_at", "-pk")
         ),
         leave=list(
-            LeaveRequest.objects.filter(school=school, pupil_id__in=children)
+            LeaveRequest.objects.filter(
+                school=school, pupil_id__in=children, requested_by_id=user.pk
+            )
             .select_related("pupil")
             .order_by("-requested_at", "-pk")
         ),

@@ -931,11 +931,15 @@ def absence_report_add_evidence(
 ) -> AbsenceReport:
     """A parent's answer to a request for evidence: the file is stored (replacing any
     earlier one) and the report goes back to the office as ``PENDING``. Raises
-    ``ValidationError`` unless evidence was requested from a parent of this child, or if
-    the file fails ``evidence_check``."""
+    ``ValidationError`` unless evidence was requested for a report this parent sent about
+    their own child, or if the file fails ``evidence_check``."""
     report = _open_report(school=school, report=report)
-    if report.pupil is None or report.status != ReportStatus.EVIDENCE_REQUESTED:
-        raise ValidationError("The school has not asked for evidence for this report.")
+    if (
+        report.pupil is None
+        or report.status != ReportStatus.EVIDENCE_REQUESTED
+        or report.submitted_by_id != user.pk
+    ):
+        raise ValidationError("The school has not asked you for evidence for this report.")
     _check_parent_of(school=school, pupil=report.pupil, user=user)
     try:
         _evidence_store(school=school, report=report, upload=evidence)

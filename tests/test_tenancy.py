@@ -124,6 +124,20 @@ def _trust_slug(ws: SchoolWorld) -> str:
     return ws.school.trust.slug
 
 
+def _report_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        report = AbsenceReport.objects.filter(school=ws.school).order_by("pk").first()
+    assert report is not None, "build_school_world makes an absence report"
+    return report.pk
+
+
+def _leave_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        leave = LeaveRequest.objects.filter(school=ws.school).order_by("pk").first()
+    assert leave is not None, "build_school_world makes a leave request"
+    return leave.pk
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
@@ -152,6 +166,22 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         "session": "AM",
     },
     "registers:unresolved-n": lambda ws: {"school_slug": ws.school.slug},
+    "absences:report-absence": lambda ws: {"school_slug": ws.school.slug},
+    "absences:request-leave": lambda ws: {"school_slug": ws.school.slug},
+    "absences:my-requests": lambda ws: {"school_slug": ws.school.slug},
+    "absences:my-evidence": lambda ws: {"school_slug": ws.school.slug, "report_id": _report_id(ws)},
+    "absences:public-report": lambda ws: {"school_ref": ws.school.slug},
+    "absences:inbox": lambda ws: {"school_slug": ws.school.slug},
+    "absences:inbox-report": lambda ws: {
+        "school_slug": ws.school.slug,
+        "report_id": _report_id(ws),
+    },
+    "absences:inbox-evidence": lambda ws: {
+        "school_slug": ws.school.slug,
+        "report_id": _report_id(ws),
+    },
+    "absences:leave-list": lambda ws: {"school_slug": ws.school.slug},
+    "absences:leave-decide": lambda ws: {"school_slug": ws.school.slug, "leave_id": _leave_id(ws)},
     "api:pupil-list": lambda ws: {"school_slug": ws.school.slug},
     "api:pupil-detail": lambda ws: {"school_slug": ws.school.slug, "pupil_id": ws.pupils[0].pk},
     "api:pupil-marks": lambda ws: {"school_slug": ws.school.slug, "pupil_id": ws.pupils[0].pk},
@@ -166,6 +196,8 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
 
 # Plausible bodies for POST, so a view that wrongly accepted the request would act on it.
 SAMPLE_POST_DATA: dict[str, dict[str, str]] = {
+    "absences:inbox-report": {"action": "accept", "code": "I"},
+    "absences:leave-decide": {"action": "approve", "note": "Cross-school approval attempt"},
     "registers:amend": {"code": "O", "reason": "Cross-school amendment attempt"},
     "schools:settings": {
         "attendance_target": "80.0",
@@ -190,6 +222,10 @@ PUBLIC_PATTERNS = frozenset(
         "password_reset_complete",
         "health",  # uptime probe; answers {"status": "ok"} and nothing else
         "admin:login",  # the platform admin's own sign-in page
+        # Parents without an account report an absence (spec/security.md part E): it only
+        # ever creates an unverified report, answers alike for known and unknown pupils, and
+        # is rate-limited per client and per school.
+        "absences:public-report",
     }
 )
 # Platform pages, not tenant pages: Django admin for platform superusers (TEN-12). They take

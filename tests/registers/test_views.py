@@ -269,3 +269,28 @@ def test_register_page_runs_a_bounded_number_of_queries(
         assert client.get(take_url(rw)).status_code == 200
     with django_assert_max_num_queries(40):
         assert client.post(take_url(rw), post_data(rw, "/", 1)).status_code == 302
+
+
+def test_a_morning_only_report_prefills_the_morning_register_only(small, client_for, monkeypatch):
+    from registers.selectors import register_rows
+    from tests import factories as f
+
+    pupil = small.pupils[0]
+    with scopes_disabled():
+        f.AbsenceReportFactory(
+            pupil=pupil, first_date=MONDAY, first_session="AM", last_session="AM"
+        )
+    with school_scope(small.school):
+        morning = {
+            r.pupil.pk: r
+            for r in register_rows(school=small.school, form=small.form, date=MONDAY, session="AM")
+        }
+        afternoon = {
+            r.pupil.pk: r
+            for r in register_rows(school=small.school, form=small.form, date=MONDAY, session="PM")
+        }
+
+    assert morning[pupil.pk].suggested_code == "I"
+    assert morning[pupil.pk].notes == ["Parent reported: illness (office to confirm)"]
+    assert afternoon[pupil.pk].suggested_code == ""
+    assert afternoon[pupil.pk].notes == []

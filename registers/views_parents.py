@@ -1,0 +1,544 @@
+"""Parents' absence reports and leave requests, the public absence form, the attendance
+officer's absence inbox and the headteacher's leave decisions (product.md "Parents")."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from registers import selectors, services
+from registers.codes import codes_in_force
+from registers.forms_parents import (
+    AcceptForm,
+    EvidenceForm,
+    LeaveApproveForm,
+    LeaveRequestForm,
+    NoteForm,
+    ParentAbsenceForm,
+    PublicAbsenceForm,
+)
+from registers.models import REASON_CODES, AbsenceReport, LeaveRequest, ReportStatus
+from registers.services import OFFICE_ROLES
+from schools.calendar import SchoolCalendar
+from schools.models import Jurisdiction, Pupil, Role, School
+from schools.permissions import require_role
+from schools.scoping import school_scope
+from schools.selectors import children_of_parent, school_calendar_get
+from schools.types import SchoolRequest
+
+# --- Parents ----------------------------------------------------------------------------------
+
+
+def _children(request: SchoolRequest) -> QuerySet[Pupil]:
+    return children_of_parent(school=request.school, user=request.user).order_by(
+        "legal_forename", "legal_surname"
+    )
+
+
+def _own_child(children: QuerySet[Pupil], raw: str | None) -> Pupil | None:
+    """The child named in the request, if any; another child (or a made-up id) is the same
+    404 as a missing page (TEN-01), never a form error that would confirm the id exists."""
+    if not raw:
+        return None
+    child = children.filter(pk=int(raw)).first() if raw.isdigit() else None
+    if child is None:
+        raise Http404("Pupil not found")
+    return child
+
+
+def _my_requests_url(request: SchoolRequest) -> str:
+    return reverse("absences:my-requests", kwargs={"school_slug": request.school.slug})
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.PARENT)
+def absence_report_new(request: SchoolRequest) -> HttpResponse:
+    school, today = request.school, timezone.localdate()
+    children = _children(request)
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = _own_child(children, data.get("pupil"))
+    if request.method == "POST":
+        form = ParentAbsenceForm(request.POST, request.FILES, children=children)
+        if form.is_valid():
+            cleaned = form.cleaned_data
+            try:
+                services.absence_report_submit(
+                    school=school,
+                    pupil=cleaned["pupil"],
+                    user=request.user,
+                    first_date=cleaned["first_date"],
+                    first_session=cleaned["first_session"],
+                    last_date=cleaned["last_date"],
+                    last_session=cleaned["last_session"],
+                    reason=cleaned["reason"],
+                    details=cleaned["details"],
+                    evidence=cleaned["evidence"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Thank you. The school has your report for {cleaned['pupil'].display_name}. "
+                    "The attendance office will confirm it.",
+                )
+                return redirect(_my_requests_url(request))
+    else:
+        only = children.first() if chosen is None and children.count() == 1 else None
+        form = ParentAbsenceForm(
+            children=children, initial={"pupil": chosen or only, "first_date": today}
+        )
+    return render(
+        request,
+        "registers/parents/report.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.PARENT)
+def leave_request_new(request: SchoolRequest) -> HttpResponse:
+    school, today = request.school, timezone.localdate()
+    children = _children(request)
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = _own_child(children, data.get("pupil"))
+    if request.method == "POST":
+        form = LeaveRequestForm(request.POST, children=children)
+        if form.is_valid():
+            cleaned = form.cleaned_data
+            try:
+                leave = services.leave_request_submit(
+                    school=school,
+                    pupil=cleaned["pupil"],
+                    user=request.user,
+                    first_date=cleaned["first_date"],
+                    last_date=cleaned["last_date"],
+                    is_holiday=cleaned["is_holiday"],
+                    reason=cleaned["reason"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Your request has been sent to the headteacher.")
+                if services.leave_short_notice(first_date=leave.first_date, today=today):
+                    # Accepted all the same: the head decides (see LEAVE_NOTICE_DAYS).
+                    messages.warning(
+                        request,
+                        "You gave less than two weeks' notice. The headteacher will still "
+                        "consider your request, but may not decide before the leave starts.",
+                    )
+                return redirect(_my_requests_url(request))
+    else:
+        only = children.first() if chosen is None and children.count() == 1 else None
+        form = LeaveRequestForm(children=children, initial={"pupil": chosen or only})
+    return render(
+        request,
+        "registers/parents/leave.html",
+        {
+            "form": form,
+            "notice_days": services.LEAVE_NOTICE_DAYS,
+            "is_wales": school.jurisdiction == Jurisdiction.WALES,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@require_role(Role.PARENT)
+def my_requests(request: SchoolRequest) -> HttpResponse:
+    found = selectors.requests_of_parent(school=request.school, user=request.user)
+    return render(
+        request,
+        "registers/parents/mine.html",
+        {"reports": found.reports, "leave_requests": found.leave},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.PARENT)
+def my_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
+    """Upload the evidence the office asked for; any other report is a 404."""
+    found = selectors.requests_of_parent(school=request.school, user=request.user)
+    report = next(
+        (
+            r
+            for r in found.reports
+            if r.pk == report_id and r.status == ReportStatus.EVIDENCE_REQUESTED
+        ),
+        None,
+    )
+    if report is None:
+        raise Http404("Report not found")
+    form = EvidenceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.absence_report_add_evidence(
+                school=request.school,
+                report=report,
+                user=request.user,
+                evidence=form.cleaned_data["evidence"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Thank you. The office has your evidence.")
+            return redirect(_my_requests_url(request))
+    return render(
+        request,
+        "registers/parents/evidence.html",
+        {"form": form, "report": report},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- The public form (no account) --------------------------------------------------------------
+
+PUBLIC_IP_LIMIT, PUBLIC_IP_WINDOW = 10, 10 * 60  # submissions per client address
+PUBLIC_SCHOOL_LIMIT, PUBLIC_SCHOOL_WINDOW = 200, 60 * 60  # submissions per school
+
+
+def _hits(key: str, window: int) -> int:
+    """Count one hit in a fixed window that starts at the key's first hit (atomic on Redis)."""
+    cache.add(key, 0, timeout=window)  # no-op while the window is open
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window closed between add() and incr()
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+def _rate_limited(request: HttpRequest, school: School) -> bool:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client chose to send, so trusting it
+    # would let a script reset its own counter with every request (PUB-03). Behind a proxy,
+    # the deployment must set REMOTE_ADDR from the proxy it trusts (e.g. gunicorn's
+    # --forwarded-allow-ips with a proxy-fix), never this view from a header.
+    client = request.META.get("REMOTE_ADDR", "") or "unknown"
+    # The client's counter spans every school, so hopping between schools does not help; the
+    # school's counter caps what any number of clients can pour into one inbox.
+    over_ip = _hits(f"absences:public:ip:{client}", PUBLIC_IP_WINDOW) > PUBLIC_IP_LIMIT
+    over_school = (
+        _hits(f"absences:public:school:{school.pk}", PUBLIC_SCHOOL_WINDOW) > PUBLIC_SCHOOL_LIMIT
+    )
+    return over_ip or over_school
+
+
+@login_not_required  # TEN-11 allowlist: parents without an account report here
+@require_http_methods(["GET", "POST"])
+def public_report(request: HttpRequest, school_ref: str) -> HttpResponse:
+    """The public absence form. Known and unknown pupils get the same page, status and words
+    (PUB-01); a submission only ever creates an unverified report (PUB-02); a filled
+    honeypot gets the same answer and stores nothing (PUB-03)."""
+    # Not ``school_slug``: the tenant middleware would then demand a membership. Schools are
+    # public (their pages name them), so an unknown or closed school is a plain 404.
+    school = School.objects.filter(slug=school_ref, is_active=True).first()
+    if school is None:
+        raise Http404("School not found")
+    context: dict[str, object] = {"school": school}
+    if request.method == "GET":
+        context["form"] = PublicAbsenceForm()
+        return render(request, "registers/parents/public_form.html", context)
+
+    if _rate_limited(request, school):
+        response = render(request, "registers/parents/public_busy.html", context, status=429)
+        response["Retry-After"] = str(PUBLIC_IP_WINDOW)
+        return response
+    if request.POST.get("website"):
+        return render(request, "registers/parents/public_sent.html", context)
+    form = PublicAbsenceForm(request.POST)
+    if form.is_valid():
+        cleaned = form.cleaned_data
+        try:
+            with school_scope(school):
+                services.absence_report_submit_public(
+                    school=school,
+                    pupil_forename=cleaned["pupil_forename"],
+                    pupil_surname=cleaned["pupil_surname"],
+                    date_of_birth=cleaned["date_of_birth"],
+                    reporter_name=cleaned["reporter_name"],
+                    contact_phone=cleaned["contact_phone"],
+                    contact_email=cleaned["contact_email"],
+                    first_date=cleaned["first_date"],
+                    first_session=cleaned["first_session"],
+                    last_date=cleaned["last_date"],
+                    last_session=cleaned["last_session"],
+                    reason=cleaned["reason"],
+                    details=cleaned["details"],
+                )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            # Nothing from the submission is echoed: no name, no reason, no details (PUB-05).
+            return render(request, "registers/parents/public_sent.html", context)
+    context["form"] = form
+    return render(request, "registers/parents/public_form.html", context, status=400)
+
+
+# --- The attendance office's inbox ---------------------------------------------------------------
+
+
+def _inbox_url(request: SchoolRequest) -> str:
+    return reverse("absences:inbox", kwargs={"school_slug": request.school.slug})
+
+
+@require_GET
+@require_role(OFFICE_ROLES)
+def inbox(request: SchoolRequest) -> HttpResponse:
+    school = request.school
+    return render(
+        request,
+        "registers/office/inbox.html",
+        {
+            "reports": selectors.absence_inbox(school=school),
+            "decided": selectors.absence_reports_decided(school=school),
+        },
+    )
+
+
+def _accept_form(school: School, report: AbsenceReport, data: object | None = None) -> AcceptForm:
+    codes = [
+        c
+        for c in codes_in_force(jurisdiction=school.jurisdiction, on=report.first_date)
+        # Absence codes only; N ("no reason yet") and the lateness code U answer nothing here.
+        if c.is_absence and c.code != "N" and not c.records_minutes_late
+    ]
+    return AcceptForm(data, codes=codes, suggested=REASON_CODES.get(report.reason, ""))
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(OFFICE_ROLES)
+def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
+    school, today = request.school, timezone.localdate()
+    report = selectors.absence_report_get(school=school, report_id=report_id)
+    membership = request.access.membership
+    assert membership is not None  # office roles are staff memberships
+    accept_form, reject_form, evidence_form = _accept_form(school, report), NoteForm(), NoteForm()
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "accept":
+                accept_form = _accept_form(school, report, request.POST)
+                if not accept_form.is_valid():
+                    raise ValidationError("Choose the code to record.")
+                result = services.absence_report_accept(
+                    school=school,
+                    report=report,
+                    membership=membership,
+                    code=accept_form.cleaned_data["code"],
+                )
+                written = result.created + result.changed + result.unchanged
+                messages.success(
+                    request,
+                    f"Report accepted: {written} session{'s' if written != 1 else ''} "
+                    f"recorded as {accept_form.cleaned_data['code']}.",
+                )
+            elif action == "reject":
+                reject_form = NoteForm(request.POST)  # keeps what was typed if refused
+                services.absence_report_reject(
+                    school=school,
+                    report=report,
+                    membership=membership,
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, "Report rejected. No mark was written.")
+            elif action == "evidence":
+                evidence_form = NoteForm(request.POST)
+                services.absence_report_request_evidence(
+                    school=school,
+                    report=report,
+                    membership=membership,
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, "Evidence requested. The parent will see your note.")
+            elif action == "match":
+                raw = request.POST.get("pupil", "")
+                pupil = (
+                    Pupil.objects.filter(school=school, pk=int(raw)).first()
+                    if raw.isdigit()
+                    else None
+                )
+                if pupil is None:
+                    raise ValidationError("Choose the pupil this report is about.")
+                services.absence_report_match(
+                    school=school, report=report, membership=membership, pupil=pupil
+                )
+                messages.success(request, f"Report matched to {pupil.display_name}.")
+                return redirect(request.path)
+            else:
+                raise ValidationError("Choose what to do with this report.")
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect(_inbox_url(request))
+    query = request.GET.get("q", "").strip()
+    candidates = (
+        selectors.pupils_for_matching(
+            school=school, query=query, date_of_birth=report.stated_date_of_birth, on=today
+        )
+        if report.pupil_id is None
+        else []
+    )
+    return render(
+        request,
+        "registers/office/report.html",
+        {
+            "report": report,
+            "is_open": report.status in services.REPORT_OPEN_STATUSES,
+            "sessions": _session_count(school, report),
+            "accept_form": accept_form,
+            "reject_form": reject_form,
+            "evidence_form": evidence_form,
+            "query": query,
+            "candidates": candidates,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _session_count(school: School, report: AbsenceReport) -> int:
+    return len(
+        selectors.report_sessions(
+            calendar=school_calendar_get(school=school),
+            first_date=report.first_date,
+            first_session=report.first_session,
+            last_date=report.last_date,
+            last_session=report.last_session,
+        )
+    )
+
+
+@never_cache
+@require_GET
+@require_role(OFFICE_ROLES)
+def inbox_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
+    """The evidence file, to this school's office only: never a public media URL, always a
+    download (never rendered inline in our origin) and never cached (PDF-05 by analogy)."""
+    report = selectors.absence_report_get(school=request.school, report_id=report_id)
+    if not report.evidence:
+        raise Http404("No evidence")
+    extension = report.evidence.name.rsplit(".", 1)[-1].lower()
+    with report.evidence.open("rb") as stored:
+        content = stored.read()  # 5 MB at most (EVIDENCE_MAX_BYTES)
+    response = HttpResponse(
+        content,
+        content_type=services.EVIDENCE_CONTENT_TYPES.get(extension, "application/octet-stream"),
+    )
+    # Always a download: an image or PDF rendered inline would run in our origin.
+    response["Content-Disposition"] = (
+        content_disposition_header(
+            as_attachment=True, filename=f"absence-report-{report.pk}-evidence.{extension}"
+        )
+        or "attachment"
+    )
+    return response
+
+
+# --- The headteacher's leave decisions ----------------------------------------------------------
+
+
+def _leave_facts(
+    school: School, leave: LeaveRequest, calendar: SchoolCalendar
+) -> dict[str, object]:
+    facts: dict[str, object] = {
+        "leave": leave,
+        "school_days": len(calendar.school_days_between(leave.first_date, leave.last_date)),
+        "notice_days": (leave.first_date - timezone.localdate(leave.requested_at)).days,
+        "short_notice": services.leave_short_notice(
+            first_date=leave.first_date, today=timezone.localdate(leave.requested_at)
+        ),
+        "code": services.leave_code(school=school, leave=leave),
+    }
+    if facts["code"] == "H":
+        days, year_name = services.leave_holiday_days(school=school, leave=leave, calendar=calendar)
+        facts |= {
+            "holiday_days": days,
+            "year_name": year_name,
+            "over_limit": days > services.WALES_HOLIDAY_SCHOOL_DAYS,
+        }
+    return facts
+
+
+@require_GET
+@require_role(Role.HEADTEACHER)
+def leave_list(request: SchoolRequest) -> HttpResponse:
+    school = request.school
+    calendar = school_calendar_get(school=school)  # once for the page, not once a request
+    return render(
+        request,
+        "registers/office/leave_list.html",
+        {
+            "pending": [
+                _leave_facts(school, leave, calendar)
+                for leave in selectors.leave_requests_pending(school=school)
+            ],
+            "decided": selectors.leave_requests_decided(school=school),
+            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.HEADTEACHER)
+def leave_decide(request: SchoolRequest, leave_id: int) -> HttpResponse:
+    school = request.school
+    leave = selectors.leave_request_get(school=school, leave_id=leave_id)
+    membership = request.access.membership
+    assert membership is not None  # the headteacher has a staff membership
+    approve_form, refuse_form = LeaveApproveForm(), NoteForm()
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                approve_form = LeaveApproveForm(request.POST)
+                approve_form.is_valid()
+                services.leave_request_approve(
+                    school=school,
+                    leave=leave,
+                    membership=membership,
+                    exceptional_circumstances=request.POST.get("exceptional_circumstances", ""),
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, f"Leave approved for {leave.pupil.display_name}.")
+            elif action == "refuse":
+                refuse_form = NoteForm(request.POST)
+                services.leave_request_refuse(
+                    school=school,
+                    leave=leave,
+                    membership=membership,
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(
+                    request,
+                    "Leave refused. The registers will show that an absence then is G.",
+                )
+            else:
+                raise ValidationError("Choose whether to approve or refuse.")
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("absences:leave-list", school_slug=school.slug)
+    return render(
+        request,
+        "registers/office/leave.html",
+        {
+            **_leave_facts(school, leave, school_calendar_get(school=school)),
+            "approve_form": approve_form,
+            "refuse_form": refuse_form,
+            "error": error,
+            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
+        },
+        status=400 if error else 200,
+    )
