@@ -767,15 +767,20 @@ def _open_report(*, school: School, report: AbsenceReport) -> AbsenceReport:
     return locked
 
 
-def _validated_writes(
+def _apply_code(
     *,
     school: School,
     pupil: Pupil,
     sessions: Sequence[tuple[dt.date, str]],
     code: str,
     calendar: SchoolCalendar,
-) -> list[MarkWrite]:
-    """``code`` for every session, each checked by ``mark_validate``; all or nothing."""
+    membership: StaffMembership,
+    source: MarkSource,
+    reason: str,
+    now: dt.datetime | None,
+) -> WriteResult:
+    """Write ``code`` on every session for an accepted report or approved leave: each checked
+    by ``mark_validate`` first, then one audited ``marks_write``; all or nothing."""
     enrolments = _enrolments_by_pupil(school=school, pupil_ids=[pupil.pk]).get(pupil.pk, [])
     writes: list[MarkWrite] = []
     problems: list[str] = []
@@ -794,7 +799,14 @@ def _validated_writes(
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise ValidationError(f"Nothing was written. {' '.join(problems[:3])}{more}")
-    return writes
+    return marks_write(
+        school=school,
+        writes=writes,
+        actor=Actor.staff(membership),
+        source=source,
+        reason=reason,
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -835,13 +847,13 @@ def absence_report_accept(
         last_date=report.last_date,
         last_session=report.last_session,
     )
-    writes = _validated_writes(
-        school=school, pupil=report.pupil, sessions=sessions, code=code, calendar=calendar
-    )
-    result = marks_write(
+    result = _apply_code(
         school=school,
-        writes=writes,
-        actor=Actor.staff(membership),
+        pupil=report.pupil,
+        sessions=sessions,
+        code=code,
+        calendar=calendar,
+        membership=membership,
         source=MarkSource.ABSENCE_REPORT,
         reason=REPORT_ACCEPTED_REASON,
         now=now,
@@ -1086,13 +1098,13 @@ def leave_request_approve(
     sessions = [
         (d, str(s)) for d, s in calendar.sessions_between(leave.first_date, leave.last_date)
     ]
-    writes = _validated_writes(
-        school=school, pupil=leave.pupil, sessions=sessions, code=code, calendar=calendar
-    )
-    result = marks_write(
+    result = _apply_code(
         school=school,
-        writes=writes,
-        actor=Actor.staff(membership),
+        pupil=leave.pupil,
+        sessions=sessions,
+        code=code,
+        calendar=calendar,
+        membership=membership,
         source=MarkSource.LEAVE,
         reason=LEAVE_APPROVED_REASON,
         now=now,
