@@ -1,4 +1,5 @@
-"""``manage.py seed_demo [--scale F]``: create (or complete) the demo trust, print its logins."""
+"""``manage.py seed_demo [--scale F]``: create (or complete) the demo trust and its registers and
+marks, print its logins."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from registers.demo import MarksSummary, seed_demo_marks
 from schools.demo import DEMO_PASSWORD, DemoSummary, seed_demo_trust
 
 
@@ -36,10 +38,16 @@ class Command(BaseCommand):
         scale: float = options["scale"]
         if not scale > 0:
             raise CommandError("--scale must be a positive number.")
+        # One reading of the clock: today picks the academic years, and now decides whether
+        # today's registers have closed yet (the seed itself never reads the clock).
+        now = timezone.localtime()
         started = time.perf_counter()
-        summary = seed_demo_trust(today=timezone.localdate(), scale=scale)
+        summary = seed_demo_trust(today=now.date(), scale=scale)
         elapsed = time.perf_counter() - started
         self._report(summary, elapsed)
+        started = time.perf_counter()
+        marks = seed_demo_marks(today=now.date(), scale=scale, now=now)
+        self._report_marks(marks, time.perf_counter() - started)
 
     def _report(self, summary: DemoSummary, elapsed: float) -> None:
         write = self.stdout.write
@@ -85,6 +93,21 @@ class Command(BaseCommand):
                     for login in summary.logins
                 ],
             )
+        )
+
+    def _report_marks(self, marks: MarksSummary, elapsed: float) -> None:
+        last = marks.last_session
+        through = f"through {last[0]:%a %d %b %Y} {last[1]}" if last else "no sessions yet"
+        if marks.rows_created:
+            done = (
+                f"{marks.marks_created:,} marks, {marks.registers_written:,} registers and "
+                f"{marks.amendments_created:,} amendments written in {elapsed:.1f} s, {through}"
+            )
+        else:
+            done = f"already up to date {through} (checked in {elapsed:.1f} s)"
+        self.stdout.write(
+            self.style.SUCCESS(f"Registers and marks: {done}")
+            + f"; {marks.open_n:,} N marks to resolve, {marks.not_taken} registers not taken."
         )
 
 
