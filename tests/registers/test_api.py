@@ -159,3 +159,20 @@ def test_openapi_schema_needs_sign_in_and_describes_the_register(rw, client, cli
     assert anonymous.status_code in (302, 401, 403)
     assert schema.status_code == 200
     assert "/api/v1/s/{school_slug}/registers/{form_id}/{date}/{session}/" in schema.json()["paths"]
+
+
+def test_the_hand_built_save_response_matches_the_documented_serializer(rw, client_for, at_845):
+    from registers.api import MarkOutputSerializer
+
+    response = client_for(rw.tutor.user).post(
+        register_url(rw), body(rw), content_type="application/json"
+    )
+
+    with scopes_disabled():
+        expected = [
+            dict(MarkOutputSerializer(m).data) for m in AttendanceMark.objects.order_by("pupil_id")
+        ]
+    got = sorted(response.json()["marks"], key=lambda m: m["pupil"])
+    assert [{**m, "recorded_at": m["recorded_at"][:19]} for m in got] == [
+        {**m, "recorded_at": m["recorded_at"][:19]} for m in expected
+    ]
