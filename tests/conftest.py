@@ -26,10 +26,14 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
     TRUNCATE, which row triggers never see; SQLite flushes with DELETE, which the append-only
     trigger on ``registers_markchange`` refuses. Here, and only in tests, SQLite's flush drops
     that trigger and puts it back, so every test still runs with it in place."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connection
 
+    if connection.vendor != "sqlite":
+        yield
+        return
     guard = importlib.import_module("registers.migrations.0002_markchange_append_only")
-    original = DatabaseOperations.sql_flush
+    operations = type(connection.ops)
+    original = operations.sql_flush
 
     def sql_flush(self: Any, style: Any, tables: Any, **options: Any) -> list[str]:
         statements = original(self, style, tables, **options)
@@ -37,9 +41,9 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
             return statements
         return [*guard.SQLITE_BACKWARD, *statements, *guard.SQLITE_FORWARD]
 
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    operations.sql_flush = sql_flush  # type: ignore[method-assign]
     yield
-    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+    operations.sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(wrapper=True)
