@@ -12,7 +12,6 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
-from registers.codes import code_lookup
 from registers.models import (
     REASON_CODES,
     AbsenceReport,
@@ -39,18 +38,6 @@ def register_times(*, school: School, session: str) -> RegisterTimes:
     return RegisterTimes(
         school.pm_register_opens, school.pm_register_closes, school.pm_session_ends
     )
-
-
-def register_get(*, school: School, register_id: int) -> Register:
-    """One of this school's registers; ``Http404`` if missing or another school's."""
-    register = (
-        Register.objects.filter(school=school, pk=register_id)
-        .select_related("form__year_group", "taken_by__user")
-        .first()
-    )
-    if register is None:
-        raise Http404("Register not found")
-    return register
 
 
 def register_phase_now(
@@ -279,11 +266,6 @@ def unresolved_n_marks(*, school: School) -> list[OpenN]:
     marks = AttendanceMark.objects.filter(school=school, code="N").select_related("pupil")
     items = [OpenN(mark=m, due=n_due_date(calendar=calendar, session_date=m.date)) for m in marks]
     return sorted(items, key=lambda item: (item.due or dt.date.max, item.mark.pupil.legal_surname))
-
-
-def code_label(*, school: School, code: str, on: dt.date) -> str:
-    definition = code_lookup(jurisdiction=school.jurisdiction, code=code, on=on)
-    return definition.meaning if definition else code
 
 
 @dataclass(frozen=True)

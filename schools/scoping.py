@@ -39,8 +39,7 @@ def school_scope(school: School | None) -> Iterator[None]:
 
 
 class SchoolOwnedQuerySet(models.QuerySet[_M]):
-    def for_school(self, school: School) -> SchoolOwnedQuerySet[_M]:
-        return self.filter(school=school)
+    """Base for school-owned querysets (reusable filters go on subclasses, e.g. ``on_roll``)."""
 
 
 class SchoolScopedManager(models.Manager[_M]):
