@@ -55,6 +55,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from interventions.reference import persistent_absence, severe_absence
 from registers.codes import (
     ENGLAND_2006,
     ENGLAND_2024,
@@ -352,6 +353,6 @@ def _counts(row: Mapping[str, Any], codes: Mapping[str, int]) -> EnrolmentCounts
         u_sessions=count("u_sessions"),
         u_minutes=count("u_minutes"),
         code_counts=dict(sorted(codes.items())),
-        persistent_absence=possible > 0 and absence * 10 >= possible,
-        severe_absence=possible > 0 and absence * 2 >= possible,
+        persistent_absence=persistent_absence(absence=absence, possible=possible),
+        severe_absence=severe_absence(absence=absence, possible=possible),
     )

@@ -204,10 +204,6 @@ class AttendanceSummary:
     dfe_removed_sessions: int
 
     @property
-    def attendance_sessions(self) -> int:
-        return self.present_sessions + self.aea_sessions
-
-    @property
     def absence_sessions(self) -> int:
         return self.authorised_sessions + self.unauthorised_sessions
 
@@ -448,6 +444,16 @@ class _Tally:
             self.u_minutes += mark.minutes_late or 0
 
 
+def persistent_absence(*, absence: int, possible: int) -> bool:
+    """Missed 10% or more of possible sessions (§4.1), decided on integers, never on rates."""
+    return possible > 0 and absence * 10 >= possible
+
+
+def severe_absence(*, absence: int, possible: int) -> bool:
+    """Missed 50% or more of possible sessions (§4.1), decided on integers."""
+    return possible > 0 and absence * 2 >= possible
+
+
 def _rate(numerator: int, possible: int) -> Fraction | None:
     return Fraction(numerator, possible) * HUNDRED if possible else None
 
@@ -677,8 +683,8 @@ def summarise(
         overall_absence_rate=_rate(absence, possible),
         authorised_rate=_rate(tally.authorised, possible),
         unauthorised_rate=_rate(tally.unauthorised, possible),
-        persistent_absence=possible > 0 and absence * 10 >= possible,
-        severe_absence=possible > 0 and absence * 2 >= possible,
+        persistent_absence=persistent_absence(absence=absence, possible=possible),
+        severe_absence=severe_absence(absence=absence, possible=possible),
         rate_change_4_weeks=rate_change,
         pn_evaluated=pn_rule.enabled,
         pn_window_count=pn.window_count,

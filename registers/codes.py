@@ -64,16 +64,8 @@ class CodeDefinition:
     records_minutes_late: bool = False
 
     @property
-    def is_attendance(self) -> bool:
-        return self.category in (StatCategory.PRESENT, StatCategory.AEA)
-
-    @property
     def is_absence(self) -> bool:
         return self.category in (StatCategory.AUTHORISED, StatCategory.UNAUTHORISED)
-
-    @property
-    def is_possible(self) -> bool:
-        return self.category is not StatCategory.NOT_COUNTED
 
 
 def _table(

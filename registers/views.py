@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from registers import selectors, services
-from registers.codes import codes_in_force
+from registers.codes import code_lookup, codes_in_force
 from registers.rules import Phase
 from registers.services import AMENDING_ROLES, RegisterEntry
 from schools.models import FormGroup, Role, School
@@ -88,7 +88,12 @@ def register_list(request: SchoolRequest) -> HttpResponse:
         )
         for s in summaries
     }
-    late = [s for s in summaries if not s.complete and _past_close(school, day, session, now)]
+    # Past its close time whatever its state: a complete register would be locked by now.
+    past_close = (
+        selectors.register_phase_now(school=school, date=day, session=session, taken=True, now=now)
+        is Phase.LOCKED
+    )
+    late = [s for s in summaries if past_close and not s.complete]
     return render(
         request,
         "registers/list.html",
@@ -102,12 +107,6 @@ def register_list(request: SchoolRequest) -> HttpResponse:
             "next_day": calendar.nth_school_day_after(day, 1),
         },
     )
-
-
-def _past_close(school: School, day: dt.date, session: str, now: dt.datetime) -> bool:
-    local = timezone.localtime(now)
-    closes = selectors.register_times(school=school, session=session).closes
-    return (local.date(), local.time()) >= (day, closes)
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,7 +127,7 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
     conflicts: dict[int, str] = {}
     status = ""
     if request.method == "POST":
-        entries, errors = _entries_from_post(request)
+        entries, errors = _entries_from_post(request, day)
         if not errors:
             assert request.access.membership is not None
             try:
@@ -189,9 +188,12 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
     return render(request, template, context, status=200)
 
 
-def _entries_from_post(request: SchoolRequest) -> tuple[list[RegisterEntry], dict[int, str]]:
+def _entries_from_post(
+    request: SchoolRequest, day: dt.date
+) -> tuple[list[RegisterEntry], dict[int, str]]:
     """Read ``code-<pupil>``, ``minutes-<pupil>`` and ``version-<pupil>`` fields, with an error
-    for each pupil whose minutes late are not a whole number."""
+    for each pupil whose minutes late are not a whole number. Minutes typed beside a code that
+    records none (the tutor changed L to /) are dropped rather than refused."""
     entries, errors = [], {}
     for key in request.POST:
         pupil_ref = key.removeprefix("code-")
@@ -208,13 +210,20 @@ def _entries_from_post(request: SchoolRequest) -> tuple[list[RegisterEntry], dic
             RegisterEntry(
                 pupil_id=pupil_id,
                 code=code,
-                minutes_late=int(minutes)
-                if minutes and code.strip().upper() in ("L", "U")
-                else None,
+                minutes_late=(
+                    int(minutes) if minutes and _records_minutes(request, code, day) else None
+                ),
                 loaded_version=int(version) if version.isdigit() else 0,
             )
         )
     return entries, errors
+
+
+def _records_minutes(request: SchoolRequest, code: str, day: dt.date) -> bool:
+    definition = code_lookup(
+        jurisdiction=request.school.jurisdiction, code=code.strip().upper(), on=day
+    )
+    return definition is not None and definition.records_minutes_late
 
 
 def _conflict_text(mark: object) -> str:

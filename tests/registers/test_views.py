@@ -294,3 +294,17 @@ def test_a_morning_only_report_prefills_the_morning_register_only(small, client_
     assert morning[pupil.pk].notes == ["Parent reported: illness (office to confirm)"]
     assert afternoon[pupil.pk].suggested_code == ""
     assert afternoon[pupil.pk].notes == []
+
+
+def test_minutes_typed_beside_a_code_that_records_none_are_dropped(small, client_for, monkeypatch):
+    frozen_now(monkeypatch, small.at(MONDAY, 8, 45))
+    pupil = small.pupils[0]
+    data = post_data(small)
+    data[f"minutes-{pupil.pk}"] = "7"  # typed for L, then the tutor changed the mark to /
+
+    response = client_for(small.tutor.user).post(take_url(small), data)
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        mark = AttendanceMark.objects.get(pupil=pupil)
+    assert (mark.code, mark.minutes_late) == ("/", None)
