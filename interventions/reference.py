@@ -271,6 +271,8 @@ class Band:
     lower_bound: Fraction
     inclusive: bool = True
     meaning: str = ""
+    colour: str = "#6b7280"
+    pk: int | None = None  # the stored AttendanceBand, when the band is a school's own
 
     def admits(self, rate: Fraction) -> bool:
         return rate > self.lower_bound or (self.inclusive and rate == self.lower_bound)

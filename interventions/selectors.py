@@ -5,12 +5,63 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import cast
 
 from interventions import reference
+from interventions.models import AttendanceBand, AttendanceRules
 from registers.models import AttendanceMark
 from schools.models import Enrolment, School
 from schools.selectors import school_calendar_get
+
+
+@dataclass(frozen=True)
+class SchoolRules:
+    """The rules the engine applies for one school (spec/regulations.md §5.2, §6.2)."""
+
+    pn_rule: reference.PenaltyNoticeRule
+    illness_rule: reference.IllnessRule
+
+
+def attendance_rules_get(*, school: School) -> SchoolRules:
+    """``school``'s penalty-notice and illness rules: its ``AttendanceRules`` row, or without one
+    its jurisdiction's defaults (England's national threshold; none in Wales)."""
+    stored = AttendanceRules.objects.filter(school=school).first()
+    if stored is None:
+        return SchoolRules(
+            pn_rule=reference.default_pn_rule(school.jurisdiction),
+            illness_rule=reference.ILLNESS_RULE_DEFAULT,
+        )
+    return SchoolRules(
+        pn_rule=reference.PenaltyNoticeRule(
+            enabled=stored.pn_enabled,
+            sessions=stored.pn_sessions,
+            school_weeks=stored.pn_school_weeks,
+            include_n=stored.pn_include_n,
+        ),
+        illness_rule=reference.IllnessRule(
+            days=stored.illness_days,
+            mode=cast("reference.IllnessMode", stored.illness_mode),
+        ),
+    )
+
+
+def school_bands_get(*, school: School) -> tuple[reference.Band, ...]:
+    """``school``'s own bands from the highest bound down, or the plain DfE default (§4.1) if
+    it has defined none. Bounds are exact: a stored ``Decimal`` becomes a ``Fraction``."""
+    stored = AttendanceBand.objects.filter(school=school).order_by("position")
+    bands = tuple(
+        reference.Band(
+            name=band.name,
+            lower_bound=Fraction(band.lower_bound),
+            inclusive=band.inclusive,
+            meaning=band.meaning,
+            colour=band.colour,
+            pk=band.pk,
+        )
+        for band in stored
+    )
+    return bands or reference.DFE_DEFAULT
 
 
 @dataclass(frozen=True)

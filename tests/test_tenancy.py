@@ -20,6 +20,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
+from interventions.models import (
+    AttendanceBand,
+    AttendanceEvent,
+    AttendanceRules,
+    EnrolmentAttendance,
+    EventKind,
+    RecomputeRun,
+    RunKind,
+)
 from registers.codes import CodeScheme
 from registers.models import (
     AbsenceReason,
@@ -33,6 +42,7 @@ from registers.models import (
     ReportStatus,
 )
 from schools.models import (
+    Enrolment,
     FormGroup,
     ParentLink,
     Pupil,
@@ -653,7 +663,43 @@ def _mark_change(ws: SchoolWorld) -> MarkChange:
     )
 
 
+def _enrolment(ws: SchoolWorld) -> Enrolment:
+    enrolment = Enrolment.objects.filter(school=ws.school, pupil=ws.pupils[0]).first()
+    assert enrolment is not None, "the world's pupils are enrolled"
+    return enrolment
+
+
+def _run(ws: SchoolWorld) -> RecomputeRun:
+    return RecomputeRun.objects.create(
+        school=ws.school, kind=RunKind.FULL, as_of=dt.date(2024, 9, 9), started_at=NOW
+    )
+
+
 EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
+    "interventions.AttendanceBand": lambda ws: AttendanceBand.objects.create(
+        school=ws.school, position=0, name="At or above 90%", lower_bound=90
+    ),
+    "interventions.AttendanceRules": lambda ws: AttendanceRules.objects.create(school=ws.school),
+    "interventions.RecomputeRun": _run,
+    "interventions.EnrolmentAttendance": lambda ws: EnrolmentAttendance.objects.create(
+        school=ws.school,
+        enrolment=_enrolment(ws),
+        pupil=ws.pupils[0],
+        period_start=dt.date(2024, 9, 1),
+        period_end=dt.date(2025, 8, 31),
+        as_of=dt.date(2024, 9, 9),
+        computed_at=NOW,
+    ),
+    "interventions.AttendanceEvent": lambda ws: AttendanceEvent.objects.create(
+        school=ws.school,
+        enrolment=_enrolment(ws),
+        pupil=ws.pupils[0],
+        kind=EventKind.PA_STARTED,
+        key="2024-09-09",
+        occurred_on=dt.date(2024, 9, 9),
+        created_at=NOW,
+        run=_run(ws),
+    ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
     "registers.Register": lambda ws: Register.objects.create(
         school=ws.school, form=_form(ws), date=dt.date(2024, 9, 9), session="AM"
