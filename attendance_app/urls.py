@@ -40,5 +40,6 @@ urlpatterns = [
     path("", include("schools.urls")),
     path("", include("registers.urls")),
     path("", include("registers.urls_parents")),
+    path("", include("interventions.urls")),
     path("platform-admin/", admin.site.urls),
 ]

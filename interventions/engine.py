@@ -34,28 +34,35 @@ How the reference's rules become SQL:
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, cast
 
-from django.db.models import (
-    Count,
-    DateField,
-    F,
-    FilteredRelation,
-    IntegerField,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
+from django.db.models import Case, Count, DateField, F, FilteredRelation, Max, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from interventions.reference import persistent_absence, severe_absence
+from interventions.reference import (
+    GROUND_I_DAYS,
+    TEN_DAY_RETURN_DAYS,
+    Band,
+    IllnessRule,
+    PenaltyNoticeRule,
+    SessionKey,
+    SessionName,
+    band_for,
+    persistent_absence,
+    pn_qualifies,
+    severe_absence,
+    trend_cut,
+)
 from registers.codes import (
     ENGLAND_2006,
     ENGLAND_2024,
@@ -63,10 +70,13 @@ from registers.codes import (
     OPEN_END,
     WALES_2010,
     CodeDefinition,
+    PenaltyNotice,
     StatCategory,
     code_lookup,
     historic_missing,
 )
+from registers.models import AttendanceMark
+from registers.rules import n_due_date
 from schools.calendar import SchoolCalendar, Session
 from schools.models import Enrolment, School
 from schools.selectors import school_calendar_get
@@ -112,6 +122,78 @@ class CodeValidity:
     end: dt.date
 
 
+@dataclass
+class _Tally:
+    """Counts of marks over a span of dates, by category and code (one enrolment)."""
+
+    categories: Counter[StatCategory] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    late_sessions: int = 0
+    late_minutes: int = 0
+    u_sessions: int = 0
+    u_minutes: int = 0
+    trend_possible: int = 0  # possible sessions on or before the trend cut
+    trend_attendance: int = 0
+    marks: int = 0  # every mark on a counted session, known code or not
+    recorded_until: dt.datetime | None = None
+
+    def add(self, other: _Tally) -> None:
+        self.categories.update(other.categories)
+        self.codes.update(other.codes)
+        self.late_sessions += other.late_sessions
+        self.late_minutes += other.late_minutes
+        self.u_sessions += other.u_sessions
+        self.u_minutes += other.u_minutes
+        self.trend_possible += other.trend_possible
+        self.trend_attendance += other.trend_attendance
+        self.marks += other.marks
+        self.recorded_until = _latest(self.recorded_until, other.recorded_until)
+
+    @property
+    def possible(self) -> int:
+        return sum(self.categories[c] for c in POSSIBLE)
+
+    @property
+    def attendance(self) -> int:
+        return self.categories[StatCategory.PRESENT] + self.categories[StatCategory.AEA]
+
+    @property
+    def absence(self) -> int:
+        return self.categories[StatCategory.AUTHORISED] + self.categories[StatCategory.UNAUTHORISED]
+
+    def counts(self) -> EnrolmentCounts:
+        c = self.categories
+        return EnrolmentCounts(
+            possible_sessions=self.possible,
+            present_sessions=c[StatCategory.PRESENT],
+            aea_sessions=c[StatCategory.AEA],
+            authorised_sessions=c[StatCategory.AUTHORISED],
+            unauthorised_sessions=c[StatCategory.UNAUTHORISED],
+            not_counted_sessions=c[StatCategory.NOT_COUNTED],
+            late_sessions=self.late_sessions,
+            late_minutes=self.late_minutes,
+            u_sessions=self.u_sessions,
+            u_minutes=self.u_minutes,
+            code_counts=dict(sorted(self.codes.items())),
+            persistent_absence=persistent_absence(absence=self.absence, possible=self.possible),
+            severe_absence=severe_absence(absence=self.absence, possible=self.possible),
+        )
+
+
+POSSIBLE = (
+    StatCategory.PRESENT,
+    StatCategory.AEA,
+    StatCategory.AUTHORISED,
+    StatCategory.UNAUTHORISED,
+)
+
+
+def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
 def session_counts(
     *,
     school: School,
@@ -128,116 +210,934 @@ def session_counts(
     arguments: marks on the school calendar's sessions from ``max(period_start, start_date)``
     to ``min(period_end, as_of, leaving_date)``, each code read with its meaning on the
     session's date in the school's jurisdiction; unmarked sessions and unknown codes count
-    nowhere. An enrolment whose counted range is empty (it starts after ``as_of``) has zero
-    counts. Persistent and severe absence compare integers: absence * 10 (or * 2) >= possible,
-    and possible > 0.
+    nowhere. Persistent and severe absence compare integers.
 
-    At most four queries whatever the school's size: the calendar's terms and closures, the
-    counts, the per-code counts. Call it inside ``school_scope(school)`` (ScopeError
-    otherwise). Raises ValueError if ``period_end`` is before ``period_start`` or the school's
-    jurisdiction is not one of ``JURISDICTIONS``.
+    Four queries whatever the school's size: the calendar's terms and closures, the
+    enrolments, one grouped count. Call it inside ``school_scope(school)``. Raises ValueError
+    if ``period_end`` is before ``period_start`` or the jurisdiction is unknown.
     """
     if period_end < period_start:
         raise ValueError("period_end is before period_start.")
-    jurisdiction = school.jurisdiction
-    if jurisdiction not in JURISDICTIONS:
-        raise ValueError(f"Unknown jurisdiction {jurisdiction!r}: expected one of {JURISDICTIONS}.")
-
-    queries = _queries(
-        school=school,
-        period_start=period_start,
-        period_end=period_end,
-        as_of=as_of,
-        pupil_ids=pupil_ids,
+    _check_jurisdiction(school.jurisdiction)
+    calendar = school_calendar_get(school=school)
+    enrolments = _enrolments(
+        school=school, period_start=period_start, period_end=period_end, pupil_ids=pupil_ids
     )
-    if queries.counts is None or queries.codes is None:
-        # No session to count (as_of before the period, or a period in the holidays): every
-        # enrolment has zero counts, and an empty IN list must not reach the JOIN condition.
-        return {pk: _counts({}, {}) for pk in queries.enrolments.values_list("pk", flat=True)}
-
-    codes: defaultdict[int, dict[str, int]] = defaultdict(dict)
-    for row in queries.codes:
-        codes[row["pk"]][row["code"]] = row["sessions"]
-    return {row["pk"]: _counts(row, codes[row["pk"]]) for row in queries.counts}
-
-
-class _Queries(NamedTuple):
-    enrolments: QuerySet[Enrolment]
-    counts: QuerySet[Enrolment, dict[str, Any]] | None  # one row per enrolment
-    codes: QuerySet[Enrolment, dict[str, Any]] | None  # one row per enrolment and known code
+    tallies = _tallies(
+        school=school,
+        calendar=calendar,
+        enrolments=enrolments,
+        first=period_start,
+        last=min(period_end, as_of),
+    )
+    return {e.pk: tallies.get(e.pk, _Tally()).counts() for e in enrolments}
 
 
-def _queries(
+# --- Enrolments and the grouped count --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnrolmentRow:
+    """What the engine needs of an enrolment (and its pupil)."""
+
+    pk: int
+    pupil_id: int
+    start_date: dt.date
+    leaving_date: dt.date | None
+
+    def range_end(self, last: dt.date) -> dt.date:
+        return min(last, self.leaving_date) if self.leaving_date else last
+
+
+def _enrolments(
     *,
     school: School,
     period_start: dt.date,
     period_end: dt.date,
-    as_of: dt.date,
     pupil_ids: Collection[int] | None,
-) -> _Queries:
-    """The two grouped queries of ``session_counts`` (``None`` when no session is in range).
-
-    Separate from evaluating them so the SQL can be read with ``str(queryset.query)``.
-    """
-    last_day = min(period_end, as_of)
+) -> list[EnrolmentRow]:
     enrolments = (
         Enrolment.objects.filter(school=school, start_date__lte=period_end)
         .filter(Q(leaving_date__isnull=True) | Q(leaving_date__gte=period_start))
         .order_by("pk")
     )
     if pupil_ids is not None:
-        enrolments = enrolments.filter(pupil_id__in=pupil_ids)
-    sessions = _sessions_condition(school_calendar_get(school=school), period_start, last_day)
+        enrolments = enrolments.filter(pupil_id__in=list(pupil_ids))
+    return [
+        EnrolmentRow(*row)
+        for row in enrolments.values_list("pk", "pupil_id", "start_date", "leaving_date")
+    ]
+
+
+def _tallies(
+    *,
+    school: School,
+    calendar: SchoolCalendar,
+    enrolments: Sequence[EnrolmentRow],
+    first: dt.date,
+    last: dt.date,
+    trend_cuts: Mapping[int, dt.date] | None = None,
+) -> dict[int, _Tally]:
+    """Per enrolment pk, the marks on calendar sessions from ``max(first, start_date)`` to
+    ``min(last, leaving_date)``, counted by what their code meant on their date.
+
+    One query: marks joined to their enrolment and grouped by (enrolment, code, code-table
+    interval, on or before the enrolment's trend cut). The code tables change meaning only on
+    a few dates (``_meaning_cuts``), so the interval is a CASE over the cuts inside the span,
+    and each group's category is asked of ``code_lookup`` once, in Python: the SQL never
+    restates a rule. ``trend_cuts`` (by enrolment pk) also counts the possible and attended
+    sessions up to each enrolment's cut.
+    """
+    if not enrolments or last < first:
+        return {}
+    sessions = _sessions_condition(calendar, first, last)
     if sessions is None:
-        return _Queries(enrolments=enrolments, counts=None, codes=None)
-
-    # Marks on the counted range of each enrolment, LEFT JOINed so an enrolment without any
-    # still comes back (with zero counts). The bounds that differ per enrolment are column
-    # references; the period and as_of bounds are in the calendar list.
-    counted = enrolments.annotate(
-        **{
-            _MARKS: FilteredRelation(
-                "pupil__marks",
-                condition=Q(pupil__marks__school=school)
-                & Q(pupil__marks__date__gte=F("start_date"))
-                & Q(
-                    pupil__marks__date__lte=Coalesce(
-                        F("leaving_date"), Value(last_day), output_field=DateField()
-                    )
-                )
-                & sessions,
-            )
-        }
+        return {}
+    counted = Q(
+        pupil__marks__school=school,
+        pupil__marks__date__gte=F("start_date"),
+        pupil__marks__date__lte=Coalesce(F("leaving_date"), Value(last), output_field=DateField()),
     )
-
-    table = code_table(school.jurisdiction)
-    by_category = {category: _category_condition(table, category) for category in StatCategory}
-    late, u = _code_condition(table, "L"), _code_condition(table, "U")
-    mark, minutes = f"{_MARKS}__pk", f"{_MARKS}__minutes_late"
-    aggregates: dict[str, Any] = {
-        category.value: Count(mark, filter=condition)
-        for category, condition in by_category.items()
-        if condition is not None
-    }
-    aggregates["late_sessions"] = Count(mark, filter=late)
-    # SUM over no row is NULL; the reference adds 0 for a missing figure.
-    aggregates["late_minutes"] = Coalesce(Sum(minutes, filter=late), 0, output_field=IntegerField())
-    aggregates["u_sessions"] = Count(mark, filter=u)
-    aggregates["u_minutes"] = Coalesce(Sum(minutes, filter=u), 0, output_field=IntegerField())
-    counts = counted.values("pk").annotate(**aggregates).order_by("pk")
-
-    # The per-code counts: known codes only (as the reference's code_counts), grouped by
-    # enrolment and code. A WHERE on the joined mark turns the LEFT JOIN into an inner one,
-    # which is right here: an enrolment without a known code has no row.
-    known = _any_of([q for q in by_category.values() if q is not None])
-    assert known is not None  # every table defines codes
-    codes = (
-        counted.filter(known)
-        .values("pk", code=F(f"{_MARKS}__code"))
-        .annotate(sessions=Count(mark))
+    queryset = Enrolment.objects.filter(school=school, pk__in=[e.pk for e in enrolments]).annotate(
+        **{_MARKS: FilteredRelation("pupil__marks", condition=counted & sessions)}
+    )
+    cuts = [cut for cut in _meaning_cuts() if first < cut <= last]
+    interval: Any = Value(0)
+    if cuts:
+        interval = Case(
+            *(When(**{f"{_MARKS}__date__lt": cut}, then=Value(i)) for i, cut in enumerate(cuts)),
+            default=Value(len(cuts)),
+        )
+    before: Any = Value(False)
+    if trend_cuts:
+        before = _before_cut(enrolments, trend_cuts)
+    rows = (
+        queryset.filter(**{f"{_MARKS}__isnull": False})
+        .values_list("pk", f"{_MARKS}__code")
+        .annotate(
+            interval=interval,
+            before=before,
+            sessions=Count(f"{_MARKS}__pk"),
+            minutes=Sum(f"{_MARKS}__minutes_late"),
+            latest=Max(f"{_MARKS}__recorded_at"),
+        )
         .order_by()
     )
-    return _Queries(enrolments=enrolments, counts=counts, codes=codes)
+    starts = [first, *cuts]
+    jurisdiction = school.jurisdiction
+    tallies: dict[int, _Tally] = defaultdict(_Tally)
+    for pk, code, index, is_before, count, minutes, latest in rows.values_list(
+        "pk", f"{_MARKS}__code", "interval", "before", "sessions", "minutes", "latest"
+    ):
+        tally = tallies[pk]
+        tally.marks += count
+        tally.recorded_until = _latest(tally.recorded_until, latest)
+        definition = _meaning(jurisdiction, code, starts[index])
+        if definition is None:
+            continue
+        category = definition.category
+        tally.categories[category] += count
+        tally.codes[code] += count
+        if is_before and category in POSSIBLE:
+            tally.trend_possible += count
+            if category in (StatCategory.PRESENT, StatCategory.AEA):
+                tally.trend_attendance += count
+        if code == "L":
+            tally.late_sessions += count
+            tally.late_minutes += minutes or 0
+        elif code == "U":
+            tally.u_sessions += count
+            tally.u_minutes += minutes or 0
+    return tallies
+
+
+def _before_cut(enrolments: Sequence[EnrolmentRow], trend_cuts: Mapping[int, dt.date]) -> Any:
+    """A CASE: is the joined mark on or before its enrolment's trend cut? One WHEN per distinct
+    cut (everyone still on roll shares one), with that cut's enrolments as a pk list."""
+    by_cut: dict[dt.date, list[int]] = defaultdict(list)
+    for enrolment in enrolments:
+        cut = trend_cuts.get(enrolment.pk)
+        if cut is not None:
+            by_cut[cut].append(enrolment.pk)
+    if not by_cut:
+        return Value(False)
+    return Case(
+        *(
+            When(Q(pk__in=pks) & Q(**{f"{_MARKS}__date__lte": cut}), then=Value(True))
+            for cut, pks in sorted(by_cut.items(), key=lambda item: -len(item[1]))
+        ),
+        default=Value(False),
+    )
+
+
+@functools.cache
+def _meaning_cuts() -> tuple[dt.date, ...]:
+    """Every date on which some code's meaning can change (``code_table`` cuts there too)."""
+    return tuple(
+        sorted(
+            {d.valid_from for d in CODE_DEFINITIONS}
+            | {d.valid_to + _ONE_DAY for d in CODE_DEFINITIONS if d.valid_to < OPEN_END}
+            | {ENGLAND_2024_FROM}
+        )
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _meaning(jurisdiction: str, code: str, on: dt.date) -> CodeDefinition | None:
+    """What ``code`` means on ``on`` (None: unknown there and then, or a historic missing K)."""
+    if historic_missing(jurisdiction=jurisdiction, code=code, on=on):
+        return None
+    return code_lookup(jurisdiction=jurisdiction, code=code, on=on)
+
+
+def _check_jurisdiction(jurisdiction: str) -> None:
+    if jurisdiction not in JURISDICTIONS:
+        raise ValueError(f"Unknown jurisdiction {jurisdiction!r}: expected one of {JURISDICTIONS}.")
+
+
+# --- Per-enrolment results: §4.1 counts, §5.2 threshold, §6 continuous absence ---------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """A crossing for the event ledger (``interventions.models.AttendanceEvent``)."""
+
+    kind: str
+    key: str
+    occurred_on: dt.date
+    session: str = ""
+    provisional: bool = False
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EnrolmentState:
+    """One enrolment's stored result (the fields of ``EnrolmentAttendance``, same names).
+
+    Every field equals what ``reference.summarise`` says for the enrolment with the same
+    period, ``as_of`` and rules; the property test in tests/interventions/test_engine.py
+    checks it. ``*_run``/``*_run_start`` are the runs of school days ending at the counted
+    range's last school day (0/None when broken), which is what lets ``advance`` carry them on.
+    """
+
+    enrolment_id: int
+    pupil_id: int
+    period_start: dt.date
+    period_end: dt.date
+    as_of: dt.date
+    marks_counted: int = 0
+    marks_recorded_until: dt.datetime | None = None
+    possible_sessions: int = 0
+    present_sessions: int = 0
+    aea_sessions: int = 0
+    authorised_sessions: int = 0
+    unauthorised_sessions: int = 0
+    not_counted_sessions: int = 0
+    late_sessions: int = 0
+    late_minutes: int = 0
+    u_sessions: int = 0
+    u_minutes: int = 0
+    code_counts: dict[str, int] = field(default_factory=dict)
+    persistent_absence: bool = False
+    severe_absence: bool = False
+    band_id: int | None = None
+    band_name: str = ""
+    trend_cut: dt.date | None = None
+    trend_possible: int = 0
+    trend_attendance: int = 0
+    pn_evaluated: bool = False
+    pn_window_start: dt.date | None = None
+    pn_window_count: int | None = None
+    pn_window_n: int = 0
+    pn_threshold_met_on: dt.date | None = None
+    pn_threshold_met_session: str = ""
+    pn_threshold_provisional: bool = False
+    ten_day_run: int = 0
+    ten_day_run_start: dt.date | None = None
+    ground_i_run: int = 0
+    ground_i_run_start: dt.date | None = None
+    illness_run: int = 0
+    illness_run_start: dt.date | None = None
+    illness_days: int = 0
+    illness_sessions: int = 0
+    illness_return_due: bool = False
+    overdue_n: int = 0
+
+    @property
+    def attendance_rate(self) -> Fraction | None:
+        return _rate(self.present_sessions + self.aea_sessions, self.possible_sessions)
+
+    @property
+    def rate_change_4_weeks(self) -> Fraction | None:
+        """Percentage points since ``trend_cut`` (``reference.summarise``'s definition)."""
+        now, then = self.attendance_rate, _rate(self.trend_attendance, self.trend_possible)
+        if self.trend_cut is None or now is None or then is None:
+            return None
+        return now - then
+
+
+@dataclass(frozen=True)
+class EngineRules:
+    """The rules one school's results follow (``interventions.selectors``)."""
+
+    pn: PenaltyNoticeRule
+    illness: IllnessRule
+    bands: tuple[Band, ...]
+
+
+@dataclass(frozen=True)
+class Computed:
+    state: EnrolmentState
+    events: tuple[Event, ...]
+
+
+def _rate(numerator: int, possible: int) -> Fraction | None:
+    return Fraction(numerator * 100, possible) if possible else None
+
+
+def compute(
+    *,
+    school: School,
+    calendar: SchoolCalendar,
+    rules: EngineRules,
+    period_start: dt.date,
+    period_end: dt.date,
+    as_of: dt.date,
+    pupil_ids: Collection[int] | None = None,
+) -> list[Computed]:
+    """Every enrolment of ``school`` overlapping the period (of ``pupil_ids`` if given), from
+    its marks: the state ``reference.summarise`` would give, and the crossings found in the
+    counted range (continuous-absence episodes, the threshold first met, overdue ``N``).
+
+    A fixed number of queries whatever the roll: the enrolments, one grouped count of every
+    mark, and the sparse marks (absence codes only) for the sequences; a pupil whose absence
+    run reaches back before the sparse marks' first day costs one more query for all such.
+    """
+    if period_end < period_start:
+        raise ValueError("period_end is before period_start.")
+    _check_jurisdiction(school.jurisdiction)
+    enrolments = _enrolments(
+        school=school, period_start=period_start, period_end=period_end, pupil_ids=pupil_ids
+    )
+    if not enrolments:
+        return []
+    context = _Context.build(
+        school=school,
+        calendar=calendar,
+        rules=rules,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=as_of,
+    )
+    cuts = {}
+    for e in enrolments:
+        cut = context.trend_cut(e)
+        if cut is not None:
+            cuts[e.pk] = cut
+    tallies = _tallies(
+        school=school,
+        calendar=calendar,
+        enrolments=enrolments,
+        first=period_start,
+        last=context.last,
+        trend_cuts=cuts,
+    )
+    lookback = context.lookback(period_start)
+    marks = _sparse_marks(
+        school=school, enrolments=enrolments, first=lookback, last=as_of, n_from=None
+    )
+    # Absence runs reaching back before the sparse marks' first day: read those pupils again
+    # from their enrolment's start (rare: only a run unbroken across that day).
+    reach_back = [
+        e
+        for e in enrolments
+        if e.start_date < lookback and context.run_touches(marks.get(e.pupil_id, []), lookback)
+    ]
+    if reach_back:
+        marks.update(
+            _sparse_marks(
+                school=school,
+                enrolments=reach_back,
+                first=min(e.start_date for e in reach_back),
+                last=as_of,
+                n_from=None,
+            )
+        )
+    results = []
+    for e in enrolments:
+        state = EnrolmentState(
+            enrolment_id=e.pk,
+            pupil_id=e.pupil_id,
+            period_start=period_start,
+            period_end=period_end,
+            as_of=as_of,
+            trend_cut=cuts.get(e.pk),
+        )
+        _apply_tally(state, tallies.get(e.pk, _Tally()), context)
+        events = _apply_sequences(state, e, marks.get(e.pupil_id, []), context, previous=None)
+        results.append(Computed(state=state, events=events))
+    return results
+
+
+def advance(
+    *,
+    school: School,
+    calendar: SchoolCalendar,
+    rules: EngineRules,
+    states: Sequence[EnrolmentState],
+    as_of: dt.date,
+) -> list[Computed]:
+    """Carry stored states forward to ``as_of`` from the marks dated after their ``as_of``.
+
+    Right only when no mark dated on or before a state's ``as_of`` has changed since it was
+    computed (the caller knows: ``interventions.services`` falls back to ``compute`` when one
+    has). Counts add the new days' grouped counts; the trend adds the days its cut moved
+    over; runs carry on from their stored length; the threshold window and overdue ``N`` are
+    read again from the sparse marks (a few weeks of absence codes). The result equals
+    ``compute`` as of ``as_of`` (property-tested), with the crossings of the new days.
+    All states must share one period and ``as_of`` (a ValueError otherwise).
+    """
+    if not states:
+        return []
+    previous_as_of = {s.as_of for s in states}
+    periods = {(s.period_start, s.period_end) for s in states}
+    if len(previous_as_of) != 1 or len(periods) != 1:
+        raise ValueError("advance() takes states of one period and one as_of.")
+    (since,), ((period_start, period_end),) = previous_as_of, periods
+    if not period_start <= since < as_of:
+        raise ValueError("advance() needs as_of after the states' as_of, within their period.")
+    by_enrolment = {s.enrolment_id: s for s in states}
+    enrolments = [
+        e
+        for e in _enrolments(
+            school=school,
+            period_start=period_start,
+            period_end=period_end,
+            pupil_ids={s.pupil_id for s in states},
+        )
+        if e.pk in by_enrolment
+    ]
+    context = _Context.build(
+        school=school,
+        calendar=calendar,
+        rules=rules,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=as_of,
+    )
+    earlier = _Context.build(
+        school=school,
+        calendar=calendar,
+        rules=rules,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=since,
+    )
+    new_days = _tallies(
+        school=school,
+        calendar=calendar,
+        enrolments=enrolments,
+        first=since + _ONE_DAY,
+        last=context.last,
+    )
+    # The trend: each enrolment's cut moves forward (or appears); count the days it passed.
+    moves: dict[tuple[dt.date, dt.date], list[EnrolmentRow]] = defaultdict(list)
+    cuts: dict[int, dt.date | None] = {}
+    for e in enrolments:
+        stored_cut, new_cut = by_enrolment[e.pk].trend_cut, context.trend_cut(e)
+        cuts[e.pk] = new_cut
+        if new_cut is not None and new_cut != stored_cut:
+            start = stored_cut + _ONE_DAY if stored_cut is not None else context.range_start(e)
+            moves[(start, new_cut)].append(e)
+    trend_added: dict[int, _Tally] = {}
+    for (start, end), moved in moves.items():
+        for pk, tally in _tallies(
+            school=school,
+            calendar=calendar,
+            enrolments=moved,
+            first=start,
+            last=end,
+            trend_cuts=dict.fromkeys((e.pk for e in moved), end),
+        ).items():
+            trend_added[pk] = tally
+    first_new = since + _ONE_DAY
+    marks = _sparse_marks(
+        school=school,
+        enrolments=enrolments,
+        first=min(first_new, context.lookback(first_new)),
+        last=as_of,
+        n_from=period_start,
+    )
+    results = []
+    for e in enrolments:
+        old = by_enrolment[e.pk]
+        state = dataclasses.replace(old, as_of=as_of, code_counts=dict(old.code_counts))
+        tally = _stored_tally(old)
+        tally.add(new_days.get(e.pk, _Tally()))
+        new_cut = cuts[e.pk]
+        if new_cut is None:
+            tally.trend_possible = tally.trend_attendance = 0
+        elif new_cut != old.trend_cut:
+            if old.trend_cut is None:
+                tally.trend_possible = tally.trend_attendance = 0
+            moved_tally = trend_added.get(e.pk, _Tally())
+            tally.trend_possible += moved_tally.trend_possible
+            tally.trend_attendance += moved_tally.trend_attendance
+        state.trend_cut = new_cut
+        _apply_tally(state, tally, context)
+        events = _apply_sequences(
+            state, e, marks.get(e.pupil_id, []), context, previous=(old, earlier)
+        )
+        results.append(Computed(state=state, events=events))
+    return results
+
+
+def _stored_tally(state: EnrolmentState) -> _Tally:
+    return _Tally(
+        categories=Counter(
+            {
+                StatCategory.PRESENT: state.present_sessions,
+                StatCategory.AEA: state.aea_sessions,
+                StatCategory.AUTHORISED: state.authorised_sessions,
+                StatCategory.UNAUTHORISED: state.unauthorised_sessions,
+                StatCategory.NOT_COUNTED: state.not_counted_sessions,
+            }
+        ),
+        codes=Counter(state.code_counts),
+        late_sessions=state.late_sessions,
+        late_minutes=state.late_minutes,
+        u_sessions=state.u_sessions,
+        u_minutes=state.u_minutes,
+        trend_possible=state.trend_possible,
+        trend_attendance=state.trend_attendance,
+        marks=state.marks_counted,
+        recorded_until=state.marks_recorded_until,
+    )
+
+
+def _apply_tally(state: EnrolmentState, tally: _Tally, context: _Context) -> None:
+    counts = tally.counts()
+    state.marks_counted = tally.marks
+    state.marks_recorded_until = tally.recorded_until
+    state.possible_sessions = counts.possible_sessions
+    state.present_sessions = counts.present_sessions
+    state.aea_sessions = counts.aea_sessions
+    state.authorised_sessions = counts.authorised_sessions
+    state.unauthorised_sessions = counts.unauthorised_sessions
+    state.not_counted_sessions = counts.not_counted_sessions
+    state.late_sessions = counts.late_sessions
+    state.late_minutes = counts.late_minutes
+    state.u_sessions = counts.u_sessions
+    state.u_minutes = counts.u_minutes
+    state.code_counts = counts.code_counts
+    state.persistent_absence = counts.persistent_absence
+    state.severe_absence = counts.severe_absence
+    state.trend_possible = tally.trend_possible
+    state.trend_attendance = tally.trend_attendance
+    band = band_for(state.attendance_rate, context.rules.bands)
+    state.band_id = band.pk if band else None
+    state.band_name = band.name if band else ""
+
+
+# --- The sparse marks and the sequences -------------------------------------------------------
+
+SparseMark = tuple[dt.date, str, str]  # date, session, code
+
+
+@functools.cache
+def _sparse_codes(jurisdiction: str) -> tuple[str, ...]:
+    """Codes that can ever matter to a sequence: a continuous-absence run, illness, ``N``,
+    or the penalty-notice threshold (any rule: Welsh rules count unauthorised codes)."""
+    codes = {
+        d.code
+        for d in CODE_DEFINITIONS
+        if d.counts_ten_day_return
+        or d.continues_deletion_ground_i
+        or d.code in ("I", "N")
+        or d.penalty_notice is PenaltyNotice.YES
+        or (jurisdiction == "wales" and d.category is StatCategory.UNAUTHORISED)
+    }
+    return tuple(sorted(codes))
+
+
+def _sparse_marks(
+    *,
+    school: School,
+    enrolments: Sequence[EnrolmentRow],
+    first: dt.date,
+    last: dt.date,
+    n_from: dt.date | None,
+) -> dict[int, list[SparseMark]]:
+    """Per pupil, their marks from ``first`` to ``last`` with a sequence code, in order (and
+    with ``n_from``, also every ``N`` from that date). The (school, code, date) index serves
+    it: absence codes are a few percent of all marks."""
+    if last < first:
+        return {}
+    window = Q(date__gte=first, date__lte=last, code__in=_sparse_codes(school.jurisdiction))
+    if n_from is not None and n_from < first:
+        window |= Q(date__gte=n_from, date__lte=last, code="N")
+    marks: dict[int, list[SparseMark]] = defaultdict(list)
+    pupils = sorted({e.pupil_id for e in enrolments})
+    queryset = AttendanceMark.objects.filter(window, school=school)
+    if len(pupils) < _WHOLE_SCHOOL_PUPILS:
+        queryset = queryset.filter(pupil_id__in=pupils)
+    wanted = set(pupils)
+    for pupil_id, day, session, code in queryset.order_by(
+        "pupil_id", "date", "session"
+    ).values_list("pupil_id", "date", "session", "code"):
+        if pupil_id in wanted:
+            marks[pupil_id].append((day, session, code))
+    return marks
+
+
+# Above this many pupils the sparse query reads the whole school's absence marks and drops the
+# others in Python, rather than sending a long pupil list.
+_WHOLE_SCHOOL_PUPILS = 500
+
+
+@dataclass
+class _Run:
+    """A run of consecutive school days: its length, first day and last day's index."""
+
+    length: int = 0
+    start: dt.date | None = None
+    last_index: int = -2
+
+    def step(self, day: dt.date, index: int) -> None:
+        if self.length and index == self.last_index + 1:
+            self.length += 1
+        else:
+            self.length, self.start = 1, day
+        self.last_index = index
+
+
+@dataclass
+class _Context:
+    """What every enrolment of one computation shares: the rules, the calendar's school days
+    by index, and caches of window starts and due dates."""
+
+    jurisdiction: str
+    calendar: SchoolCalendar
+    rules: EngineRules
+    period_start: dt.date
+    period_end: dt.date
+    as_of: dt.date
+    last: dt.date  # min(period_end, as_of)
+    index: dict[dt.date, int]
+    days: list[dt.date]
+    _window_starts: dict[dt.date, dt.date | None] = field(default_factory=dict)
+    _due: dict[dt.date, dt.date | None] = field(default_factory=dict)
+    _cuts: dict[tuple[dt.date, dt.date], dt.date | None] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        school: School,
+        calendar: SchoolCalendar,
+        rules: EngineRules,
+        period_start: dt.date,
+        period_end: dt.date,
+        as_of: dt.date,
+    ) -> _Context:
+        days = calendar.school_days_between(dt.date.min, dt.date.max)
+        return cls(
+            jurisdiction=school.jurisdiction,
+            calendar=calendar,
+            rules=rules,
+            period_start=period_start,
+            period_end=period_end,
+            as_of=as_of,
+            last=min(period_end, as_of),
+            index={day: i for i, day in enumerate(days)},
+            days=days,
+        )
+
+    def range_start(self, e: EnrolmentRow) -> dt.date:
+        return max(self.period_start, e.start_date)
+
+    def trend_cut(self, e: EnrolmentRow) -> dt.date | None:
+        key = (self.range_start(e), e.range_end(self.last))
+        if key not in self._cuts:
+            self._cuts[key] = trend_cut(
+                calendar=self.calendar, range_start=key[0], range_end=key[1]
+            )
+        return self._cuts[key]
+
+    def window_start(self, day: dt.date) -> dt.date | None:
+        """The first day of the penalty-notice window of ``day`` (§5.2)."""
+        monday = day - dt.timedelta(days=day.weekday())
+        if monday not in self._window_starts:
+            weeks = self.calendar.last_school_weeks(self.rules.pn.school_weeks, day)
+            self._window_starts[monday] = weeks[0] if weeks else None
+        return self._window_starts[monday]
+
+    def lookback(self, day: dt.date) -> dt.date:
+        """The earliest mark a computation from ``day`` reads: the threshold window of the
+        earliest day it evaluates, and the last school day on or before it."""
+        day = min(day, self.as_of)
+        start = self.window_start(day) if self.rules.pn.enabled else None
+        # From a school day, so a run ending just before ``day`` is seen (``run_touches``).
+        school_day = self.calendar.school_day_before(day + _ONE_DAY)
+        return min(day, start or day, school_day or day)
+
+    def due(self, day: dt.date) -> dt.date | None:
+        if day not in self._due:
+            self._due[day] = n_due_date(calendar=self.calendar, session_date=day)
+        return self._due[day]
+
+    def last_school_day_index(self, end: dt.date) -> int | None:
+        """The index of the last school day on or before ``end``."""
+        position = bisect.bisect_right(self.days, end) - 1
+        return position if position >= 0 else None
+
+    def run_touches(self, marks: Sequence[SparseMark], first: dt.date) -> bool:
+        """Does an absence run (every session of a day flagged) start on the first school day
+        on or after ``first``, so that it may reach further back?"""
+        position = bisect.bisect_left(self.days, first)
+        if position >= len(self.days):
+            return False
+        day = self.days[position]
+        on_day = [m for m in marks if m[0] == day and self.calendar.is_session(day, m[1])]
+        sessions = self.calendar.sessions_on(day)
+        return len(on_day) == len(sessions) and all(
+            (d := _meaning(self.jurisdiction, m[2], day)) is not None
+            and (d.counts_ten_day_return or d.continues_deletion_ground_i or d.code == "I")
+            for m in on_day
+        )
+
+
+def _apply_sequences(
+    state: EnrolmentState,
+    e: EnrolmentRow,
+    marks: Sequence[SparseMark],
+    context: _Context,
+    *,
+    previous: tuple[EnrolmentState, _Context] | None,
+) -> tuple[Event, ...]:
+    """Fill the threshold, run, illness and overdue-``N`` fields of ``state`` from ``marks``
+    (the pupil's sparse marks) and return the crossings found.
+
+    From scratch (``previous`` None) the runs are walked from the enrolment's start; carried
+    on (``previous`` = the stored state and its context) they continue from the stored run
+    lengths over the days after the stored ``as_of`` only, and only crossings on those days
+    are returned. The threshold and overdue ``N`` are always re-read from ``marks`` (the
+    caller reads enough of them), but a threshold met before stands.
+    """
+    rules, jurisdiction = context.rules, context.jurisdiction
+    range_start = context.range_start(e)
+    range_end = e.range_end(context.last)
+    pn_last = min(context.as_of, e.leaving_date or dt.date.max)
+    events: list[Event] = []
+    old_state = previous[0] if previous else None
+    # Where the walk starts: the enrolment's start, or after the stored range's end.
+    walk_from = e.start_date if previous is None else e.range_end(previous[1].last) + _ONE_DAY
+
+    # What each mark means, and which of this enrolment's sessions it is on.
+    ten_day: Counter[dt.date] = Counter()
+    ground_i: Counter[dt.date] = Counter()
+    illness: Counter[dt.date] = Counter()
+    qualifying: list[tuple[SessionKey, bool]] = []  # (date, session), is an N
+    overdue: list[tuple[dt.date, str, dt.date]] = []
+    illness_sessions = 0
+    for day, session, code in marks:
+        definition = _meaning(jurisdiction, code, day)
+        if definition is None or day > context.as_of:
+            continue
+        in_enrolment = e.start_date <= day and context.calendar.is_session(day, session)
+        if day < e.start_date:
+            # An earlier enrolment's marks count towards the threshold only (§5.2).
+            verdict = pn_qualifies(definition, rule=rules.pn, jurisdiction=jurisdiction)
+            if verdict is not False:
+                qualifying.append(((day, cast("SessionName", session)), verdict is None))
+            continue
+        if not in_enrolment:
+            continue
+        if day <= pn_last:
+            verdict = pn_qualifies(definition, rule=rules.pn, jurisdiction=jurisdiction)
+            if verdict is not False:
+                qualifying.append(((day, cast("SessionName", session)), verdict is None))
+        if day > range_end:
+            continue
+        ten_day[day] += definition.counts_ten_day_return
+        ground_i[day] += definition.continues_deletion_ground_i
+        illness[day] += definition.code == "I"
+        if day < range_start:
+            continue
+        if definition.code == "I":
+            illness_sessions += day >= walk_from  # earlier ones are in the stored count
+        elif definition.code == "N":
+            due = context.due(day)
+            if due is not None and due < context.as_of:
+                overdue.append((day, session, due))
+
+    def full_days(counter: Counter[dt.date]) -> list[dt.date]:
+        return sorted(
+            day for day, n in counter.items() if n and n == len(context.calendar.sessions_on(day))
+        )
+
+    end_index = context.last_school_day_index(range_end)
+    reported_from = max(range_start, walk_from)
+
+    def walk(
+        counter: Counter[dt.date], threshold: int, stored: tuple[int, dt.date | None]
+    ) -> tuple[_Run, list[tuple[dt.date, dt.date]]]:
+        run = _Run()
+        if previous is not None and stored[0]:
+            # The stored run ended at the last school day of the stored range.
+            last_index = context.last_school_day_index(walk_from - _ONE_DAY)
+            assert last_index is not None
+            run = _Run(length=stored[0], start=stored[1], last_index=last_index)
+        episodes = []
+        for day in full_days(counter):
+            if day < walk_from:
+                continue
+            run.step(day, context.index[day])
+            if run.length == threshold and day >= reported_from:
+                assert run.start is not None
+                episodes.append((run.start, day))
+        if end_index is None or run.last_index != end_index:
+            run = _Run()
+        return run, episodes
+
+    ten_run, ten_episodes = walk(
+        ten_day,
+        TEN_DAY_RETURN_DAYS,
+        (old_state.ten_day_run, old_state.ten_day_run_start) if old_state else (0, None),
+    )
+    gi_run, gi_episodes = walk(
+        ground_i,
+        GROUND_I_DAYS,
+        (old_state.ground_i_run, old_state.ground_i_run_start) if old_state else (0, None),
+    )
+    ill_run, ill_episodes = walk(
+        illness,
+        rules.illness.days,
+        (old_state.illness_run, old_state.illness_run_start) if old_state else (0, None),
+    )
+    state.ten_day_run, state.ten_day_run_start = ten_run.length, ten_run.start
+    state.ground_i_run, state.ground_i_run_start = gi_run.length, gi_run.start
+    state.illness_run, state.illness_run_start = ill_run.length, ill_run.start
+    for start, reached in ten_episodes:
+        events.append(Event("ten_day_reached", start.isoformat(), reached))
+    for start, reached in gi_episodes:
+        events.append(Event("ground_i_reached", start.isoformat(), reached))
+
+    # Illness (§6.2): consecutive episodes and the cumulative count of whole days.
+    ill_days = [d for d in full_days(illness) if d >= max(range_start, walk_from)]
+    before = old_state.illness_days if old_state else 0
+    cumulative_on = None
+    if before < rules.illness.days <= before + len(ill_days):
+        cumulative_on = ill_days[rules.illness.days - before - 1]
+    state.illness_days = before + len(ill_days)
+    state.illness_sessions = (old_state.illness_sessions if old_state else 0) + illness_sessions
+    mode = rules.illness.mode
+    due_now = False
+    if mode in ("consecutive", "either"):
+        for start, reached in ill_episodes:
+            events.append(Event("illness_return_due", f"consecutive:{start}", reached))
+            due_now = True
+    if mode in ("cumulative", "either") and cumulative_on is not None:
+        events.append(Event("illness_return_due", f"cumulative:{range_start}", cumulative_on))
+        due_now = True
+    state.illness_return_due = (old_state.illness_return_due if old_state else False) or due_now
+
+    # Overdue N (§3.4): every N in the counted range past its due date.
+    state.overdue_n = len(overdue)
+    for day, session, due in overdue:
+        events.append(
+            Event(
+                "n_overdue",
+                f"{day.isoformat()}:{session}",
+                day,
+                session=session,
+                detail={"due": due.isoformat()},
+            )
+        )
+
+    events += _apply_threshold(state, qualifying, context, old_state)
+    return tuple(events)
+
+
+def _apply_threshold(
+    state: EnrolmentState,
+    qualifying: list[tuple[SessionKey, bool]],
+    context: _Context,
+    old_state: EnrolmentState | None,
+) -> list[Event]:
+    """The penalty-notice window as of ``as_of`` and the session it was first met (§5.2)."""
+    rule = context.rules.pn
+    state.pn_evaluated = rule.enabled
+    if not rule.enabled:
+        state.pn_window_start = state.pn_window_count = None
+        state.pn_window_n = 0
+        state.pn_threshold_met_on, state.pn_threshold_met_session = None, ""
+        state.pn_threshold_provisional = False
+        return []
+    qualifying.sort()
+    keys = [key for key, _ in qualifying]
+    ns = list(itertools.accumulate((is_n for _, is_n in qualifying), initial=0))
+
+    def window(end: SessionKey) -> tuple[int, int]:
+        """Qualifying sessions, and Ns among them, in ``end``'s window up to ``end``."""
+        start = context.window_start(end[0])
+        if start is None:
+            return 0, 0
+        lo = bisect.bisect_left(keys, (start, "AM"))
+        hi = bisect.bisect_right(keys, end)
+        return hi - lo, ns[hi] - ns[lo]
+
+    state.pn_window_start = context.window_start(context.as_of)
+    state.pn_window_count, state.pn_window_n = window((context.as_of, "PM"))
+    if old_state is not None and old_state.pn_threshold_met_on is not None:
+        return []  # met before: the event stands
+    first = context.period_start if old_state is None else old_state.as_of + _ONE_DAY
+    for key in keys:
+        if not first <= key[0] <= context.last:
+            continue
+        count, n_count = window(key)
+        if count >= rule.sessions:
+            state.pn_threshold_met_on, state.pn_threshold_met_session = key
+            state.pn_threshold_provisional = n_count > 0
+            return [
+                Event(
+                    "pn_threshold_met",
+                    context.period_start.isoformat(),
+                    key[0],
+                    session=key[1],
+                    provisional=n_count > 0,
+                    detail={"count": str(count)},
+                )
+            ]
+    return []
+
+
+def transition_events(previous: EnrolmentState | None, current: EnrolmentState) -> list[Event]:
+    """Band changed, persistent or severe absence started or ended: crossings between two
+    stored states of one enrolment (none on a first computation except flags that start)."""
+    day = current.as_of
+    events: list[Event] = []
+    flags = (
+        ("pa", previous.persistent_absence if previous else False, current.persistent_absence),
+        ("sa", previous.severe_absence if previous else False, current.severe_absence),
+    )
+    for name, was, now in flags:
+        if now and not was:
+            events.append(Event(f"{name}_started", day.isoformat(), day))
+        elif was and not now:
+            events.append(Event(f"{name}_ended", day.isoformat(), day))
+    if previous is not None and previous.band_name != current.band_name:
+        change = f"{previous.band_name}>{current.band_name}"
+        digest = hashlib.sha1(change.encode(), usedforsecurity=False).hexdigest()[:12]
+        events.append(
+            Event(
+                "band_changed",
+                f"{day.isoformat()}:{digest}",
+                day,
+                detail={"from": previous.band_name, "to": current.band_name},
+            )
+        )
+    return events
 
 
 # --- The code tables as date intervals ------------------------------------------------------
@@ -329,30 +1229,3 @@ def _sessions_condition(calendar: SchoolCalendar, first: dt.date, last: dt.date)
         if days:
             conditions.append(Q(pupil__marks__date__in=days, pupil__marks__session=only.value))
     return _any_of(conditions)
-
-
-def _counts(row: Mapping[str, Any], codes: Mapping[str, int]) -> EnrolmentCounts:
-    def count(name: str) -> int:
-        return int(row.get(name) or 0)
-
-    present = count(StatCategory.PRESENT.value)
-    aea = count(StatCategory.AEA.value)
-    authorised = count(StatCategory.AUTHORISED.value)
-    unauthorised = count(StatCategory.UNAUTHORISED.value)
-    possible = present + aea + authorised + unauthorised
-    absence = authorised + unauthorised
-    return EnrolmentCounts(
-        possible_sessions=possible,
-        present_sessions=present,
-        aea_sessions=aea,
-        authorised_sessions=authorised,
-        unauthorised_sessions=unauthorised,
-        not_counted_sessions=count(StatCategory.NOT_COUNTED.value),
-        late_sessions=count("late_sessions"),
-        late_minutes=count("late_minutes"),
-        u_sessions=count("u_sessions"),
-        u_minutes=count("u_minutes"),
-        code_counts=dict(sorted(codes.items())),
-        persistent_absence=persistent_absence(absence=absence, possible=possible),
-        severe_absence=severe_absence(absence=absence, possible=possible),
-    )

@@ -877,6 +877,21 @@ def _runs(
     return current, tuple(episodes)
 
 
+def trend_cut(
+    *, calendar: SchoolCalendar, range_start: dt.date, range_end: dt.date
+) -> dt.date | None:
+    """The last day ``rate_change_4_weeks`` compares with: the Sunday of the school week
+    ``RATE_CHANGE_SCHOOL_WEEKS`` school weeks before ``range_end``'s (see ``summarise``).
+    ``None`` when the calendar holds too few school weeks or the cut is before ``range_start``."""
+    if range_end < range_start:
+        return None
+    weeks = calendar.last_school_weeks(RATE_CHANGE_SCHOOL_WEEKS + 1, range_end)
+    if len(weeks) < RATE_CHANGE_SCHOOL_WEEKS + 1:
+        return None
+    cut = weeks[0] + dt.timedelta(days=6)
+    return None if cut < range_start else cut
+
+
 def _rate_change(
     *,
     calendar: SchoolCalendar,
@@ -887,13 +902,8 @@ def _rate_change(
     by_session: Mapping[SessionKey, MarkIn],
     lookup: Callable[[MarkIn], CodeDefinition | None],
 ) -> Fraction | None:
-    if current is None or range_end < range_start:
-        return None
-    weeks = calendar.last_school_weeks(RATE_CHANGE_SCHOOL_WEEKS + 1, range_end)
-    if len(weeks) < RATE_CHANGE_SCHOOL_WEEKS + 1:
-        return None
-    cut = weeks[0] + dt.timedelta(days=6)
-    if cut < range_start:
+    cut = trend_cut(calendar=calendar, range_start=range_start, range_end=range_end)
+    if current is None or cut is None:
         return None
     tally = _Tally()
     for day, session in calendar.sessions_between(range_start, min(cut, range_end)):
@@ -902,6 +912,23 @@ def _rate_change(
             tally.add(mark, lookup(mark) if mark else None)
     before = _rate(tally.attendance, tally.possible)
     return None if before is None else current - before
+
+
+def pn_qualifies(
+    definition: CodeDefinition | None, *, rule: PenaltyNoticeRule, jurisdiction: str
+) -> bool | None:
+    """Does a session with this code count towards the penalty-notice threshold (§5.2)? True if
+    it counts, None if it counts only as an ``N`` (provisional), False if not."""
+    if definition is None:
+        return False
+    if definition.code == "N":
+        is_n_counted = rule.include_n and (
+            definition.penalty_notice is not PenaltyNotice.NO or jurisdiction == "wales"
+        )
+        return None if is_n_counted else False
+    if jurisdiction == "wales":
+        return definition.category is StatCategory.UNAUTHORISED
+    return definition.penalty_notice is PenaltyNotice.YES
 
 
 @dataclass(frozen=True)
@@ -929,17 +956,7 @@ def _penalty_notice(
         return _PenaltyNoticeResult()
 
     def qualifies(definition: CodeDefinition | None) -> bool | None:
-        """True if it counts, None if it counts only as an N (provisional), False if not."""
-        if definition is None:
-            return False
-        if definition.code == "N":
-            is_n_counted = rule.include_n and (
-                definition.penalty_notice is not PenaltyNotice.NO or jurisdiction == "wales"
-            )
-            return None if is_n_counted else False
-        if jurisdiction == "wales":
-            return definition.category is StatCategory.UNAUTHORISED
-        return definition.penalty_notice is PenaltyNotice.YES
+        return pn_qualifies(definition, rule=rule, jurisdiction=jurisdiction)
 
     # Qualifying sessions, each with "is an N", one entry per (date, session).
     last = min(as_of, enrolment.leaving or dt.date.max)

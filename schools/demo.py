@@ -3,8 +3,8 @@
 ``seed_demo_trust()`` creates one trust with an English secondary (modelled on seed 002), an
 English primary (seeds 001 and 003) and a Welsh 3-19 school (seed 000). Each school gets two
 academic years of calendar (terms, half-terms, INSET days, bank holidays), year groups, forms
-with their tutors, pupils with enrolments, form placements and contacts, and one demo login
-per role.
+with their tutors, pupils with enrolments, form placements and contacts, one demo login per
+role, and attendance bands from one of the seed policies (``band_preset``).
 
 How it stays fast, repeatable and safe to re-run:
 - Everything is *planned* in pure Python first, from ``random.Random`` instances seeded with
@@ -35,6 +35,8 @@ from django.db import models, transaction
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from interventions.models import AttendanceBand
+from interventions.services import bands_install_preset
 from schools import demo_data as data
 from schools.calendar import ClosedRange, DateRange, SchoolCalendar, Session
 from schools.models import (
@@ -423,6 +425,7 @@ class SchoolBlueprint:
     phase: Phase
     welsh_language: bool
     attendance_target: Decimal
+    band_preset: str  # a key of interventions.services.BAND_PRESETS: the policy's own bands
     am_register: tuple[dt.time, dt.time]
     am_session_ends: dt.time
     pm_register: tuple[dt.time, dt.time]
@@ -480,6 +483,7 @@ KINGSMEAD = SchoolBlueprint(
     phase=Phase.SECONDARY,
     welsh_language=False,
     attendance_target=Decimal("95.0"),
+    band_preset="seed_002",  # Bedford High's bands A to G
     # Seed 002: students arrive by 8.25, the register is taken at 8.30; PM at period 4.
     am_register=(dt.time(8, 30), dt.time(8, 50)),
     am_session_ends=dt.time(12, 25),
@@ -529,6 +533,7 @@ OAKFIELD = SchoolBlueprint(
     phase=Phase.PRIMARY,
     welsh_language=False,
     attendance_target=Decimal("96.0"),
+    band_preset="seed_004",  # the staged approach: above 97%, concern levels 1 and 2
     # Seed 001: registers are taken at 8.50 and close at 9.20; the afternoon mirrors it.
     am_register=(dt.time(8, 50), dt.time(9, 20)),
     am_session_ends=dt.time(12, 0),
@@ -588,6 +593,7 @@ BRO_DERWEN = SchoolBlueprint(
     phase=Phase.ALL_THROUGH,
     welsh_language=True,
     attendance_target=Decimal("96.0"),
+    band_preset="seed_000",  # King Henry VIII's tiers (a Welsh school)
     # Seed 000: the register is open for 20 minutes from the start of the school day.
     am_register=(dt.time(8, 40), dt.time(9, 0)),
     am_session_ends=dt.time(12, 20),
@@ -1289,6 +1295,7 @@ def seed_demo_trust(*, today: dt.date, scale: float = 1.0) -> DemoSummary:
         schools: dict[str, School] = {}
         for school_plan in plan.schools:
             school = _ensure_school(trust, school_plan.blueprint, created)
+            _ensure_bands(school, school_plan.blueprint)
             _write_school(school, school_plan, users, created)
             schools[school.slug] = school
         _write_parent_links(plan, schools, users[_PARENT[2]], created)
@@ -1374,6 +1381,12 @@ def _ensure_school(trust: Trust, bp: SchoolBlueprint, created: Counter[str]) -> 
     school.save()
     created[School._meta.label] += 1
     return school
+
+
+def _ensure_bands(school: School, bp: SchoolBlueprint) -> None:
+    # Only a school without bands gets the preset: bands changed on the settings page stay.
+    if not AttendanceBand.objects.filter(school=school).exists():
+        bands_install_preset(school=school, preset=bp.band_preset)
 
 
 def _write_school(

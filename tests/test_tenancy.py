@@ -152,6 +152,7 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:attendance-settings": lambda ws: {"school_slug": ws.school.slug},
     "schools:form-detail": lambda ws: {"school_slug": ws.school.slug, "form_id": _form_id(ws)},
     "schools:pupil-detail": lambda ws: {
         "school_slug": ws.school.slug,
@@ -206,6 +207,7 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
 
 # Plausible bodies for POST, so a view that wrongly accepted the request would act on it.
 SAMPLE_POST_DATA: dict[str, dict[str, str]] = {
+    "interventions:attendance-settings": {"action": "install-preset", "preset": "seed_002"},
     "absences:inbox-report": {"action": "accept", "code": "I"},
     "absences:leave-decide": {"action": "approve", "note": "Cross-school approval attempt"},
     "registers:amend": {"code": "O", "reason": "Cross-school amendment attempt"},

@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+import hypothesis
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +23,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interventions import reference
-from interventions.engine import CODE_DEFINITIONS, EnrolmentCounts, code_table, session_counts
+from interventions.engine import (
+    CODE_DEFINITIONS,
+    Computed,
+    EngineRules,
+    EnrolmentCounts,
+    EnrolmentState,
+    Event,
+    advance,
+    code_table,
+    compute,
+    session_counts,
+)
 from registers import codes
 from registers.codes import ENGLAND_2006, ENGLAND_2024, WALES_2010, code_lookup
 from registers.models import AttendanceMark
@@ -647,3 +660,259 @@ def test_a_fixed_scenario_with_every_feature_agrees_with_the_reference():
         seed=20240819,
     )
     check_scenario(scenario)
+
+
+# --- The property: whole results (threshold, runs, illness, N) and carrying them forward ----
+
+STREAK_CODES = ["G", "N", "O", "U", "I"]
+BAND_SETS = [
+    reference.DFE_DEFAULT,
+    reference.SEED_002_BEDFORD,
+    reference.SEED_000_KING_HENRY,
+    reference.SEED_004_STAGED,
+]
+
+
+@dataclass(frozen=True)
+class RulesSpec:
+    pn: reference.PenaltyNoticeRule
+    illness: reference.IllnessRule
+    bands: tuple[reference.Band, ...]
+
+
+rules_specs = st.builds(
+    RulesSpec,
+    pn=st.builds(
+        reference.PenaltyNoticeRule,
+        enabled=st.booleans(),
+        sessions=st.integers(1, 12),
+        school_weeks=st.integers(1, 10),
+        include_n=st.booleans(),
+    ),
+    illness=st.builds(
+        reference.IllnessRule,
+        days=st.integers(1, 15),
+        mode=st.sampled_from(["consecutive", "cumulative", "either"]),
+    ),
+    bands=st.sampled_from(BAND_SETS),
+)
+
+
+def with_streaks(scenario: Scenario, specs: list[MarkSpec], rng: random.Random) -> list[MarkSpec]:
+    """Overwrite some runs of school days with one absence code on both sessions, so runs
+    reach 10 and 20 days, illness returns fall due and thresholds are met."""
+    by_key = {(day, session): (day, session, code, m) for day, session, code, m in specs}
+    term_days = [d for s, e in scenario.terms for d in _days(s, e) if d.weekday() < 5]
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        start = rng.randrange(len(term_days))
+        code = rng.choice(STREAK_CODES)
+        for day in term_days[start : start + rng.randint(3, 30)]:
+            for session in ("AM", "PM"):
+                by_key[(day, session)] = (day, session, code, None)
+    return sorted(by_key.values())
+
+
+def engine_rules(spec: RulesSpec) -> EngineRules:
+    return EngineRules(pn=spec.pn, illness=spec.illness, bands=spec.bands)
+
+
+def expected_state(summary: reference.AttendanceSummary, rules: RulesSpec) -> dict[str, object]:
+    """The reference's answer in the engine's terms."""
+    band = reference.band_for(summary.attendance_rate, rules.bands)
+    met = summary.pn_threshold_met_on
+    return {
+        **{name: getattr(summary, name) for name in FIELDS},
+        "band_name": band.name if band else "",
+        "rate_change_4_weeks": summary.rate_change_4_weeks,
+        "pn_evaluated": summary.pn_evaluated,
+        "pn_window_count": summary.pn_window_count,
+        "pn_window_provisional": summary.pn_window_provisional,
+        "pn_threshold_met_on": met,
+        "pn_threshold_provisional": summary.pn_threshold_provisional,
+        "ten_day_run": summary.ten_day_run_current,
+        "ground_i_run": summary.ground_i_run_current,
+        "illness_run": summary.illness_consecutive_days_current,
+        "illness_days": summary.illness_cumulative_days,
+        "illness_sessions": summary.illness_sessions,
+        "illness_return_due": summary.illness_return_due,
+        "overdue_n": len(summary.overdue_n),
+    }
+
+
+def found_state(state: EnrolmentState) -> dict[str, object]:
+    return {
+        **{name: getattr(state, name) for name in FIELDS if name != "code_counts"},
+        "code_counts": state.code_counts,
+        "band_name": state.band_name,
+        "rate_change_4_weeks": state.rate_change_4_weeks,
+        "pn_evaluated": state.pn_evaluated,
+        "pn_window_count": state.pn_window_count,
+        "pn_window_provisional": state.pn_window_n > 0,
+        "pn_threshold_met_on": (
+            (state.pn_threshold_met_on, state.pn_threshold_met_session)
+            if state.pn_threshold_met_on
+            else None
+        ),
+        "pn_threshold_provisional": state.pn_threshold_provisional,
+        "ten_day_run": state.ten_day_run,
+        "ground_i_run": state.ground_i_run,
+        "illness_run": state.illness_run,
+        "illness_days": state.illness_days,
+        "illness_sessions": state.illness_sessions,
+        "illness_return_due": state.illness_return_due,
+        "overdue_n": state.overdue_n,
+    }
+
+
+def expected_events(
+    summary: reference.AttendanceSummary, rules: RulesSpec, period_start: dt.date
+) -> set[tuple[str, str, dt.date]]:
+    events = {("ten_day_reached", s.isoformat(), r) for s, r in summary.ten_day_episodes}
+    events |= {("ground_i_reached", s.isoformat(), r) for s, r in summary.ground_i_episodes}
+    events |= {("n_overdue", f"{d.isoformat()}:{s}", d) for d, s in summary.overdue_n}
+    if summary.pn_threshold_met_on:
+        events.add(("pn_threshold_met", period_start.isoformat(), summary.pn_threshold_met_on[0]))
+    return events
+
+
+def comparable_events(events: Iterable[Event]) -> set[tuple[str, str, dt.date]]:
+    return {(e.kind, e.key, e.occurred_on) for e in events if e.kind != "illness_return_due"}
+
+
+def first_illness(events: Iterable[Event], prefix: str) -> dt.date | None:
+    days = [
+        e.occurred_on for e in events if e.kind == "illness_return_due" and e.key.startswith(prefix)
+    ]
+    return min(days) if days else None
+
+
+def check_whole_results(scenario: Scenario, rules: RulesSpec, since: dt.date | None) -> None:
+    school = school_with(scenario.terms, scenario.closures, jurisdiction=scenario.jurisdiction)
+    rng = random.Random(scenario.seed)
+    with school_scope(school):
+        enrolments: list[models.Enrolment] = []
+        for runs in scenario.pupils:
+            pupil = f.PupilFactory(school=school)
+            enrolments += [
+                f.EnrolmentFactory(pupil=pupil, start_date=run.start, leaving_date=run.leaving)
+                for run in runs
+            ]
+            specs = with_streaks(scenario, random_marks(scenario, rng), rng)
+            AttendanceMark.objects.bulk_create(mark(school, pupil.pk, spec) for spec in specs)
+        calendar = school_calendar_get(school=school)
+        found = {
+            c.state.enrolment_id: c
+            for c in compute(
+                school=school,
+                calendar=calendar,
+                rules=engine_rules(rules),
+                period_start=scenario.period_start,
+                period_end=scenario.period_end,
+                as_of=scenario.as_of,
+            )
+        }
+        stored: dict[int, list[reference.MarkIn]] = defaultdict(list)
+        for pupil_id, day, session, code, minutes in AttendanceMark.objects.filter(
+            school=school
+        ).values_list("pupil_id", "date", "session", "code", "minutes_late"):
+            stored[pupil_id].append(
+                reference.MarkIn(day, cast("reference.SessionName", session), code, minutes)
+            )
+        carried: dict[int, Computed] = {}
+        if since is not None:
+            earlier = compute(
+                school=school,
+                calendar=calendar,
+                rules=engine_rules(rules),
+                period_start=scenario.period_start,
+                period_end=scenario.period_end,
+                as_of=since,
+            )
+            moved = advance(
+                school=school,
+                calendar=calendar,
+                rules=engine_rules(rules),
+                states=[c.state for c in earlier],
+                as_of=scenario.as_of,
+            )
+            earlier_events = {c.state.enrolment_id: c.events for c in earlier}
+            carried = {
+                c.state.enrolment_id: Computed(
+                    state=c.state, events=(*earlier_events[c.state.enrolment_id], *c.events)
+                )
+                for c in moved
+            }
+
+    expected: dict[int, dict[str, object]] = {}
+    expected_ev: dict[int, set[tuple[str, str, dt.date]]] = {}
+    expected_ill: dict[int, tuple[dt.date | None, dt.date | None]] = {}
+    for enrolment in enrolments:
+        overlaps = enrolment.start_date <= scenario.period_end and (
+            enrolment.leaving_date is None or enrolment.leaving_date >= scenario.period_start
+        )
+        if not overlaps:
+            continue
+        marks = stored[enrolment.pupil_id]
+        summary = reference.summarise(
+            marks=marks,
+            previous_marks=[m for m in marks if m.date < enrolment.start_date],
+            calendar=calendar,
+            jurisdiction=scenario.jurisdiction,
+            enrolment=reference.Enrolment(
+                start=enrolment.start_date, leaving=enrolment.leaving_date
+            ),
+            period_start=scenario.period_start,
+            period_end=scenario.period_end,
+            as_of=scenario.as_of,
+            pn_rule=rules.pn,
+            illness_rule=rules.illness,
+        )
+        expected[enrolment.pk] = expected_state(summary, rules)
+        expected_ev[enrolment.pk] = expected_events(summary, rules, scenario.period_start)
+        expected_ill[enrolment.pk] = (
+            summary.illness_consecutive_reached_on if rules.illness.mode != "cumulative" else None,
+            summary.illness_cumulative_reached_on if rules.illness.mode != "consecutive" else None,
+        )
+
+    for pk, kinds in expected_ev.items():
+        for kind in sorted({k for k, _, _ in kinds}):
+            hypothesis.event(f"expects {kind}")
+        if expected[pk]["pn_threshold_met_on"] is not None:
+            hypothesis.event("threshold met")
+    if carried:
+        hypothesis.event("carried forward")
+    for results in (found, carried) if since is not None else (found,):
+        subject = {pk: expected[pk] for pk in results} if results is carried else expected
+        assert set(results) == set(subject)
+        for pk, c in results.items():
+            assert found_state(c.state) == subject[pk], pk
+        assert {pk: comparable_events(c.events) for pk, c in results.items()} == {
+            pk: expected_ev[pk] for pk in subject
+        }
+        assert {
+            pk: (first_illness(c.events, "consecutive"), first_illness(c.events, "cumulative"))
+            for pk, c in results.items()
+        } == {pk: expected_ill[pk] for pk in subject}
+    if since is not None:
+        # Carried forward, every stored field is what a computation from scratch gives.
+        for pk, c in carried.items():
+            assert dataclasses.asdict(c.state) == dataclasses.asdict(found[pk].state), pk
+
+
+@settings(max_examples=120, deadline=None)
+@given(scenarios(), rules_specs)
+def test_whole_results_agree_with_the_reference(scenario, rules):
+    with transaction.atomic():
+        check_whole_results(scenario, rules, since=None)
+        transaction.set_rollback(True)
+
+
+@settings(max_examples=120, deadline=None)
+@given(scenarios(), rules_specs, st.integers(1, 60))
+def test_carrying_results_forward_equals_computing_them_again(scenario, rules, back):
+    since = max(scenario.period_start, scenario.as_of - days(back))
+    if not scenario.period_start <= since < min(scenario.as_of, scenario.period_end + days(400)):
+        return
+    with transaction.atomic():
+        check_whole_results(scenario, rules, since=since)
+        transaction.set_rollback(True)

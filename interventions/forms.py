@@ -1,0 +1,93 @@
+"""Forms for the attendance settings page. They parse input only; the rules live in
+``interventions.services``, which every save goes through."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from interventions.models import IllnessMode
+from interventions.services import BAND_PRESET_CHOICES, COLOUR_RE, BandInput
+
+DEFAULT_COLOUR = "#6b7280"
+
+
+class BandForm(forms.Form):
+    """One row of the bands table. A row with neither a name nor a bound (an added row left
+    empty) is blank: ``band_input()`` returns ``None`` for it and the save ignores it."""
+
+    name = forms.CharField(max_length=60, required=False)
+    lower_bound = forms.DecimalField(
+        label="Lower bound (%)",
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+    )
+    # The page's hint explains it: does a rate exactly at the bound belong to this band?
+    inclusive = forms.BooleanField(label="Includes the bound", required=False)
+    colour = forms.CharField(
+        max_length=7,
+        initial=DEFAULT_COLOUR,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        validators=[RegexValidator(rf"^{COLOUR_RE.pattern}\Z", "Write the colour as #rrggbb.")],
+    )
+    meaning = forms.CharField(max_length=300, required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        name, bound = data.get("name"), data.get("lower_bound")
+        if name or bound is not None or "lower_bound" in self.errors:
+            if not name and "name" not in self.errors:
+                self.add_error("name", "Give the band a name.")
+            if bound is None and "lower_bound" not in self.errors:
+                self.add_error("lower_bound", "Give the band's lower bound, from 0 to 100.")
+        return data
+
+    def band_input(self) -> BandInput | None:
+        """The row as the service takes it, or ``None`` for a blank row (call after
+        validation)."""
+        data = self.cleaned_data
+        if not data.get("name") and data.get("lower_bound") is None:
+            return None
+        return BandInput(
+            name=data["name"],
+            lower_bound=data["lower_bound"],
+            inclusive=data["inclusive"],
+            colour=data["colour"],
+            meaning=data["meaning"],
+        )
+
+
+# Rows the user leaves untouched (e.g. an added row left blank) are ignored; "Remove" drops a
+# row. Twenty bands is far more than any policy we have seen (seed 002 has seven).
+BandFormSet = forms.formset_factory(
+    BandForm, extra=0, can_delete=True, max_num=20, validate_max=True
+)
+BAND_FORMSET_PREFIX = "bands"
+
+
+class PresetForm(forms.Form):
+    preset = forms.ChoiceField(
+        label="Start from a preset", choices=BAND_PRESET_CHOICES, widget=forms.RadioSelect
+    )
+
+
+class AttendanceRulesForm(forms.Form):
+    pn_enabled = forms.BooleanField(label="A penalty-notice threshold applies", required=False)
+    pn_sessions = forms.IntegerField(
+        label="Sessions of unauthorised absence", min_value=1, max_value=400
+    )
+    pn_school_weeks = forms.IntegerField(
+        label="In a rolling window of school weeks", min_value=1, max_value=60
+    )
+    pn_include_n = forms.BooleanField(
+        label="Count N (no reason yet) as provisional",
+        required=False,
+        help_text="Some local authorities count unresolved N sessions towards the threshold.",
+    )
+    illness_days = forms.IntegerField(
+        label="Illness absence to report to the LA after (school days)", min_value=1, max_value=200
+    )
+    illness_mode = forms.ChoiceField(label="Counting the days", choices=IllnessMode.choices)
