@@ -57,7 +57,9 @@ from interventions.reference import (
     PenaltyNoticeRule,
     SessionKey,
     SessionName,
+    SessionRates,
     band_for,
+    percentage,
     persistent_absence,
     pn_qualifies,
     severe_absence,
@@ -411,7 +413,7 @@ class Event:
 
 
 @dataclass
-class EnrolmentState:
+class EnrolmentState(SessionRates):
     """One enrolment's stored result (the fields of ``EnrolmentAttendance``, same names).
 
     Every field equals what ``reference.summarise`` says for the enrolment with the same
@@ -464,13 +466,10 @@ class EnrolmentState:
     overdue_n: int = 0
 
     @property
-    def attendance_rate(self) -> Fraction | None:
-        return _rate(self.present_sessions + self.aea_sessions, self.possible_sessions)
-
-    @property
     def rate_change_4_weeks(self) -> Fraction | None:
         """Percentage points since ``trend_cut`` (``reference.summarise``'s definition)."""
-        now, then = self.attendance_rate, _rate(self.trend_attendance, self.trend_possible)
+        now = self.attendance_rate
+        then = percentage(self.trend_attendance, self.trend_possible)
         if self.trend_cut is None or now is None or then is None:
             return None
         return now - then
@@ -489,10 +488,6 @@ class EngineRules:
 class Computed:
     state: EnrolmentState
     events: tuple[Event, ...]
-
-
-def _rate(numerator: int, possible: int) -> Fraction | None:
-    return Fraction(numerator * 100, possible) if possible else None
 
 
 def compute(

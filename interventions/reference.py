@@ -244,6 +244,34 @@ class AggregateSummary:
     sa_rate: Fraction | None
 
 
+class SessionRates:
+    """The §4.1 rates of anything holding the four session counts (a stored result, an
+    engine state), as exact percentages; ``None`` without a possible session."""
+
+    possible_sessions: int
+    present_sessions: int
+    aea_sessions: int
+    authorised_sessions: int
+    unauthorised_sessions: int
+
+    @property
+    def attendance_rate(self) -> Fraction | None:
+        return percentage(self.present_sessions + self.aea_sessions, self.possible_sessions)
+
+    @property
+    def overall_absence_rate(self) -> Fraction | None:
+        absence = self.authorised_sessions + self.unauthorised_sessions
+        return percentage(absence, self.possible_sessions)
+
+    @property
+    def authorised_rate(self) -> Fraction | None:
+        return percentage(self.authorised_sessions, self.possible_sessions)
+
+    @property
+    def unauthorised_rate(self) -> Fraction | None:
+        return percentage(self.unauthorised_sessions, self.possible_sessions)
+
+
 # --- Display --------------------------------------------------------------------------------
 
 
@@ -456,7 +484,8 @@ def severe_absence(*, absence: int, possible: int) -> bool:
     return possible > 0 and absence * 2 >= possible
 
 
-def _rate(numerator: int, possible: int) -> Fraction | None:
+def percentage(numerator: int, possible: int) -> Fraction | None:
+    """``numerator`` as an exact percentage of ``possible`` sessions; ``None`` if none."""
     return Fraction(numerator, possible) * HUNDRED if possible else None
 
 
@@ -594,7 +623,7 @@ def summarise(
         calendar=calendar,
         range_start=range_start,
         range_end=range_end,
-        current=_rate(tally.attendance, possible),
+        current=percentage(tally.attendance, possible),
         counted=counted,
         by_session=by_session,
         lookup=lookup,
@@ -681,10 +710,10 @@ def summarise(
         late_minutes=tally.late_minutes,
         u_sessions=tally.u_sessions,
         u_minutes=tally.u_minutes,
-        attendance_rate=_rate(tally.attendance, possible),
-        overall_absence_rate=_rate(absence, possible),
-        authorised_rate=_rate(tally.authorised, possible),
-        unauthorised_rate=_rate(tally.unauthorised, possible),
+        attendance_rate=percentage(tally.attendance, possible),
+        overall_absence_rate=percentage(absence, possible),
+        authorised_rate=percentage(tally.authorised, possible),
+        unauthorised_rate=percentage(tally.unauthorised, possible),
         persistent_absence=persistent_absence(absence=absence, possible=possible),
         severe_absence=severe_absence(absence=absence, possible=possible),
         rate_change_4_weeks=rate_change,
@@ -750,12 +779,12 @@ def aggregate(summaries: Iterable[AttendanceSummary]) -> AggregateSummary:
         u_minutes=total("u_minutes"),
         pa_enrolments=pa,
         sa_enrolments=sa,
-        attendance_rate=_rate(total("present_sessions") + total("aea_sessions"), possible),
-        overall_absence_rate=_rate(authorised + unauthorised, possible),
-        authorised_rate=_rate(authorised, possible),
-        unauthorised_rate=_rate(unauthorised, possible),
-        pa_rate=_rate(pa, with_possible),
-        sa_rate=_rate(sa, with_possible),
+        attendance_rate=percentage(total("present_sessions") + total("aea_sessions"), possible),
+        overall_absence_rate=percentage(authorised + unauthorised, possible),
+        authorised_rate=percentage(authorised, possible),
+        unauthorised_rate=percentage(unauthorised, possible),
+        pa_rate=percentage(pa, with_possible),
+        sa_rate=percentage(sa, with_possible),
     )
 
 
@@ -910,7 +939,7 @@ def _rate_change(
         if counted(day):
             mark = by_session.get((day, _name(session)))
             tally.add(mark, lookup(mark) if mark else None)
-    before = _rate(tally.attendance, tally.possible)
+    before = percentage(tally.attendance, tally.possible)
     return None if before is None else current - before
 
 

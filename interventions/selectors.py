@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import cast
 
 from interventions import reference
+from interventions.engine import EngineRules, EnrolmentState, compute
 from interventions.models import AttendanceBand, AttendanceRules
-from registers.models import AttendanceMark
 from schools.models import Enrolment, School
-from schools.selectors import school_calendar_get
+from schools.selectors import academic_year_for, school_calendar_get
 
 
 @dataclass(frozen=True)
@@ -64,68 +64,57 @@ def school_bands_get(*, school: School) -> tuple[reference.Band, ...]:
     return bands or reference.DFE_DEFAULT
 
 
+def engine_rules_get(*, school: School) -> EngineRules:
+    """Everything the engine applies for ``school``: its LA rules and its bands."""
+    rules = attendance_rules_get(school=school)
+    return EngineRules(
+        pn=rules.pn_rule, illness=rules.illness_rule, bands=school_bands_get(school=school)
+    )
+
+
+def academic_period_for(*, school: School, on: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the academic year containing ``on``: the school's own
+    ``AcademicYear`` when it has one, else 1 September to 31 August."""
+    year = academic_year_for(school=school, on=on)
+    if year is not None:
+        return year.start_date, year.end_date
+    start = reference.academic_year_of(on)
+    return dt.date(start, 9, 1), dt.date(start + 1, 8, 31)
+
+
 @dataclass(frozen=True)
 class EnrolmentResult:
-    enrolment: Enrolment
-    summary: reference.AttendanceSummary
+    upn: str
+    start_date: dt.date
+    state: EnrolmentState
 
 
-def enrolment_summaries(
-    *, school: School, period_start: dt.date, period_end: dt.date, as_of: dt.date
+def enrolment_results(
+    *,
+    school: School,
+    period_start: dt.date,
+    period_end: dt.date,
+    as_of: dt.date,
+    pupil_ids: Collection[int] | None = None,
 ) -> list[EnrolmentResult]:
-    """Every enrolment of ``school`` overlapping the period, summarised by the reference
-    engine (interventions.reference) as of ``as_of``, ordered by UPN then start date.
-
-    Three queries (enrolments with pupils, marks, and the calendar's two) whatever the roll.
-    The penalty-notice window looks back from ``as_of`` across terms and years, so the marks
-    are read from each enrolment's start. The school's local authority rule is the
-    jurisdiction's default (England: G, O, U; Wales: not evaluated) until schools configure it.
-    """
-    calendar = school_calendar_get(school=school)
-    enrolments = list(
-        Enrolment.objects.filter(school=school, start_date__lte=period_end)
-        .exclude(leaving_date__lt=period_start)
-        .select_related("pupil")
-        .order_by("pupil__upn", "start_date")
+    """Every enrolment of ``school`` overlapping the period (of ``pupil_ids`` if given),
+    computed from its marks by the set-based engine as of ``as_of`` with the school's rules
+    and bands, ordered by UPN then start date. For any period: the stored results
+    (``EnrolmentAttendance``) hold only the current academic year."""
+    computed = compute(
+        school=school,
+        calendar=school_calendar_get(school=school),
+        rules=engine_rules_get(school=school),
+        period_start=period_start,
+        period_end=period_end,
+        as_of=as_of,
+        pupil_ids=pupil_ids,
     )
-    if not enrolments:
-        return []
-    marks: dict[int, list[reference.MarkIn]] = defaultdict(list)
-    earliest = min(e.start_date for e in enrolments)
-    for pupil_id, day, session, code, minutes in (
-        AttendanceMark.objects.filter(
-            school=school,
-            pupil_id__in={e.pupil_id for e in enrolments},
-            date__gte=earliest,
-            date__lte=max(as_of, period_end),
-        )
-        .order_by()
-        .values_list("pupil_id", "date", "session", "code", "minutes_late")
-    ):
-        # session is AM or PM: the column's choices say so, the type checker cannot.
-        marks[pupil_id].append(
-            reference.MarkIn(day, cast("reference.SessionName", session), code, minutes)
-        )
-    pn_rule = reference.default_pn_rule(school.jurisdiction)
-    return [
-        EnrolmentResult(
-            enrolment=enrolment,
-            summary=reference.summarise(
-                marks=[
-                    m
-                    for m in marks.get(enrolment.pupil_id, [])
-                    if m.date >= enrolment.start_date
-                    and (enrolment.leaving_date is None or m.date <= enrolment.leaving_date)
-                ],
-                calendar=calendar,
-                jurisdiction=school.jurisdiction,
-                enrolment=reference.Enrolment(enrolment.start_date, enrolment.leaving_date),
-                period_start=period_start,
-                period_end=period_end,
-                as_of=as_of,
-                pn_rule=pn_rule,
-                date_of_birth=enrolment.pupil.date_of_birth,
-            ),
-        )
-        for enrolment in enrolments
-    ]
+    enrolments = {
+        pk: (upn, start)
+        for pk, upn, start in Enrolment.objects.filter(
+            school=school, pk__in=[c.state.enrolment_id for c in computed]
+        ).values_list("pk", "pupil__upn", "start_date")
+    }
+    results = [EnrolmentResult(*enrolments[c.state.enrolment_id], state=c.state) for c in computed]
+    return sorted(results, key=lambda r: (r.upn, r.start_date))

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from interventions.tasks import recompute_after_commit
 from registers.codes import CodeDefinition, age_rule_error, code_lookup
 from registers.models import (
     AbsenceReason,
@@ -284,6 +285,14 @@ def marks_write(
             version=F("version") + 1,
         )
     MarkChange.objects.bulk_create(history, batch_size=1000)
+    written = to_create + to_update
+    if written:
+        # The engine's stored results follow the marks (issue 4): after this commits.
+        recompute_after_commit(
+            school=school,
+            pupil_ids=[m.pupil_id for m in written],
+            changed_from=min(m.date for m in written),
+        )
     result.created, result.changed = len(to_create), len(to_update)
     result.marks += to_create + to_update
     return result

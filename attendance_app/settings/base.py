@@ -155,6 +155,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "schools.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),  # https://crontab.guru/#15_3_*_*_*
     },
+    # Every half hour: each school whose school day ended (in its own time zone) and has no
+    # full recompute for today gets one (interventions.tasks).
+    "interventions-nightly-fanout": {
+        "task": "interventions.nightly_fanout",
+        "schedule": crontab(minute="*/30"),  # https://crontab.guru/#*/30_*_*_*_*
+    },
 }
 
 # --- Caches ---------------------------------------------------------------------------------

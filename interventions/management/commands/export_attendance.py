@@ -5,14 +5,15 @@ penalty-notice threshold (issue 4's interface; rates are computed exactly, shown
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from argparse import ArgumentParser
+from fractions import Fraction
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from interventions.management.commands.recompute_attendance import iso_date
 from interventions.reference import pct1
-from interventions.selectors import enrolment_summaries
+from interventions.selectors import enrolment_results
 from schools.models import School
 from schools.scoping import school_scope
 
@@ -32,11 +33,8 @@ HEADER = [
 ]
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"{value!r} is not an ISO date (YYYY-MM-DD).") from exc
+def _pct(rate: Fraction | None) -> str:
+    return "" if rate is None else pct1(rate)
 
 
 class Command(BaseCommand):
@@ -44,10 +42,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--school", required=True, help="the school's slug")
-        parser.add_argument("--from", dest="start", required=True, type=_date)
-        parser.add_argument("--to", dest="end", required=True, type=_date)
+        parser.add_argument("--from", dest="start", required=True, type=iso_date)
+        parser.add_argument("--to", dest="end", required=True, type=iso_date)
         parser.add_argument(
-            "--as-of", dest="as_of", type=_date, help="defaults to --to: the PN window ends here"
+            "--as-of", dest="as_of", type=iso_date, help="defaults to --to: the PN window ends here"
         )
         parser.add_argument("--output", required=True, help="the CSV file to write")
 
@@ -60,28 +58,27 @@ class Command(BaseCommand):
             raise CommandError("--to is before --from.")
         as_of = options["as_of"] or end
         with school_scope(school):
-            results = enrolment_summaries(
+            results = enrolment_results(
                 school=school, period_start=start, period_end=end, as_of=as_of
             )
         with open(options["output"], "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(HEADER)
             for result in results:
-                s = result.summary
-                met = s.pn_threshold_met_on
+                s = result.state
                 writer.writerow(
                     [
-                        result.enrolment.pupil.upn,
+                        result.upn,
                         s.possible_sessions,
                         s.present_sessions,
                         s.aea_sessions,
                         s.authorised_sessions,
                         s.unauthorised_sessions,
-                        "" if s.attendance_rate is None else pct1(s.attendance_rate),
-                        "" if s.overall_absence_rate is None else pct1(s.overall_absence_rate),
+                        _pct(s.attendance_rate),
+                        _pct(s.overall_absence_rate),
                         "true" if s.persistent_absence else "false",
                         "true" if s.severe_absence else "false",
-                        met[0].isoformat() if met else "",
+                        s.pn_threshold_met_on.isoformat() if s.pn_threshold_met_on else "",
                         "" if s.pn_window_count is None else s.pn_window_count,
                     ]
                 )

@@ -1,0 +1,214 @@
+"""The engine's write path: recompute a school's stored results, write the crossings to the
+event ledger once, and record the run.
+
+``school_recompute`` is the nightly full run (every enrolment of the current academic year,
+from its marks). ``pupils_recompute`` follows a change of marks (a register save, an
+amendment, an import): it carries the stored results of the pupils concerned forward over the
+new days when only marks after their stored ``as_of`` changed, and computes them again from
+their marks otherwise. Both are idempotent: a result equal to the stored one is not written,
+and an event already in the ledger is not written again.
+
+Each run's work is one transaction, so a run killed half-way leaves the previous results
+whole; its ``RecomputeRun`` row (written first, in its own transaction) stays without
+``finished_at``, which is how an unfinished run shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from interventions import engine
+from interventions.models import (
+    AttendanceEvent,
+    EnrolmentAttendance,
+    RecomputeRun,
+    RunKind,
+)
+from interventions.selectors import academic_period_for, engine_rules_get
+from schools.models import School
+from schools.selectors import school_calendar_get
+
+STATE_FIELDS = tuple(f.name for f in dataclasses.fields(engine.EnrolmentState))
+# What an upsert rewrites: everything but the row's identity (enrolment and year).
+_UPDATE_FIELDS = [
+    *(name for name in STATE_FIELDS if name not in ("enrolment_id", "period_start")),
+    "computed_at",
+    "run",
+]
+
+
+def school_recompute(
+    *, school: School, as_of: dt.date, now: dt.datetime | None = None
+) -> RecomputeRun:
+    """Compute every enrolment of ``school`` in the academic year of ``as_of`` from its marks,
+    store the results and write the crossings. Call inside ``school_scope(school)``."""
+    run = _run_start(school=school, kind=RunKind.FULL, as_of=as_of, now=now)
+    with _recording(run):
+        period_start, period_end = academic_period_for(school=school, on=as_of)
+        with transaction.atomic():
+            stored = _stored_states(school=school, period_start=period_start, pupil_ids=None)
+            computed = engine.compute(
+                school=school,
+                calendar=school_calendar_get(school=school),
+                rules=engine_rules_get(school=school),
+                period_start=period_start,
+                period_end=period_end,
+                as_of=as_of,
+            )
+            _store(school=school, run=run, computed=computed, stored=stored, now=now)
+    return run
+
+
+def pupils_recompute(
+    *,
+    school: School,
+    pupil_ids: Collection[int],
+    as_of: dt.date,
+    changed_from: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> RecomputeRun:
+    """Bring the stored results of ``pupil_ids`` up to ``as_of`` after their marks changed.
+
+    ``changed_from`` is the earliest date of a mark that changed (``None``: unknown). A stored
+    result whose ``as_of`` is before ``changed_from`` is carried forward (``engine.advance``);
+    any other is computed again from the marks. A result already as of ``as_of`` with only
+    later marks changed is left as it is. Call inside ``school_scope(school)``.
+    """
+    run = _run_start(school=school, kind=RunKind.INCREMENTAL, as_of=as_of, now=now)
+    with _recording(run):
+        period_start, period_end = academic_period_for(school=school, on=as_of)
+        calendar = school_calendar_get(school=school)
+        rules = engine_rules_get(school=school)
+        with transaction.atomic():
+            stored = _stored_states(school=school, period_start=period_start, pupil_ids=pupil_ids)
+            to_advance: dict[dt.date, list[engine.EnrolmentState]] = defaultdict(list)
+            settled: set[int] = set()
+            for state in stored.values():
+                if changed_from is not None and changed_from > state.as_of:
+                    if state.as_of == as_of:
+                        settled.add(state.enrolment_id)
+                    elif period_start <= state.as_of < as_of:
+                        to_advance[state.as_of].append(state)
+            computed: list[engine.Computed] = []
+            for states in to_advance.values():
+                computed += engine.advance(
+                    school=school, calendar=calendar, rules=rules, states=states, as_of=as_of
+                )
+            done = settled | {c.state.enrolment_id for c in computed}
+            again = {s.pupil_id for s in stored.values() if s.enrolment_id not in done}
+            # Pupils with no stored result yet (new to the year) are computed too.
+            again |= set(pupil_ids) - {s.pupil_id for s in stored.values()}
+            if again:
+                computed += [
+                    c
+                    for c in engine.compute(
+                        school=school,
+                        calendar=calendar,
+                        rules=rules,
+                        period_start=period_start,
+                        period_end=period_end,
+                        as_of=as_of,
+                        pupil_ids=again,
+                    )
+                    if c.state.enrolment_id not in done
+                ]
+            _store(school=school, run=run, computed=computed, stored=stored, now=now)
+    return run
+
+
+# --- Internals ------------------------------------------------------------------------------
+
+
+def _run_start(
+    *, school: School, kind: RunKind, as_of: dt.date, now: dt.datetime | None
+) -> RecomputeRun:
+    # Outside the work's transaction, so a run that dies still leaves its record.
+    return RecomputeRun.objects.create(
+        school=school, kind=kind, as_of=as_of, started_at=now or timezone.now()
+    )
+
+
+@contextlib.contextmanager
+def _recording(run: RecomputeRun) -> Iterator[None]:
+    """Close the run's record: when it finished, and the error if it failed."""
+    try:
+        yield
+    except BaseException as error:
+        run.error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+    finally:
+        run.finished_at = timezone.now()
+        run.save(update_fields=["finished_at", "error", "enrolments", "events"])
+
+
+def _stored_states(
+    *, school: School, period_start: dt.date, pupil_ids: Collection[int] | None
+) -> dict[int, engine.EnrolmentState]:
+    """The stored results of the year, locked until the run's transaction ends (so two runs
+    for one pupil queue rather than interleave), by enrolment."""
+    rows = EnrolmentAttendance.objects.select_for_update().filter(
+        school=school, period_start=period_start
+    )
+    if pupil_ids is not None:
+        rows = rows.filter(pupil_id__in=list(pupil_ids))
+    return {
+        row["enrolment_id"]: engine.EnrolmentState(**row)
+        for row in rows.order_by("enrolment_id").values(*STATE_FIELDS)
+    }
+
+
+def _store(
+    *,
+    school: School,
+    run: RecomputeRun,
+    computed: Sequence[engine.Computed],
+    stored: dict[int, engine.EnrolmentState],
+    now: dt.datetime | None,
+) -> None:
+    now = now or timezone.now()
+    changed = [c.state for c in computed if stored.get(c.state.enrolment_id) != c.state]
+    EnrolmentAttendance.objects.bulk_create(
+        (
+            EnrolmentAttendance(school=school, computed_at=now, run=run, **dataclasses.asdict(s))
+            for s in changed
+        ),
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["enrolment", "period_start"],
+        update_fields=_UPDATE_FIELDS,
+    )
+    events = [
+        AttendanceEvent(
+            school=school,
+            enrolment_id=c.state.enrolment_id,
+            pupil_id=c.state.pupil_id,
+            kind=event.kind,
+            key=event.key,
+            occurred_on=event.occurred_on,
+            session=event.session,
+            provisional=event.provisional,
+            detail=dict(event.detail),
+            created_at=now,
+            run=run,
+        )
+        for c in computed
+        for event in itertools.chain(
+            c.events, engine.transition_events(stored.get(c.state.enrolment_id), c.state)
+        )
+    ]
+    _events_write(events)
+    run.enrolments = len(computed)
+    # A conflicting event is not inserted, so the run's own events are exactly the new ones.
+    run.events = AttendanceEvent.objects.filter(school=school, run=run).count()
+
+
+def _events_write(events: Iterable[AttendanceEvent]) -> None:
+    AttendanceEvent.objects.bulk_create(events, batch_size=1000, ignore_conflicts=True)

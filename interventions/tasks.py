@@ -1,0 +1,131 @@
+"""Celery tasks of the attendance engine: thin (ids in, the school's scope, a service call).
+
+The beat schedule runs ``attendance_nightly_fanout_task`` every half hour; it sends one
+``attendance_recompute_school_task`` per school whose school day is over in its own time
+zone and that has no full run for today yet. Register saves, amendments and imports send
+``attendance_recompute_pupils_task`` after their transaction commits. Every task is
+idempotent (a second run writes nothing new), acknowledged late and requeued if the worker
+dies, and retried with back-off when the database is unavailable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from interventions.models import RecomputeRun, RunKind
+from interventions.recompute import pupils_recompute, school_recompute
+from schools.models import School
+from schools.scoping import school_scope
+
+logger = logging.getLogger(__name__)
+
+# The nightly run starts this long after the school's afternoon session ends, so late
+# amendments and the office's end-of-day work are in it.
+EVENING_DELAY = dt.timedelta(hours=2)
+# A full run started this recently and not finished is taken to be still running.
+RUN_PATIENCE = dt.timedelta(hours=2)
+
+_RELIABLE: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def school_local_now(school: School, now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()).astimezone(ZoneInfo(school.timezone))
+
+
+def school_day_over(school: School, local: dt.datetime) -> bool:
+    """Is it evening at ``school`` (its afternoon session ended ``EVENING_DELAY`` ago)?"""
+    ends = dt.datetime.combine(local.date(), school.pm_session_ends, tzinfo=local.tzinfo)
+    return local >= ends + EVENING_DELAY
+
+
+def schools_due_tonight(now: dt.datetime | None = None) -> list[tuple[School, dt.date]]:
+    """Active schools whose evening has come and that have no full run for today that
+    finished cleanly or is still running."""
+    now = now or timezone.now()
+    due: list[tuple[School, dt.date]] = []
+    for school in School.objects.filter(is_active=True).order_by("pk"):
+        local = school_local_now(school, now)
+        if not school_day_over(school, local):
+            continue
+        with school_scope(school):
+            done = RecomputeRun.objects.filter(
+                Q(finished_at__isnull=False, error="")
+                | Q(finished_at__isnull=True, started_at__gte=now - RUN_PATIENCE),
+                school=school,
+                kind=RunKind.FULL,
+                as_of=local.date(),
+            ).exists()
+        if not done:
+            due.append((school, local.date()))
+    return due
+
+
+@shared_task(name="interventions.nightly_fanout")
+def attendance_nightly_fanout_task() -> list[int]:
+    """Send one recompute per school whose evening has come (one school's failure does not
+    hold up the others)."""
+    with scopes_disabled():
+        due = schools_due_tonight()
+    for school, today in due:
+        attendance_recompute_school_task.delay(school.pk, today.isoformat())
+    return [school.pk for school, _ in due]
+
+
+@shared_task(name="interventions.recompute_school", **_RELIABLE)
+def attendance_recompute_school_task(school_id: int, as_of: str | None = None) -> int:
+    school = School.objects.get(pk=school_id)
+    day = dt.date.fromisoformat(as_of) if as_of else school_local_now(school).date()
+    with school_scope(school):
+        return school_recompute(school=school, as_of=day).pk
+
+
+@shared_task(name="interventions.recompute_pupils", **_RELIABLE)
+def attendance_recompute_pupils_task(
+    school_id: int, pupil_ids: Sequence[int], changed_from: str | None
+) -> int:
+    school = School.objects.get(pk=school_id)
+    with school_scope(school):
+        return pupils_recompute(
+            school=school,
+            pupil_ids=pupil_ids,
+            as_of=school_local_now(school).date(),
+            changed_from=dt.date.fromisoformat(changed_from) if changed_from else None,
+        ).pk
+
+
+def recompute_after_commit(
+    *, school: School, pupil_ids: Sequence[int], changed_from: dt.date
+) -> None:
+    """Once the current transaction commits, recompute these pupils (marks changed from
+    ``changed_from`` on). In the embedded default the task runs in-process."""
+
+    def send() -> None:
+        try:
+            attendance_recompute_pupils_task.delay(
+                school.pk, sorted(set(pupil_ids)), changed_from.isoformat()
+            )
+        except DatabaseError:
+            # Eager mode runs the task here: a failed recompute must not fail a register save
+            # that has committed; the run's record keeps the error and tonight's full run
+            # recomputes everyone.
+            logger.exception("Recompute after a change of marks failed (school %s)", school.pk)
+
+    transaction.on_commit(send)
