@@ -173,7 +173,7 @@ def _store(
     stored: dict[int, engine.EnrolmentState],
     now: dt.datetime | None,
 ) -> None:
-    now = now or timezone.now()
+    now = now or run.started_at
     changed = [c.state for c in computed if stored.get(c.state.enrolment_id) != c.state]
     EnrolmentAttendance.objects.bulk_create(
         (

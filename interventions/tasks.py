@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
+from celery.exceptions import Retry
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -122,7 +123,7 @@ def recompute_after_commit(
             attendance_recompute_pupils_task.delay(
                 school.pk, sorted(set(pupil_ids)), changed_from.isoformat()
             )
-        except DatabaseError:
+        except (DatabaseError, Retry):
             # Eager mode runs the task here: a failed recompute must not fail a register save
             # that has committed; the run's record keeps the error and tonight's full run
             # recomputes everyone.
