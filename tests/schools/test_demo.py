@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django_scopes import scopes_disabled
 
+from interventions.models import EnrolmentAttendance
 from schools import demo
 from schools.calendar import Session
 from schools.models import (
@@ -337,6 +338,13 @@ def test_seed_demo_command_prints_the_logins_and_pupil_counts():
     assert "trust.leader@northfield.example.org" in text
     assert "Total on roll today" in text
     assert "already complete, nothing created" in text
+    # The engine's results are there as the nightly run leaves them; the second run adds none.
+    recomputed = [line for line in text.splitlines() if line.startswith("Attendance results:")]
+    assert len(recomputed) == 2
+    assert " 0 new events" in recomputed[1]
+    with scopes_disabled():
+        on_roll = Enrolment.objects.filter(school__trust__slug="northfield").count()
+        assert 0 < EnrolmentAttendance.objects.count() <= on_roll
     with pytest.raises(CommandError):
         call_command("seed_demo", scale=-1, stdout=out)
 
