@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,8 +31,9 @@ from interventions.engine import (
     EnrolmentCounts,
     EnrolmentState,
     Event,
+    _meaning,
+    _meaning_cuts,
     advance,
-    code_table,
     compute,
     session_counts,
 )
@@ -391,18 +393,25 @@ def test_contract_errors():
         session_counts(school=rw.school, period_start=W2, period_end=W3, as_of=W3)
 
 
-def test_the_code_table_is_built_from_every_table_code_lookup_reads():
-    # code_table cuts dates at the definitions it knows: a table registers.codes adds must be
-    # added to CODE_DEFINITIONS too (the private mapping is read here, in a test, on purpose).
+def test_meanings_change_only_on_the_engine_cut_dates():
+    # The engine asks what a code means once per span between cut dates: a table
+    # registers.codes adds must be added to CODE_DEFINITIONS too (the private mapping is read
+    # here, in a test, on purpose), and no meaning may change between two cuts.
     consulted = {d for table in codes._BY_JURISDICTION.values() for d in table}
     assert consulted <= set(CODE_DEFINITIONS)
+    cuts = _meaning_cuts()
+    all_codes = sorted({d.code for d in CODE_DEFINITIONS} | {"K"})
     for jurisdiction in ("england", "wales"):
-        for validity in code_table(jurisdiction):
-            for code in validity.codes:
-                for day in (validity.start, validity.end):
-                    definition = code_lookup(jurisdiction=jurisdiction, code=code, on=day)
-                    assert definition is not None
-                    assert definition.category is validity.category
+        for start, following in itertools.pairwise(cuts):
+            for day in (start, start + (following - start) / 2, following - dt.timedelta(days=1)):
+                for code in all_codes:
+                    assert _meaning(jurisdiction, code, day) == _meaning(
+                        jurisdiction, code, start
+                    ), (jurisdiction, code, day)
+                    expected = None
+                    if not codes.historic_missing(jurisdiction=jurisdiction, code=code, on=day):
+                        expected = code_lookup(jurisdiction=jurisdiction, code=code, on=day)
+                    assert _meaning(jurisdiction, code, day) == expected
 
 
 def test_counts_have_the_reference_summary_field_names():
