@@ -85,6 +85,10 @@ from schools.selectors import school_calendar_get
 
 JURISDICTIONS = ("england", "wales")
 
+# Above this many pupils a query reads the whole school's rows and drops the others in Python,
+# rather than sending a long pupil list (which costs more to send than the extra rows).
+WHOLE_SCHOOL_PUPILS = 500
+
 # Values sent as SQL parameters.
 SqlParam: TypeAlias = int | str | dt.date
 
@@ -129,7 +133,7 @@ class _Tally:
     trend_possible: int = 0  # possible sessions on or before the trend cut
     trend_attendance: int = 0
     marks: int = 0  # every mark on a counted session, known code or not
-    recorded_until: dt.datetime | None = None
+    versions: int = 0  # the sum of the counted marks' versions
 
     def add(self, other: _Tally) -> None:
         self.categories.update(other.categories)
@@ -141,7 +145,7 @@ class _Tally:
         self.trend_possible += other.trend_possible
         self.trend_attendance += other.trend_attendance
         self.marks += other.marks
-        self.recorded_until = _latest(self.recorded_until, other.recorded_until)
+        self.versions += other.versions
 
     @property
     def possible(self) -> int:
@@ -180,12 +184,6 @@ POSSIBLE = (
     StatCategory.AUTHORISED,
     StatCategory.UNAUTHORISED,
 )
-
-
-def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
-    if a is None or b is None:
-        return a or b
-    return max(a, b)
 
 
 def session_counts(
@@ -255,11 +253,13 @@ def _enrolments(
         .filter(Q(leaving_date__isnull=True) | Q(leaving_date__gte=period_start))
         .order_by("pk")
     )
-    if pupil_ids is not None:
+    if pupil_ids is not None and len(pupil_ids) < WHOLE_SCHOOL_PUPILS:
         enrolments = enrolments.filter(pupil_id__in=list(pupil_ids))
+    wanted = None if pupil_ids is None else set(pupil_ids)
     return [
         EnrolmentRow(*row)
         for row in enrolments.values_list("pk", "pupil_id", "start_date", "leaving_date")
+        if wanted is None or row[1] in wanted
     ]
 
 
@@ -305,12 +305,12 @@ def _tallies(
     before_sql, before_params = _before_sql(enrolments, trend_cuts or {})
     pupils_sql, pupils_params = "", []
     pupils = sorted({e.pupil_id for e in enrolments})
-    if len(pupils) < _WHOLE_SCHOOL_PUPILS:
+    if len(pupils) < WHOLE_SCHOOL_PUPILS:
         pupils_sql = f" AND m.pupil_id IN ({', '.join(['%s'] * len(pupils))})"
         pupils_params = pupils
     sql = f"""
         SELECT e.id, m.code, {interval_sql} AS meaning, {before_sql} AS before_cut,
-               COUNT(*), SUM(m.minutes_late), MAX(m.recorded_at)
+               COUNT(*), SUM(m.minutes_late), SUM(m.version)
         FROM {AttendanceMark._meta.db_table} m
         JOIN {Enrolment._meta.db_table} e
           ON e.pupil_id = m.pupil_id AND e.school_id = m.school_id
@@ -333,12 +333,12 @@ def _tallies(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    for pk, code, index, is_before, count, minutes, latest in rows:
+    for pk, code, index, is_before, count, minutes, versions in rows:
         if pk not in wanted:
             continue
         tally = tallies[pk]
         tally.marks += count
-        tally.recorded_until = _latest(tally.recorded_until, _as_datetime(latest))
+        tally.versions += versions
         definition = _meaning(jurisdiction, code, starts[index])
         if definition is None:
             continue
@@ -356,14 +356,6 @@ def _tallies(
             tally.u_sessions += count
             tally.u_minutes += minutes or 0
     return tallies
-
-
-def _as_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
-    """A ``MAX(recorded_at)`` as an aware datetime (SQLite returns the stored UTC text)."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _in_list(values: Sequence[object]) -> str:
@@ -459,7 +451,7 @@ class EnrolmentState(SessionRates):
     period_end: dt.date
     as_of: dt.date
     marks_counted: int = 0
-    marks_recorded_until: dt.datetime | None = None
+    marks_versions: int = 0
     possible_sessions: int = 0
     present_sessions: int = 0
     aea_sessions: int = 0
@@ -737,14 +729,14 @@ def _stored_tally(state: EnrolmentState) -> _Tally:
         trend_possible=state.trend_possible,
         trend_attendance=state.trend_attendance,
         marks=state.marks_counted,
-        recorded_until=state.marks_recorded_until,
+        versions=state.marks_versions,
     )
 
 
 def _apply_tally(state: EnrolmentState, tally: _Tally, context: _Context) -> None:
     counts = tally.counts()
     state.marks_counted = tally.marks
-    state.marks_recorded_until = tally.recorded_until
+    state.marks_versions = tally.versions
     state.possible_sessions = counts.possible_sessions
     state.present_sessions = counts.present_sessions
     state.aea_sessions = counts.aea_sessions
@@ -805,7 +797,7 @@ def _sparse_marks(
     marks: dict[int, list[SparseMark]] = defaultdict(list)
     pupils = sorted({e.pupil_id for e in enrolments})
     queryset = AttendanceMark.objects.filter(window, school=school)
-    if len(pupils) < _WHOLE_SCHOOL_PUPILS:
+    if len(pupils) < WHOLE_SCHOOL_PUPILS:
         queryset = queryset.filter(pupil_id__in=pupils)
     wanted = set(pupils)
     for pupil_id, day, session, code in queryset.order_by(
@@ -814,11 +806,6 @@ def _sparse_marks(
         if pupil_id in wanted:
             marks[pupil_id].append((day, session, code))
     return marks
-
-
-# Above this many pupils the sparse query reads the whole school's absence marks and drops the
-# others in Python, rather than sending a long pupil list.
-_WHOLE_SCHOOL_PUPILS = 500
 
 
 @dataclass

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.validators import RegexValidator
 
@@ -91,3 +93,41 @@ class AttendanceRulesForm(forms.Form):
         label="Illness absence to report to the LA after (school days)", min_value=1, max_value=200
     )
     illness_mode = forms.ChoiceField(label="Counting the days", choices=IllnessMode.choices)
+
+
+# An on-the-fly computation sends one bound parameter per school day (interventions.engine):
+# five years is far more than any report needs and far below the databases' limits.
+MAX_PERIOD_DAYS = 5 * 366
+
+
+class AttendancePeriodForm(forms.Form):
+    """``?from=&to=&as_of=`` (and ``&dfe=1`` where offered): which results to compute on the
+    fly instead of showing the stored ones. Every field is optional; the selectors fill in
+    the academic year of ``as_of`` (default today) for a missing end."""
+
+    def __init__(self, *args: Any, dfe: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword, so the fields are named here rather than declared.
+        date = forms.DateInput(attrs={"type": "date"})
+        self.fields["from"] = forms.DateField(label="From", required=False, widget=date)
+        self.fields["to"] = forms.DateField(label="To", required=False, widget=date)
+        self.fields["as_of"] = forms.DateField(
+            label="As of", required=False, widget=date, help_text="Default: today."
+        )
+        if dfe:
+            self.fields["dfe"] = forms.BooleanField(
+                label="DfE-comparable (pupils aged 5 to 15, §4.2)", required=False
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("from"), data.get("to")
+        if start is not None and end is not None and end < start:
+            self.add_error("to", "The end of the period is before its start.")
+        return data
+
+    @property
+    def computes(self) -> bool:
+        """Did the user ask for anything but the stored results? (Call after validation.)"""
+        data = self.cleaned_data
+        return any(data.get(name) for name in ("from", "to", "as_of", "dfe"))

@@ -128,20 +128,31 @@ class EnrolmentAttendance(SchoolOwned):
     ``trend_*`` the counts up to ``trend_cut`` (4 school weeks earlier), for the change in rate.
     """
 
+    # Every row is rewritten each night, so it carries only the indexes reads need: the
+    # unique (enrolment, year) and the school-first ones below; the foreign keys' own indexes
+    # would each be one more index to update per row.
     enrolment = models.ForeignKey(
-        "schools.Enrolment", on_delete=models.CASCADE, related_name="attendance"
+        "schools.Enrolment", on_delete=models.CASCADE, related_name="attendance", db_index=False
     )
-    pupil = models.ForeignKey("schools.Pupil", on_delete=models.CASCADE, related_name="+")
+    pupil = models.ForeignKey(
+        "schools.Pupil", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     as_of = models.DateField()
     computed_at = models.DateTimeField()
     run = models.ForeignKey(
-        RecomputeRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        RecomputeRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
-    # "From which marks": how many marks the counts read, and the newest one's recorded time.
+    # "From which marks": how many marks the counts read, and the sum of their versions (a
+    # mark's version rises with every change), so any added or amended mark changes the pair.
     marks_counted = models.PositiveIntegerField(default=0)
-    marks_recorded_until = models.DateTimeField(null=True, blank=True)
+    marks_versions = models.PositiveBigIntegerField(default=0)
 
     possible_sessions = models.PositiveIntegerField(default=0)
     present_sessions = models.PositiveIntegerField(default=0)
@@ -157,7 +168,12 @@ class EnrolmentAttendance(SchoolOwned):
     persistent_absence = models.BooleanField(default=False)
     severe_absence = models.BooleanField(default=False)
     band = models.ForeignKey(
-        AttendanceBand, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        AttendanceBand,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     band_name = models.CharField(max_length=60, blank=True)
 

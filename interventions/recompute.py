@@ -19,10 +19,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from interventions import engine
@@ -157,11 +159,13 @@ def _stored_states(
     rows = EnrolmentAttendance.objects.select_for_update().filter(
         school=school, period_start=period_start
     )
-    if pupil_ids is not None:
+    if pupil_ids is not None and len(pupil_ids) < engine.WHOLE_SCHOOL_PUPILS:
         rows = rows.filter(pupil_id__in=list(pupil_ids))
+    wanted = None if pupil_ids is None else set(pupil_ids)
     return {
         row["enrolment_id"]: engine.EnrolmentState(**row)
         for row in rows.order_by("enrolment_id").values(*STATE_FIELDS)
+        if wanted is None or row["pupil_id"] in wanted
     }
 
 
@@ -175,15 +179,13 @@ def _store(
 ) -> None:
     now = now or run.started_at
     changed = [c.state for c in computed if stored.get(c.state.enrolment_id) != c.state]
-    EnrolmentAttendance.objects.bulk_create(
-        (
-            EnrolmentAttendance(school=school, computed_at=now, run=run, **dataclasses.asdict(s))
-            for s in changed
-        ),
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["enrolment", "period_start"],
-        update_fields=_UPDATE_FIELDS,
+    _results_write(school=school, run=run, states=changed, now=now)
+    # Events this year's runs already wrote are not sent again (the unique constraint would
+    # ignore them, but sending them all every night is most of a quiet night's work).
+    known = (
+        _known_events(school=school, period_start=computed[0].state.period_start, computed=computed)
+        if computed
+        else set()
     )
     events = [
         AttendanceEvent(
@@ -203,11 +205,70 @@ def _store(
         for event in itertools.chain(
             c.events, engine.transition_events(stored.get(c.state.enrolment_id), c.state)
         )
+        if (c.state.enrolment_id, event.kind, event.key) not in known
     ]
     _events_write(events)
     run.enrolments = len(computed)
-    # A conflicting event is not inserted, so the run's own events are exactly the new ones.
+    # A conflicting event (a concurrent run wrote it first) is not inserted: the run's own
+    # events are exactly the new ones.
     run.events = AttendanceEvent.objects.filter(school=school, run=run).count()
+
+
+def _known_events(
+    *, school: School, period_start: dt.date, computed: Sequence[engine.Computed]
+) -> set[tuple[int, str, str]]:
+    """The ledger's events of these enrolments that a run of this year can write again: every
+    event the engine finds is dated in the year (from its first day)."""
+    events = AttendanceEvent.objects.filter(school=school, occurred_on__gte=period_start)
+    if len(computed) < engine.WHOLE_SCHOOL_PUPILS:
+        events = events.filter(enrolment_id__in=[c.state.enrolment_id for c in computed])
+    return set(events.values_list("enrolment_id", "kind", "key"))
+
+
+# The stored result's columns, in the order _results_write sends them.
+_COLUMNS = ("school_id", *STATE_FIELDS, "computed_at", "run_id")
+_UPSERT = f"""
+    INSERT INTO {EnrolmentAttendance._meta.db_table} ({", ".join(_COLUMNS)})
+    VALUES ({", ".join(["%s"] * len(_COLUMNS))})
+    ON CONFLICT (enrolment_id, period_start) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c not in ("enrolment_id", "period_start"))}
+"""  # noqa: S608 (column names from the model; values are parameters)
+
+
+def _results_write(
+    *,
+    school: School,
+    run: RecomputeRun,
+    states: Sequence[engine.EnrolmentState],
+    now: dt.datetime,
+) -> None:
+    """Insert or replace the stored results (one upsert per row, sent in one batch).
+
+    Plain SQL rather than ``bulk_create(update_conflicts=True)``: preparing ~45 values a row
+    through the model fields cost more than the database's work when a whole school is
+    written every night. Dates, times and JSON are adapted by the backend's own rules.
+    """
+    if not states:
+        return
+    ops = connection.ops
+    computed_at = ops.adapt_datetimefield_value(now)
+    date_fields = {f for f in STATE_FIELDS if isinstance(_FIELD_TYPES.get(f), models.DateField)}
+    rows = []
+    for state in states:
+        values: list[Any] = [school.pk]
+        for name in STATE_FIELDS:
+            value = getattr(state, name)
+            if name in date_fields:
+                value = ops.adapt_datefield_value(value)
+            elif name == "code_counts":
+                value = json.dumps(value, sort_keys=True)
+            values.append(value)
+        rows.append([*values, computed_at, run.pk])
+    with connection.cursor() as cursor:
+        cursor.executemany(_UPSERT, rows)
+
+
+_FIELD_TYPES = {f.attname: f for f in EnrolmentAttendance._meta.concrete_fields}
 
 
 def _events_write(events: Iterable[AttendanceEvent]) -> None:

@@ -12,4 +12,11 @@ urlpatterns = [
         views.attendance_settings,
         name="attendance-settings",
     ),
+    path(
+        "s/<slug:school_slug>/pupils/<int:pupil_id>/attendance/",
+        views.pupil_attendance,
+        name="pupil-attendance",
+    ),
+    path("s/<slug:school_slug>/attendance/", views.attendance_summary, name="attendance-summary"),
+    path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
 ]

@@ -1,29 +1,36 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions import reference, selectors, services
 from interventions.forms import (
     BAND_FORMSET_PREFIX,
     DEFAULT_COLOUR,
+    MAX_PERIOD_DAYS,
+    AttendancePeriodForm,
     AttendanceRulesForm,
     BandForm,
     BandFormSet,
     PresetForm,
 )
 from interventions.services import BAND_PRESETS, BandInput
-from schools.models import Jurisdiction, Role, School
+from schools.models import STAFF_ROLES, WHOLE_SCHOOL_ROLES, Jurisdiction, Role, School
 from schools.permissions import require_role
-from schools.types import SchoolRequest
+from schools.selectors import pupil_visible_to
+from schools.types import SchoolRequest, TrustRequest
 
 _BAND_FIELDS = ("name", "lower_bound", "inclusive", "colour", "meaning", "DELETE")
 
@@ -191,4 +198,142 @@ def attendance_settings(request: SchoolRequest) -> HttpResponse:
             "rules_form": rules_form,
         },
         status=status,
+    )
+
+
+# --- Attendance results: a pupil, the school, the trust ---------------------------------------
+
+# spec/product.md "People and roles": tutors see their own forms' pupils (pupil_visible_to);
+# the school's figures are for the staff who see the whole school, and the trust's leaders.
+PUPIL_ATTENDANCE_ROLES = STAFF_ROLES
+SUMMARY_ROLES = WHOLE_SCHOOL_ROLES
+EVENTS_SHOWN = 200  # newest first; the API pages through the whole ledger
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+
+
+def period_requested(*, school: School, data: Mapping[str, Any], today: dt.date) -> Period:
+    """The period of a valid ``AttendancePeriodForm`` (or the API's equivalent): the dates
+    given, the academic year of ``as_of`` (default ``today``) for a missing end. ValueError
+    if the result is backwards or longer than ``MAX_PERIOD_DAYS``."""
+    as_of = data.get("as_of") or today
+    start, end = selectors.attendance_period_for(
+        school=school, period_start=data.get("from"), period_end=data.get("to"), as_of=as_of
+    )
+    if end < start:
+        raise ValueError("The end of the period is before its start.")
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ValueError("Choose a period of at most five years.")
+    return Period(start=start, end=end, as_of=as_of)
+
+
+@require_GET
+@require_role(PUPIL_ATTENDANCE_ROLES)
+def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
+    """A pupil's stored result for this academic year (or, with ``?from=&to=&as_of=``, one
+    computed now) and the pupil's events from the ledger."""
+    school, today = request.school, timezone.localdate()
+    pupil = (
+        pupil_visible_to(school=school, access=request.access, user=request.user, on=today)
+        .filter(pk=pupil_id)
+        .first()
+    )
+    if pupil is None:
+        raise Http404("Pupil not found")  # missing, another school's, or another form's
+    form = AttendancePeriodForm(request.GET or None)
+    period: Period | None = None
+    status = 200
+    if form.is_bound and form.is_valid() and form.computes:
+        try:
+            period = period_requested(school=school, data=form.cleaned_data, today=today)
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        status = 400
+    if period is not None:
+        results = selectors.pupil_attendance_computed(
+            school=school,
+            pupil=pupil,
+            period_start=period.start,
+            period_end=period.end,
+            as_of=period.as_of,
+        )
+    else:
+        results = selectors.pupil_attendance_stored(school=school, pupil=pupil, on=today)
+    events = selectors.attendance_events(school=school, pupil_ids=[pupil.pk])[:EVENTS_SHOWN]
+    shown = period or Period(*selectors.academic_period_for(school=school, on=today), today)
+    year = selectors.dfe_academic_year(
+        period_start=shown.start, period_end=shown.end, as_of=shown.as_of
+    )
+    return render(
+        request,
+        "interventions/pupil_attendance.html",
+        {
+            "pupil": pupil,
+            "results": results,
+            "period": period,
+            "form": form,
+            "events": events,
+            "events_shown": EVENTS_SHOWN,
+            "in_dfe_cohort": selectors.in_dfe_cohort(
+                date_of_birth=pupil.date_of_birth, academic_year=year
+            ),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@require_role(SUMMARY_ROLES)
+def attendance_summary(request: SchoolRequest) -> HttpResponse:
+    """The school's attendance in total, per form, per year group and per pupil group: the
+    stored results, or with ``?dfe=1`` / ``?from=&to=&as_of=`` computed now."""
+    school, today = request.school, timezone.localdate()
+    form = AttendancePeriodForm(request.GET or None, dfe=True)
+    period: Period | None = None
+    status = 200
+    if form.is_bound and form.is_valid() and form.computes:
+        try:
+            period = period_requested(school=school, data=form.cleaned_data, today=today)
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        status = 400
+    if period is not None:
+        aggregate = selectors.school_attendance_computed(
+            school=school,
+            period_start=period.start,
+            period_end=period.end,
+            as_of=period.as_of,
+            dfe_comparable=bool(form.cleaned_data.get("dfe")),
+        )
+    else:
+        aggregate = selectors.school_attendance_stored(school=school, on=today)
+    return render(
+        request,
+        "interventions/attendance_summary.html",
+        {
+            "school": school,
+            "aggregate": aggregate,
+            "form": form,
+            "period": period,
+            "breakdowns": [b for b in aggregate.breakdowns if b.group_by != "school"],
+        },
+        status=status,
+    )
+
+
+@require_GET
+def trust_attendance(request: TrustRequest) -> HttpResponse:
+    """Every school of the trust side by side on its stored results (the middleware has
+    checked that the user leads this trust: 404 otherwise)."""
+    today = timezone.localdate()
+    summary = selectors.trust_attendance_stored(trust=request.trust, on=today)
+    return render(
+        request, "interventions/trust_attendance.html", {"summary": summary, "today": today}
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from registers import api, converters
 
@@ -27,4 +27,5 @@ urlpatterns = [
         name="register",
     ),
     path("s/<slug:school_slug>/marks/amend/", api.MarkAmendApi.as_view(), name="mark-amend"),
+    path("", include("interventions.api_urls")),  # attendance results, same "api" namespace
 ]

@@ -153,6 +153,12 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
     "interventions:attendance-settings": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:pupil-attendance": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "interventions:attendance-summary": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:trust-attendance": lambda ws: {"trust_slug": _trust_slug(ws)},
     "schools:form-detail": lambda ws: {"school_slug": ws.school.slug, "form_id": _form_id(ws)},
     "schools:pupil-detail": lambda ws: {
         "school_slug": ws.school.slug,
@@ -203,6 +209,12 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         "session": "AM",
     },
     "api:mark-amend": lambda ws: {"school_slug": ws.school.slug},
+    "api:pupil-attendance": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "api:attendance-summary": lambda ws: {"school_slug": ws.school.slug},
+    "api:attendance-events": lambda ws: {"school_slug": ws.school.slug},
 }
 
 # Plausible bodies for POST, so a view that wrongly accepted the request would act on it.
