@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/register_load.py [--tutors 16] [--seconds 30] [--workers 4]
 
-It creates a scratch PostgreSQL database (``attendance_bench``; DATABASE_URL overrides it),
+It creates a scratch PostgreSQL database (``attendance_load``; DATABASE_URL overrides it),
 migrates it, builds one synthetic school with one form of 30 pupils per tutor and a calendar
 around today, starts gunicorn on a free port with production-like settings (DEBUG off), signs
 every tutor in, then has each one save its whole register through the JSON API as fast as it
@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/attendance_bench"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/attendance_load"
 PASSWORD = "bench-password-1234"
 CLASS_SIZE = 30
 

@@ -79,7 +79,16 @@ def _period(request: Request, serializer: serializers.Serializer[Any]) -> Period
         raise ValidationError({"detail": str(exc)}) from exc
 
 
-class TotalsOutputSerializer(serializers.Serializer[Any]):
+class RatesOutputSerializer(serializers.Serializer[Any]):
+    """The four §4.1 rates, shared by totals and per-enrolment results."""
+
+    attendance_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+    overall_absence_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+    authorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+    unauthorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+
+
+class TotalsOutputSerializer(RatesOutputSerializer):
     enrolments = serializers.IntegerField()
     enrolments_with_possible = serializers.IntegerField(
         help_text="Enrolments with at least one possible session: the PA/SA denominator"
@@ -93,10 +102,6 @@ class TotalsOutputSerializer(serializers.Serializer[Any]):
     late_sessions = serializers.IntegerField()
     pa_enrolments = serializers.IntegerField()
     sa_enrolments = serializers.IntegerField()
-    attendance_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    overall_absence_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    authorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    unauthorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
     pa_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
     sa_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
 
@@ -119,7 +124,7 @@ class BandOutputSerializer(serializers.Serializer[Any]):
     meaning = serializers.CharField()
 
 
-class PupilAttendanceResultOutputSerializer(serializers.Serializer[Any]):
+class PupilAttendanceResultOutputSerializer(RatesOutputSerializer):
     enrolment = serializers.IntegerField()
     enrolment_start = serializers.DateField()
     enrolment_leaving = serializers.DateField(allow_null=True)
@@ -138,10 +143,6 @@ class PupilAttendanceResultOutputSerializer(serializers.Serializer[Any]):
     not_counted_sessions = serializers.IntegerField()
     late_sessions = serializers.IntegerField()
     late_minutes = serializers.IntegerField()
-    attendance_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    overall_absence_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    authorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    unauthorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
     rate_change_4_weeks = serializers.CharField(
         allow_null=True, help_text="Percentage points to 1 dp since trend_cut"
     )

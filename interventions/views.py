@@ -217,6 +217,21 @@ class Period:
     as_of: dt.date
 
 
+def _period_asked(
+    request: SchoolRequest, *, school: School, today: dt.date, dfe: bool
+) -> tuple[AttendancePeriodForm, Period | None, int]:
+    """The period form of a page, the period it asks to compute now (``None``: the stored
+    results) and the status to answer with (400 when the form has errors)."""
+    form = AttendancePeriodForm(request.GET or None, dfe=dfe)
+    period: Period | None = None
+    if form.is_bound and form.is_valid() and form.computes:
+        try:
+            period = period_requested(school=school, data=form.cleaned_data, today=today)
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+    return form, period, 400 if form.errors else 200
+
+
 def period_requested(*, school: School, data: Mapping[str, Any], today: dt.date) -> Period:
     """The period of a valid ``AttendancePeriodForm`` (or the API's equivalent): the dates
     given, the academic year of ``as_of`` (default ``today``) for a missing end. ValueError
@@ -245,16 +260,7 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     )
     if pupil is None:
         raise Http404("Pupil not found")  # missing, another school's, or another form's
-    form = AttendancePeriodForm(request.GET or None)
-    period: Period | None = None
-    status = 200
-    if form.is_bound and form.is_valid() and form.computes:
-        try:
-            period = period_requested(school=school, data=form.cleaned_data, today=today)
-        except ValueError as exc:
-            form.add_error(None, str(exc))
-    if form.errors:
-        status = 400
+    form, period, status = _period_asked(request, school=school, today=today, dfe=False)
     if period is not None:
         results = selectors.pupil_attendance_computed(
             school=school,
@@ -294,16 +300,7 @@ def attendance_summary(request: SchoolRequest) -> HttpResponse:
     """The school's attendance in total, per form, per year group and per pupil group: the
     stored results, or with ``?dfe=1`` / ``?from=&to=&as_of=`` computed now."""
     school, today = request.school, timezone.localdate()
-    form = AttendancePeriodForm(request.GET or None, dfe=True)
-    period: Period | None = None
-    status = 200
-    if form.is_bound and form.is_valid() and form.computes:
-        try:
-            period = period_requested(school=school, data=form.cleaned_data, today=today)
-        except ValueError as exc:
-            form.add_error(None, str(exc))
-    if form.errors:
-        status = 400
+    form, period, status = _period_asked(request, school=school, today=today, dfe=True)
     if period is not None:
         aggregate = selectors.school_attendance_computed(
             school=school,

@@ -1,0 +1,3 @@
+"""The attendance engine at local-authority scale: ``run.py`` generates and measures."""
+
+from __future__ import annotations
