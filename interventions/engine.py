@@ -972,9 +972,10 @@ def _apply_sequences(
                 qualifying.append(((day, cast("SessionName", session)), verdict is None))
         if day > range_end:
             continue
-        ten_day[day] += definition.counts_ten_day_return
-        ground_i[day] += definition.continues_deletion_ground_i
-        illness[day] += definition.code == "I"
+        if day >= walk_from:  # earlier days are in the stored runs
+            ten_day[day] += definition.counts_ten_day_return
+            ground_i[day] += definition.continues_deletion_ground_i
+            illness[day] += definition.code == "I"
         if day < range_start:
             continue
         if definition.code == "I":

