@@ -20,10 +20,10 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes.exceptions import ScopeError
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interventions import reference
+from interventions import engine, reference
 from interventions.engine import (
     CODE_DEFINITIONS,
     Computed,
@@ -924,4 +924,19 @@ def test_carrying_results_forward_equals_computing_them_again(scenario, rules, b
         return
     with transaction.atomic():
         check_whole_results(scenario, rules, since=since)
+        transaction.set_rollback(True)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(scenario=scenarios(), rules=rules_specs, back=st.integers(1, 60))
+def test_whole_school_queries_agree_with_the_reference(monkeypatch, scenario, rules, back):
+    # A school's whole roll is read without pupil lists (and pupils outside the list dropped
+    # in Python) from WHOLE_SCHOOL_PUPILS pupils up: make every example take those paths.
+    monkeypatch.setattr(engine, "WHOLE_SCHOOL_PUPILS", 1)
+    since = max(scenario.period_start, scenario.as_of - days(back))
+    carried = scenario.period_start <= since < scenario.as_of
+    with transaction.atomic():
+        check_whole_results(scenario, rules, since=since if carried else None)
         transaction.set_rollback(True)
