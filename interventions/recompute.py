@@ -56,6 +56,7 @@ def school_recompute(
     with _recording(run):
         period_start, period_end = academic_period_for(school=school, on=as_of)
         with transaction.atomic():
+            _tune_for_the_run()
             stored = _stored_states(school=school, period_start=period_start, pupil_ids=None)
             computed = engine.compute(
                 school=school,
@@ -90,6 +91,7 @@ def pupils_recompute(
         calendar = school_calendar_get(school=school)
         rules = engine_rules_get(school=school)
         with transaction.atomic():
+            _tune_for_the_run()
             stored = _stored_states(school=school, period_start=period_start, pupil_ids=pupil_ids)
             to_advance: dict[dt.date, list[engine.EnrolmentState]] = defaultdict(list)
             settled: set[int] = set()
@@ -149,6 +151,18 @@ def _recording(run: RecomputeRun) -> Iterator[None]:
     finally:
         run.finished_at = timezone.now()
         run.save(update_fields=["finished_at", "error", "enrolments", "events"])
+
+
+def _tune_for_the_run() -> None:
+    """PostgreSQL settings for this run's transaction only. The nightly run is parallel by
+    school (one task per school on each core), so a query's own parallel workers would only
+    contend for the same cores, and with them the planner chose a parallel scan of the whole
+    marks table for one school (1.6 s, against 0.23 s from the school's index). The grouped
+    count of a large school needs more than the default 4 MB to aggregate in memory."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute("SET LOCAL work_mem = '32MB'")
 
 
 def _stored_states(
