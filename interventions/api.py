@@ -79,20 +79,9 @@ def _period(request: Request, serializer: serializers.Serializer[Any]) -> Period
         raise ValidationError({"detail": str(exc)}) from exc
 
 
-class RatesOutputSerializer(serializers.Serializer[Any]):
-    """The four §4.1 rates, shared by totals and per-enrolment results."""
+class SessionsOutputSerializer(serializers.Serializer[Any]):
+    """The §4.1 session counts and rates, shared by totals and per-enrolment results."""
 
-    attendance_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    overall_absence_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    authorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-    unauthorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
-
-
-class TotalsOutputSerializer(RatesOutputSerializer):
-    enrolments = serializers.IntegerField()
-    enrolments_with_possible = serializers.IntegerField(
-        help_text="Enrolments with at least one possible session: the PA/SA denominator"
-    )
     possible_sessions = serializers.IntegerField()
     present_sessions = serializers.IntegerField()
     aea_sessions = serializers.IntegerField()
@@ -100,6 +89,18 @@ class TotalsOutputSerializer(RatesOutputSerializer):
     unauthorised_sessions = serializers.IntegerField()
     not_counted_sessions = serializers.IntegerField()
     late_sessions = serializers.IntegerField()
+
+    attendance_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+    overall_absence_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+    authorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+    unauthorised_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
+
+
+class TotalsOutputSerializer(SessionsOutputSerializer):
+    enrolments = serializers.IntegerField()
+    enrolments_with_possible = serializers.IntegerField(
+        help_text="Enrolments with at least one possible session: the PA/SA denominator"
+    )
     pa_enrolments = serializers.IntegerField()
     sa_enrolments = serializers.IntegerField()
     pa_rate = serializers.CharField(allow_null=True, help_text=RATE_HELP)
@@ -124,7 +125,7 @@ class BandOutputSerializer(serializers.Serializer[Any]):
     meaning = serializers.CharField()
 
 
-class PupilAttendanceResultOutputSerializer(RatesOutputSerializer):
+class PupilAttendanceResultOutputSerializer(SessionsOutputSerializer):
     enrolment = serializers.IntegerField()
     enrolment_start = serializers.DateField()
     enrolment_leaving = serializers.DateField(allow_null=True)
@@ -135,13 +136,6 @@ class PupilAttendanceResultOutputSerializer(RatesOutputSerializer):
         allow_null=True, help_text="When the stored result was computed; null if just now"
     )
     marks_counted = serializers.IntegerField()
-    possible_sessions = serializers.IntegerField()
-    present_sessions = serializers.IntegerField()
-    aea_sessions = serializers.IntegerField()
-    authorised_sessions = serializers.IntegerField()
-    unauthorised_sessions = serializers.IntegerField()
-    not_counted_sessions = serializers.IntegerField()
-    late_sessions = serializers.IntegerField()
     late_minutes = serializers.IntegerField()
     rate_change_4_weeks = serializers.CharField(
         allow_null=True, help_text="Percentage points to 1 dp since trend_cut"
