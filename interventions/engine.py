@@ -1,35 +1,37 @@
-"""The set-based attendance engine: §4.1 session counts for every enrolment of a school at once.
+"""The set-based attendance engine: every enrolment of a school at once, from its marks.
 
 ``interventions.reference`` defines what is correct, one enrolment at a time in Python. This
-module computes the same §4.1 counts for a whole school with the database doing the counting:
-one grouped query for the counts and one for the per-code counts, whatever the number of
-pupils, so the nightly run does not fetch every mark into Python. A property test
-(tests/interventions/test_engine.py) checks it against ``reference.summarise`` field by field,
-on SQLite and on PostgreSQL.
+module gives the same answers for a whole school in a fixed number of queries, so the nightly
+run never fetches every mark into Python:
+
+- ``compute``: the §4.1 counts from one grouped count (``_tallies``), and the §5.2 threshold,
+  §6 continuous absence, illness and overdue ``N`` from the sparse absence marks alone
+  (``_sparse_marks``: ``G``, ``N``, ``O``, ``U``, ``I`` and the threshold's codes, a few
+  percent of all marks, served by the (school, code, date) index).
+- ``advance``: stored states carried forward over new days (counts add, runs continue, the
+  threshold window and overdue ``N`` are read again from a few weeks of sparse marks).
+
+Property tests (tests/interventions/test_engine.py) check ``compute`` against
+``reference.summarise`` field by field, and ``advance`` against ``compute``, on SQLite and on
+PostgreSQL.
 
 How the reference's rules become SQL:
 
-- **Counted range** (``max(period_start, start)`` to ``min(period_end, as_of, leaving)``): the
-  marks are LEFT JOINed to their pupil's enrolment on ``date >= start_date`` and
-  ``date <= COALESCE(leaving_date, last day)``; the period and ``as_of`` bounds are the same
-  for every enrolment and come from the calendar list below.
+- **Counted range** (``max(period_start, start)`` to ``min(period_end, as_of, leaving)``):
+  pupils whose one enrolment covers the span are counted straight from the marks table; the
+  others' marks are joined to their enrolments on ``date >= start_date`` and
+  ``date <= leaving_date``.
 - **Calendar sessions only**: the calendar is Python (``schools.calendar``), so it is sent as
-  data: the school days between the period's first day and ``min(period_end, as_of)``, split
-  into days with both sessions (``date IN (...)``) and days with only an AM or only a PM
-  session left by a single-session closure (``date IN (...) AND session = 'AM'``). That is one
-  bound parameter per school day (about 190 for a school year, 950 for five years), sent once
-  in the JOIN condition rather than in every aggregate; both backends take far more (65,535
-  per statement in PostgreSQL, 32,766 by default in SQLite since 3.32). Weekends, holidays and
-  closures are simply not in the list, so a mark on them counts nowhere, as in the reference.
-  Listing sessions, rather than re-expressing terms, weekdays and closures in SQL, keeps
-  ``SchoolCalendar`` the one place that decides what a session is.
-- **What a code means on a date** (``registers.codes.code_lookup``): the code tables are
-  cut into the date intervals on which no definition starts or ends, ``code_lookup`` is asked
-  once per code and interval, and the answers become ``code IN (...) AND date >= ... AND
-  date <= ...`` conditions per statistical category. A 2023 ``H`` is therefore authorised
-  absence and a 2024 one unknown, a historic ``K`` is missing (``historic_missing``), and the
-  stored ``scheme`` of a mark is never trusted. Codes with no definition there and then match
-  no condition and count nowhere, like unmarked sessions.
+  data: the school days of the span, split into days with both sessions (``date IN (...)``)
+  and days left with only an AM or only a PM by a single-session closure. That is one
+  parameter per school day (about 190 a year); weekends, holidays and closures are simply not
+  in the list, so a mark on them counts nowhere, as in the reference. ``SchoolCalendar`` stays
+  the one place that decides what a session is.
+- **What a code means on a date** (``registers.codes.code_lookup``): the code tables change
+  meaning only on a few dates (``_meaning_cuts``). Marks are grouped by the interval between
+  those dates as well as by code, and ``code_lookup`` is asked once per group, in Python: a
+  2023 ``H`` is authorised absence and a 2024 one unknown, a historic ``K`` is missing, and
+  the stored ``scheme`` of a mark is never trusted. The SQL never restates a rule.
 """
 
 from __future__ import annotations
