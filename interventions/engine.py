@@ -650,7 +650,7 @@ def advance(
     """Carry stored states forward to ``as_of`` from the marks dated after their ``as_of``.
 
     Right only when no mark dated on or before a state's ``as_of`` has changed since it was
-    computed (the caller knows: ``interventions.services`` falls back to ``compute`` when one
+    computed (the caller knows: ``interventions.recompute`` falls back to ``compute`` when one
     has). Counts add the new days' grouped counts; the trend adds the days its cut moved
     over; runs carry on from their stored length; the threshold window and overdue ``N`` are
     read again from the sparse marks (a few weeks of absence codes). The result equals

@@ -2,7 +2,7 @@
 
 Configuration is each school's own: its ordered attendance bands and its local authority's
 penalty-notice and illness rules (spec/regulations.md §5.2, §6.2). Results are written only by
-``interventions.services`` (the nightly and incremental recomputes): one stored summary per
+``interventions.recompute`` (the nightly and incremental recomputes): one stored summary per
 enrolment and academic year, stamped with when and from which marks it was computed; an event
 ledger of every crossing, written once; and a record of every run.
 """
