@@ -540,6 +540,9 @@ class EnrolmentState(SessionRates):
         return now - then
 
 
+STATE_FIELDS = tuple(f.name for f in dataclasses.fields(EnrolmentState))
+
+
 @dataclass(frozen=True)
 class EngineRules:
     """The rules one school's results follow (``interventions.selectors``)."""
@@ -685,14 +688,7 @@ def advance(
         period_end=period_end,
         as_of=as_of,
     )
-    earlier = _Context.build(
-        school=school,
-        calendar=calendar,
-        rules=rules,
-        period_start=period_start,
-        period_end=period_end,
-        as_of=since,
-    )
+    earlier = context.on(since)
     new_days = _tallies(
         school=school,
         calendar=calendar,
@@ -776,22 +772,11 @@ def _stored_tally(state: EnrolmentState) -> _Tally:
 
 
 def _apply_tally(state: EnrolmentState, tally: _Tally, context: _Context) -> None:
-    counts = tally.counts()
+    """The §4.1 fields of ``state`` from ``tally``, and the school's band for its rate."""
+    for name, value in vars(tally.counts()).items():
+        setattr(state, name, value)
     state.marks_counted = tally.marks
     state.marks_versions = tally.versions
-    state.possible_sessions = counts.possible_sessions
-    state.present_sessions = counts.present_sessions
-    state.aea_sessions = counts.aea_sessions
-    state.authorised_sessions = counts.authorised_sessions
-    state.unauthorised_sessions = counts.unauthorised_sessions
-    state.not_counted_sessions = counts.not_counted_sessions
-    state.late_sessions = counts.late_sessions
-    state.late_minutes = counts.late_minutes
-    state.u_sessions = counts.u_sessions
-    state.u_minutes = counts.u_minutes
-    state.code_counts = counts.code_counts
-    state.persistent_absence = counts.persistent_absence
-    state.severe_absence = counts.severe_absence
     state.trend_possible = tally.trend_possible
     state.trend_attendance = tally.trend_attendance
     band = band_for(state.attendance_rate, context.rules.bands)
@@ -907,6 +892,10 @@ class _Context:
             index={day: i for i, day in enumerate(days)},
             days=days,
         )
+
+    def on(self, as_of: dt.date) -> _Context:
+        """The same computation as of another date (the calendar's index is shared)."""
+        return dataclasses.replace(self, as_of=as_of, last=min(self.period_end, as_of))
 
     def range_start(self, e: EnrolmentRow) -> dt.date:
         return max(self.period_start, e.start_date)

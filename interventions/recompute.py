@@ -16,7 +16,6 @@ whole; its ``RecomputeRun`` row (written first, in its own transaction) stays wi
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -38,7 +37,7 @@ from interventions.selectors import academic_period_for, engine_rules_get
 from schools.models import School
 from schools.selectors import school_calendar_get
 
-STATE_FIELDS = tuple(f.name for f in dataclasses.fields(engine.EnrolmentState))
+STATE_FIELDS = engine.STATE_FIELDS
 # What an upsert rewrites: everything but the row's identity (enrolment and year).
 _UPDATE_FIELDS = [
     *(name for name in STATE_FIELDS if name not in ("enrolment_id", "period_start")),
@@ -303,13 +302,12 @@ def _result_rows(
     """The rows in ``_COLUMNS`` order, values adapted by the backend's own rules."""
     ops = connection.ops
     computed_at = ops.adapt_datetimefield_value(now)
-    date_fields = {f for f in STATE_FIELDS if isinstance(_FIELD_TYPES.get(f), models.DateField)}
     rows = []
     for state in states:
         values: list[Any] = [school.pk]
         for name in STATE_FIELDS:
             value = getattr(state, name)
-            if name in date_fields:
+            if name in _DATE_FIELDS:
                 value = ops.adapt_datefield_value(value)
             elif name == "code_counts":
                 value = json.dumps(value, sort_keys=True)
@@ -318,7 +316,11 @@ def _result_rows(
     return rows
 
 
-_FIELD_TYPES = {f.attname: f for f in EnrolmentAttendance._meta.concrete_fields}
+_DATE_FIELDS = frozenset(
+    f.attname
+    for f in EnrolmentAttendance._meta.concrete_fields
+    if isinstance(f, models.DateField) and f.attname in STATE_FIELDS
+)
 
 
 def _events_write(events: Iterable[AttendanceEvent]) -> None:

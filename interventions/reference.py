@@ -587,12 +587,11 @@ def summarise(
     if dfe_comparable:
         if date_of_birth is None:
             raise ValueError("DfE-comparable mode needs the pupil's date of birth (§4.2).")
-        year = academic_year_of(period_start)
-        age = _age_on(date_of_birth, dt.date(year, 8, 31))
-        in_cohort = 5 <= age <= 15
+        year = dfe_academic_year(period_start=period_start, period_end=period_end, as_of=as_of)
+        in_cohort = in_dfe_cohort(date_of_birth=date_of_birth, academic_year=year)
         if not in_cohort:
             return _empty_summary(range_start, range_end, in_cohort=False)
-        if age == 15:
+        if dfe_cohort_age(date_of_birth=date_of_birth, academic_year=year) == DFE_OLDEST:
             removed_from = summer_second_half_start or dfe_summer_second_half_start(
                 calendar=calendar, academic_year=year
             )
@@ -831,12 +830,34 @@ def _weekdays_between(before: dt.date, after: dt.date) -> int:
     return count
 
 
-def _age_on(date_of_birth: dt.date, on: dt.date) -> int:
-    return (
-        on.year
-        - date_of_birth.year
-        - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
-    )
+# §4.2: the DfE's statistics cover pupils aged 5 to 15 on the 31 August that starts the year.
+DFE_YOUNGEST, DFE_OLDEST = 5, 15
+
+
+def age_on(date_of_birth: dt.date, on: dt.date) -> int:
+    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - before_birthday
+
+
+def dfe_cohort_age(*, date_of_birth: dt.date, academic_year: int) -> int:
+    """Age on the 31 August that starts ``academic_year`` (§4.2)."""
+    return age_on(date_of_birth, dt.date(academic_year, 8, 31))
+
+
+def in_dfe_cohort(*, date_of_birth: dt.date, academic_year: int) -> bool:
+    """Aged 5 to 15 on the 31 August that starts ``academic_year`` (§4.2): the pupils whose
+    figures the DfE publishes. Outside it, persistent and severe absence are "not a DfE
+    measure" wherever the app shows them."""
+    age = dfe_cohort_age(date_of_birth=date_of_birth, academic_year=academic_year)
+    return DFE_YOUNGEST <= age <= DFE_OLDEST
+
+
+def dfe_academic_year(*, period_start: dt.date, period_end: dt.date, as_of: dt.date) -> int:
+    """The academic year whose 31 August decides the DfE cohort (§4.2): that of the last day
+    counted, ``min(period_end, as_of)`` (not before ``period_start``). Interpretation: a
+    school's own year may start on 1 August, which is still the year the DfE names by its
+    September; the last counted day names it either way."""
+    return academic_year_of(max(period_start, min(period_end, as_of)))
 
 
 # --- Internals ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from django.db.models import (
 from django_scopes import scopes_disabled
 
 from interventions import reference
-from interventions.engine import EngineRules, EnrolmentState, compute
+from interventions.engine import STATE_FIELDS, EngineRules, EnrolmentState, compute
 from interventions.models import (
     AttendanceBand,
     AttendanceEvent,
@@ -111,6 +111,11 @@ def academic_period_for(*, school: School, on: dt.date) -> tuple[dt.date, dt.dat
     year = academic_year_for(school=school, on=on)
     if year is not None:
         return year.start_date, year.end_date
+    return _default_academic_period(on)
+
+
+def _default_academic_period(on: dt.date) -> tuple[dt.date, dt.date]:
+    """1 September to 31 August around ``on``, for a school without that year on record."""
     start = reference.academic_year_of(on)
     return dt.date(start, 9, 1), dt.date(start + 1, 8, 31)
 
@@ -419,8 +424,7 @@ def _academic_period_or_default(
 ) -> tuple[dt.date, dt.date]:
     if school_id in years:
         return years[school_id]
-    start = reference.academic_year_of(on)
-    return dt.date(start, 9, 1), dt.date(start + 1, 8, 31)
+    return _default_academic_period(on)
 
 
 def school_attendance_stored(
@@ -482,26 +486,6 @@ def school_attendance_stored(
     )
 
 
-def _age_on(date_of_birth: dt.date, on: dt.date) -> int:
-    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
-    return on.year - date_of_birth.year - before_birthday
-
-
-def dfe_academic_year(*, period_start: dt.date, period_end: dt.date, as_of: dt.date) -> int:
-    """The academic year whose 31 August start decides the DfE cohort (§4.2): that of the
-    last day counted, ``min(period_end, as_of)`` (not before ``period_start``). Interpretation:
-    a school's own year may start on 1 August, which is still the year the DfE calls by its
-    September; the last counted day names it either way."""
-    return reference.academic_year_of(max(period_start, min(period_end, as_of)))
-
-
-def in_dfe_cohort(*, date_of_birth: dt.date, academic_year: int) -> bool:
-    """Aged 5 to 15 on the 31 August that starts ``academic_year`` (§4.2): the pupils whose
-    figures the DfE publishes. Outside it, persistent and severe absence are "not a DfE
-    measure" (§4.2) wherever the app shows them."""
-    return 5 <= _age_on(date_of_birth, dt.date(academic_year, 8, 31)) <= 15
-
-
 def _computed_states(
     *,
     school: School,
@@ -516,14 +500,19 @@ def _computed_states(
             school=school, period_start=period_start, period_end=period_end, as_of=as_of
         )
         return [r.state for r in results]
-    year = dfe_academic_year(period_start=period_start, period_end=period_end, as_of=as_of)
-    cohort_day = dt.date(year, 8, 31)
-    ages = {pk: _age_on(born, cohort_day) for pk, born in dates_of_birth.items()}
-    fifteen = [pk for pk, age in ages.items() if age == 15]
+    year = reference.dfe_academic_year(
+        period_start=period_start, period_end=period_end, as_of=as_of
+    )
+    ages = {
+        pk: reference.dfe_cohort_age(date_of_birth=born, academic_year=year)
+        for pk, born in dates_of_birth.items()
+    }
+    fifteen = [pk for pk, age in ages.items() if age == reference.DFE_OLDEST]
     younger = [
         pk
         for pk, born in dates_of_birth.items()
-        if in_dfe_cohort(date_of_birth=born, academic_year=year) and ages[pk] != 15
+        if reference.in_dfe_cohort(date_of_birth=born, academic_year=year)
+        and ages[pk] != reference.DFE_OLDEST
     ]
     states: list[EnrolmentState] = []
     if younger:
@@ -749,9 +738,6 @@ class PupilAttendance:
     band: reference.Band | None
     enrolment_start: dt.date
     enrolment_leaving: dt.date | None
-
-
-STATE_FIELDS = tuple(f.name for f in dataclasses.fields(EnrolmentState))
 
 
 def _band_of(state: EnrolmentState, bands: Sequence[reference.Band]) -> reference.Band | None:

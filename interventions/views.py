@@ -273,7 +273,7 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
         results = selectors.pupil_attendance_stored(school=school, pupil=pupil, on=today)
     events = selectors.attendance_events(school=school, pupil_ids=[pupil.pk])[:EVENTS_SHOWN]
     shown = period or Period(*selectors.academic_period_for(school=school, on=today), today)
-    year = selectors.dfe_academic_year(
+    year = reference.dfe_academic_year(
         period_start=shown.start, period_end=shown.end, as_of=shown.as_of
     )
     return render(
@@ -286,7 +286,7 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
             "form": form,
             "events": events,
             "events_shown": EVENTS_SHOWN,
-            "in_dfe_cohort": selectors.in_dfe_cohort(
+            "in_dfe_cohort": reference.in_dfe_cohort(
                 date_of_birth=pupil.date_of_birth, academic_year=year
             ),
         },
