@@ -55,6 +55,17 @@ class SchoolRules:
     pn_rule: reference.PenaltyNoticeRule
     illness_rule: reference.IllnessRule
 
+    def as_fields(self) -> dict[str, object]:
+        """The same rules as ``AttendanceRules`` field values (its form's initial data)."""
+        return {
+            "pn_enabled": self.pn_rule.enabled,
+            "pn_sessions": self.pn_rule.sessions,
+            "pn_school_weeks": self.pn_rule.school_weeks,
+            "pn_include_n": self.pn_rule.include_n,
+            "illness_days": self.illness_rule.days,
+            "illness_mode": self.illness_rule.mode,
+        }
+
 
 def attendance_rules_get(*, school: School) -> SchoolRules:
     """``school``'s penalty-notice and illness rules: its ``AttendanceRules`` row, or without one

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from interventions import reference
-from interventions.models import AttendanceBand, AttendanceRules, IllnessMode
+from interventions.models import AttendanceBand, AttendanceRules
 from interventions.selectors import attendance_rules_get
 from schools.models import Role, School, StaffMembership
 
@@ -275,16 +275,7 @@ def attendance_rules_update(*, school: School, **fields: object) -> AttendanceRu
         raise ValidationError(errors)
     rules = AttendanceRules.objects.select_for_update().filter(school=school).first()
     if rules is None:
-        defaults = attendance_rules_get(school=school)
-        rules = AttendanceRules(
-            school=school,
-            pn_enabled=defaults.pn_rule.enabled,
-            pn_sessions=defaults.pn_rule.sessions,
-            pn_school_weeks=defaults.pn_rule.school_weeks,
-            pn_include_n=defaults.pn_rule.include_n,
-            illness_days=defaults.illness_rule.days,
-            illness_mode=IllnessMode(defaults.illness_rule.mode),
-        )
+        rules = AttendanceRules(school=school, **attendance_rules_get(school=school).as_fields())
     for name, value in fields.items():
         setattr(rules, name, value)
     rules.full_clean(exclude=["school"], validate_unique=False)

@@ -99,15 +99,7 @@ def _band_formset(initial: list[dict[str, object]]) -> BaseFormSet[BandForm]:
 
 
 def _rules_initial(school: School) -> dict[str, object]:
-    rules = selectors.attendance_rules_get(school=school)
-    return {
-        "pn_enabled": rules.pn_rule.enabled,
-        "pn_sessions": rules.pn_rule.sessions,
-        "pn_school_weeks": rules.pn_rule.school_weeks,
-        "pn_include_n": rules.pn_rule.include_n,
-        "illness_days": rules.illness_rule.days,
-        "illness_mode": rules.illness_rule.mode,
-    }
+    return selectors.attendance_rules_get(school=school).as_fields()
 
 
 def _by_bound(bands: list[BandInput]) -> list[BandInput]:
