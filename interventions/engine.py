@@ -206,8 +206,9 @@ def session_counts(
     session's date in the school's jurisdiction; unmarked sessions and unknown codes count
     nowhere. Persistent and severe absence compare integers.
 
-    Four queries whatever the school's size: the calendar's terms and closures, the
-    enrolments, one grouped count. Call it inside ``school_scope(school)``. Raises ValueError
+    At most five queries whatever the school's size: the calendar's terms and closures, the
+    enrolments, and the grouped count (two when some pupils joined, left or came back within
+    the period: ``_tallies``). Call it inside ``school_scope(school)``. Raises ValueError
     if ``period_end`` is before ``period_start`` or the jurisdiction is unknown.
     """
     if period_end < period_start:
