@@ -7,7 +7,8 @@ their own. Load one with ``schools.selectors.school_calendar_get(school=...)``.
 Definitions (spec/product.md "The school year", spec/regulations.md §5.2 and §11 item 2):
 - a *session* is an AM or PM on a weekday inside a term, not removed by a closure;
 - a *school day* is a day with at least one session;
-- a *school week* is a Monday-to-Sunday week with at least one session.
+- a *school week* is a Monday-to-Sunday week with at least one session;
+- an *academic year* runs from 1 August to 31 July.
 """
 
 from __future__ import annotations
@@ -49,6 +50,21 @@ class ClosedRange:
 def week_start(day: dt.date) -> dt.date:
     """The Monday of ``day``'s week."""
     return day - dt.timedelta(days=day.weekday())
+
+
+def academic_year_start(day: dt.date) -> dt.date:
+    """1 August of the academic year (1 August to 31 July) containing ``day``."""
+    return dt.date(day.year if day.month >= 8 else day.year - 1, 8, 1)
+
+
+def academic_year_end(start: dt.date) -> dt.date:
+    """31 July, the last day of the academic year starting on ``start``."""
+    return dt.date(start.year + 1, 7, 31)
+
+
+def academic_year_name(start: dt.date) -> str:
+    """``2024/25`` for the year starting 1 August 2024."""
+    return f"{start.year}/{(start.year + 1) % 100:02d}"
 
 
 @dataclass

@@ -27,16 +27,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from schools.csv_io import (
-    DATE_HELP,
-    CsvRow,
-    CsvTable,
-    ImportCounts,
-    RowErrors,
-    academic_year_name,
-    academic_year_start,
-    parse_date,
-)
+from schools.calendar import academic_year_end, academic_year_name, academic_year_start
+from schools.csv_io import DATE_HELP, CsvRow, CsvTable, ImportCounts, RowErrors, parse_date
 from schools.models import AcademicYear, Closure, ClosureKind, School, SessionChoice, Term
 
 REQUIRED = ("start_date", "end_date", "kind")
@@ -227,7 +219,7 @@ def _year_for(
             school=school,
             name=academic_year_name(start),
             start_date=start,
-            end_date=dt.date(start.year + 1, 7, 31),
+            end_date=academic_year_end(start),
         )
         years[start] = year
         plan.new_years.append(year)

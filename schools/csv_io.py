@@ -81,9 +81,6 @@ class RowErrors:
         if self.errors:
             raise CsvInvalid(self.errors)
 
-    def __bool__(self) -> bool:
-        return bool(self.errors)
-
     def __len__(self) -> int:
         return len(self.errors)
 
@@ -193,16 +190,6 @@ DATE_HELP = "use an ISO date such as 2024-09-02"
 def parse_yes_no(value: str) -> bool | None:
     """``Y`` → True, ``N`` → False (either case); anything else → ``None``."""
     return {"Y": True, "N": False}.get(value.upper())
-
-
-def academic_year_start(day: dt.date) -> dt.date:
-    """1 August of the academic year (1 August to 31 July) containing ``day``."""
-    return dt.date(day.year if day.month >= 8 else day.year - 1, 8, 1)
-
-
-def academic_year_name(start: dt.date) -> str:
-    """``2024/25`` for the year starting 1 August 2024."""
-    return f"{start.year}/{(start.year + 1) % 100:02d}"
 
 
 @dataclass

@@ -34,14 +34,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from schools.calendar import academic_year_name, academic_year_start
 from schools.csv_io import (
     DATE_HELP,
     CsvRow,
     CsvTable,
     ImportCounts,
     RowErrors,
-    academic_year_name,
-    academic_year_start,
     parse_date,
     parse_yes_no,
 )

@@ -38,7 +38,15 @@ from django_scopes import scopes_disabled
 from interventions.models import AttendanceBand
 from interventions.services import bands_install_preset
 from schools import demo_data as data
-from schools.calendar import ClosedRange, DateRange, SchoolCalendar, Session
+from schools.calendar import (
+    ClosedRange,
+    DateRange,
+    SchoolCalendar,
+    Session,
+    academic_year_end,
+    academic_year_name,
+    academic_year_start,
+)
 from schools.models import (
     NC_YEAR_ORDER,
     AcademicYear,
@@ -240,7 +248,7 @@ class YearCalendar:
 
     @property
     def name(self) -> str:
-        return f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
+        return academic_year_name(self.start_date)
 
     @property
     def start_date(self) -> dt.date:
@@ -248,7 +256,7 @@ class YearCalendar:
 
     @property
     def end_date(self) -> dt.date:
-        return dt.date(self.start_year + 1, 7, 31)
+        return academic_year_end(self.start_date)
 
     @functools.cached_property
     def school_calendar(self) -> SchoolCalendar:
@@ -325,9 +333,8 @@ def year_calendar(rules: CalendarRules, start_year: int) -> YearCalendar:
         TermDates(_bilingual(f"Summer {y + 1}", "Tymor yr Haf", rules), summer_start, summer_end),
     )
     autumn, spring, summer = terms
-
-    def in_term(day: dt.date) -> bool:
-        return day.weekday() < 5 and any(t.start <= day <= t.end for t in terms)
+    # The school days before any closure: weekdays in term, as schools.calendar counts them.
+    in_term = SchoolCalendar(terms=[DateRange(t.start, t.end) for t in terms]).is_school_day
 
     closures: list[ClosureDates] = []
     closed: set[dt.date] = set()
@@ -1196,12 +1203,8 @@ def _weighted(rng: random.Random, weights: Sequence[tuple[str, float]]) -> str:
     return rng.choices([value for value, _ in weights], weights=[w for _, w in weights])[0]
 
 
-def _academic_year_start(today: dt.date) -> int:
-    return today.year if today.month >= 8 else today.year - 1
-
-
 def _plan_trust(*, today: dt.date, scale: float) -> TrustPlan:
-    current = _academic_year_start(today)
+    current = academic_year_start(today).year
     schools: list[SchoolPlan] = []
     for blueprint in BLUEPRINTS:
         planner = _SchoolPlanner(blueprint, current=current, scale=scale)

@@ -51,8 +51,7 @@ def school_update_settings(*, school: School, **changes: object) -> School:
     candidate = copy.copy(school)
     for name, value in changes.items():
         setattr(candidate, name, value)
-    others = [f.name for f in School._meta.fields if f.name not in SETTINGS_FIELDS]
-    candidate.full_clean(exclude=others, validate_unique=False)
+    candidate.full_clean(exclude=_fields_except(School, *SETTINGS_FIELDS), validate_unique=False)
     for name, value in changes.items():
         setattr(school, name, value)
     school.save(update_fields=list(changes))

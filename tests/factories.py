@@ -9,6 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from schools import models
+from schools.calendar import academic_year_end, academic_year_name
 from schools.upn import upn_make
 
 DEMO_PASSWORD = "correct-horse-battery"
@@ -77,10 +78,8 @@ class AcademicYearFactory(factory.django.DjangoModelFactory):
 
     school = factory.SubFactory(SchoolFactory)
     start_date = dt.date(2024, 8, 1)
-    end_date = factory.LazyAttribute(lambda o: dt.date(o.start_date.year + 1, 7, 31))
-    name = factory.LazyAttribute(
-        lambda o: f"{o.start_date.year}/{(o.start_date.year + 1) % 100:02d}"
-    )
+    end_date = factory.LazyAttribute(lambda o: academic_year_end(o.start_date))
+    name = factory.LazyAttribute(lambda o: academic_year_name(o.start_date))
 
 
 class TermFactory(factory.django.DjangoModelFactory):

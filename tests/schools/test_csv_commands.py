@@ -146,15 +146,7 @@ def test_create_school_refuses_to_change_the_jurisdiction():
 # --- import_calendar ------------------------------------------------------------------------
 
 
-TWO_YEARS = """\
-start_date,end_date,kind,session
-2024-09-02,2024-12-20,term,
-2025-01-06,2025-04-04,term,
-2025-04-22,2025-07-18,term,
-2024-10-28,2024-11-01,closure,
-2024-12-20,2024-12-20,closure,PM
-2025-09-03,2025-12-19,term,
-"""
+TWO_YEARS = CALENDAR_2024 + "2025-09-03,2025-12-19,term,\n"  # and autumn 2025
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ pytestmark = pytest.mark.django_db
 
 SCALE = 0.05
 TODAY = timezone.localdate()
+YEAR_START = TODAY.year if TODAY.month >= 8 else TODAY.year - 1  # this academic year's
 SEEDED_MODELS = (
     User, Trust, School, TrustMembership, StaffMembership, AcademicYear, Term, Closure, YearGroup,
     FormGroup, FormTutor, Pupil, Enrolment, FormPlacement, Contact, ParentLink,
@@ -101,8 +102,7 @@ def test_seeding_plans_the_same_rows_on_any_day_of_the_academic_year():
     assert _row_counts()["schools.Pupil"] == 0
 
     # when: seeding an empty database again, on another day of the same academic year
-    year_start = TODAY.year if TODAY.month >= 8 else TODAY.year - 1
-    demo.seed_demo_trust(today=dt.date(year_start, 9, 10), scale=SCALE)
+    demo.seed_demo_trust(today=dt.date(YEAR_START, 9, 10), scale=SCALE)
 
     # then: the same pupils (UPNs, names, dates of birth) and the same number of every row
     assert _pupil_rows() == first_pupils
@@ -152,8 +152,8 @@ def test_each_school_has_180_to_200_school_days_a_year_and_closed_half_terms(sum
             terms = list(Term.objects.filter(school=school))
 
         assert [y.start_date for y in years] == [
-            dt.date(TODAY.year - (1 if TODAY.month >= 8 else 2), 8, 1),
-            dt.date(TODAY.year - (0 if TODAY.month >= 8 else 1), 8, 1),
+            dt.date(YEAR_START - 1, 8, 1),
+            dt.date(YEAR_START, 8, 1),
         ]
         assert len(terms) == 6
         for year in years:
@@ -230,12 +230,11 @@ def test_every_pupil_on_roll_today_has_exactly_one_current_form_placement(summar
 
 
 def test_pupils_have_valid_upns_and_birthdays_that_fit_their_year_group(summary):
-    year_start = TODAY.year if TODAY.month >= 8 else TODAY.year - 1
     for school in _schools():
         with school_scope(school):
             placements = list(
                 FormPlacement.objects.filter(
-                    school=school, form__academic_year__start_date__year=year_start
+                    school=school, form__academic_year__start_date__year=YEAR_START
                 ).select_related("pupil", "form__year_group")
             )
 
@@ -246,14 +245,13 @@ def test_pupils_have_valid_upns_and_birthdays_that_fit_their_year_group(summary)
             # Year number: Reception 0, nursery -1; a pupil in year N was born between
             # 1 September (start - N - 6) and 31 August (start - N - 5).
             number = NC_YEAR_ORDER[placement.form.year_group.nc_year] - NC_YEAR_ORDER[NCYear.R]
-            born_from = dt.date(year_start - number - 6, 9, 1)
-            born_to = dt.date(year_start - number - 5, 8, 31)
+            born_from = dt.date(YEAR_START - number - 6, 9, 1)
+            born_to = dt.date(YEAR_START - number - 5, 8, 31)
             assert born_from <= pupil.date_of_birth <= born_to, (pupil.upn, number)
 
 
 def test_previous_year_has_leavers_placements_and_dual_registrations(summary):
-    year_start = TODAY.year if TODAY.month >= 8 else TODAY.year - 1
-    last_year = (dt.date(year_start - 1, 8, 1), dt.date(year_start, 7, 31))
+    last_year = (dt.date(YEAR_START - 1, 8, 1), dt.date(YEAR_START, 7, 31))
     with scopes_disabled():
         leavers = Enrolment.objects.filter(leaving_date__range=last_year)
         grounds = set(leavers.values_list("deletion_ground", flat=True))
