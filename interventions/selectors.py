@@ -33,6 +33,7 @@ from interventions.models import (
     AttendanceRules,
     EnrolmentAttendance,
 )
+from schools.calendar import academic_year_end, academic_year_start
 from schools.models import (
     AcademicYear,
     Enrolment,
@@ -118,7 +119,7 @@ def engine_rules_get(*, school: School) -> EngineRules:
 
 def academic_period_for(*, school: School, on: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the academic year containing ``on``: the school's own
-    ``AcademicYear`` when it has one, else 1 September to 31 August."""
+    ``AcademicYear`` when it has one, else the calendar's rule (``_default_academic_period``)."""
     year = academic_year_for(school=school, on=on)
     if year is not None:
         return year.start_date, year.end_date
@@ -126,9 +127,10 @@ def academic_period_for(*, school: School, on: dt.date) -> tuple[dt.date, dt.dat
 
 
 def _default_academic_period(on: dt.date) -> tuple[dt.date, dt.date]:
-    """1 September to 31 August around ``on``, for a school without that year on record."""
-    start = reference.academic_year_of(on)
-    return dt.date(start, 9, 1), dt.date(start + 1, 8, 31)
+    """The academic year around ``on`` by the calendar's rule (1 August to 31 July, as the
+    calendar import records years), for a school without that year on record."""
+    start = academic_year_start(on)
+    return start, academic_year_end(start)
 
 
 @dataclass(frozen=True)
