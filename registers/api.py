@@ -21,21 +21,12 @@ from registers.views import REGISTER_TAKERS
 from schools.calendar import SchoolCalendar
 from schools.models import FormGroup, Pupil, Role
 from schools.permissions import HasSchoolRole
-from schools.selectors import pupil_visible_to, school_calendar_get
 from schools.types import school_request
 
 
 def _form_for(request: Request, form_id: int, on: dt.date) -> FormGroup:
     req = school_request(request)
     return selectors.register_form_get(school=req.school, access=req.access, form_id=form_id, on=on)
-
-
-def _calendar_with_session(school: Any, day: dt.date, session: str) -> SchoolCalendar:
-    """The school's calendar, loaded once per request; 404 if there is no such session."""
-    calendar = school_calendar_get(school=school)
-    if not calendar.is_session(day, session):
-        raise Http404("Not a school session")
-    return calendar
 
 
 class MarkOutputSerializer(serializers.ModelSerializer[AttendanceMark]):
@@ -129,7 +120,9 @@ class RegisterDetailApi(APIView):
     def get(self, request: Request, form_id: int, date: str, session: str) -> Response:
         day = _parse_date(date)
         form = _form_for(request, form_id, day)
-        calendar = _calendar_with_session(school_request(request).school, day, session)
+        calendar = selectors.session_calendar_get(
+            school=school_request(request).school, date=day, session=session
+        )
         return Response(
             self.RegisterOutputSerializer(self._context(request, form, day, session, calendar)).data
         )
@@ -142,7 +135,9 @@ class RegisterDetailApi(APIView):
     def post(self, request: Request, form_id: int, date: str, session: str) -> Response:
         day = _parse_date(date)
         form = _form_for(request, form_id, day)
-        calendar = _calendar_with_session(school_request(request).school, day, session)
+        calendar = selectors.session_calendar_get(
+            school=school_request(request).school, date=day, session=session
+        )
         payload = RegisterSaveInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         entries = [
@@ -267,19 +262,13 @@ class MarkAmendApi(APIView):
 
 def _visible_pupil(request: Request, pupil_id: int) -> Pupil:
     req = school_request(request)
-    pupil = (
-        pupil_visible_to(
-            school=req.school,
-            access=req.access,
-            user=req.user,
-            on=timezone.localdate(),
-        )
-        .filter(pk=pupil_id)
-        .first()
+    return selectors.pupil_visible_get(
+        school=req.school,
+        access=req.access,
+        user=req.user,
+        pupil_id=pupil_id,
+        on=timezone.localdate(),
     )
-    if pupil is None:
-        raise Http404("Pupil not found")
-    return pupil
 
 
 def _parse_date(value: str) -> dt.date:

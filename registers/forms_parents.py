@@ -27,6 +27,30 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _last_date_defaults_to_first(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """An empty last day means the absence or leave is for the first day only."""
+    if cleaned.get("first_date") and not cleaned.get("last_date"):
+        cleaned["last_date"] = cleaned["first_date"]
+    return cleaned
+
+
+class _ChildMixin(forms.Form):
+    """The parent's choice of one of their own children (``children``: their pupils)."""
+
+    pupil = forms.ModelChoiceField(
+        label="Child",
+        queryset=Pupil.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose your child."},
+    )
+
+    def __init__(self, *args: Any, children: QuerySet[Pupil], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pupil"].queryset = children  # type: ignore[attr-defined]
+        self.fields["pupil"].label_from_instance = lambda pupil: pupil.display_name  # type: ignore[attr-defined]
+
+
 class _ReportDatesMixin(forms.Form):
     first_date = forms.DateField(
         label="First day of absence",
@@ -66,20 +90,10 @@ class _ReportDatesMixin(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("first_date") and not cleaned.get("last_date"):
-            cleaned["last_date"] = cleaned["first_date"]
-        return cleaned
+        return _last_date_defaults_to_first(super().clean() or {})
 
 
-class ParentAbsenceForm(_ReportDatesMixin):
-    pupil = forms.ModelChoiceField(
-        label="Child",
-        queryset=Pupil.objects.none(),
-        empty_label=None,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose your child."},
-    )
+class ParentAbsenceForm(_ChildMixin, _ReportDatesMixin):
     evidence = forms.FileField(
         label="Evidence (optional)",
         required=False,
@@ -88,11 +102,6 @@ class ParentAbsenceForm(_ReportDatesMixin):
     )
 
     field_order = ["pupil"]
-
-    def __init__(self, *args: Any, children: QuerySet[Pupil], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["pupil"].queryset = children  # type: ignore[attr-defined]
-        self.fields["pupil"].label_from_instance = lambda pupil: pupil.display_name  # type: ignore[attr-defined]
 
     def clean_evidence(self) -> UploadedFile | None:
         upload: UploadedFile | None = self.cleaned_data.get("evidence")
@@ -151,14 +160,7 @@ class PublicAbsenceForm(_ReportDatesMixin):
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
 
-class LeaveRequestForm(forms.Form):
-    pupil = forms.ModelChoiceField(
-        label="Child",
-        queryset=Pupil.objects.none(),
-        empty_label=None,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose your child."},
-    )
+class LeaveRequestForm(_ChildMixin):
     first_date = forms.DateField(label="First day of leave", widget=_date_input())
     last_date = forms.DateField(
         label="Last day of leave",
@@ -179,16 +181,8 @@ class LeaveRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
     )
 
-    def __init__(self, *args: Any, children: QuerySet[Pupil], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["pupil"].queryset = children  # type: ignore[attr-defined]
-        self.fields["pupil"].label_from_instance = lambda pupil: pupil.display_name  # type: ignore[attr-defined]
-
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("first_date") and not cleaned.get("last_date"):
-            cleaned["last_date"] = cleaned["first_date"]
-        return cleaned
+        return _last_date_defaults_to_first(super().clean() or {})
 
 
 class EvidenceForm(forms.Form):

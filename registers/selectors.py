@@ -24,9 +24,17 @@ from registers.models import (
     ReportStatus,
 )
 from registers.rules import Phase, RegisterTimes, n_due_date, register_phase
-from schools.calendar import SchoolCalendar
+from schools.calendar import SchoolCalendar, academic_year_start, week_start
 from schools.models import Contact, FormGroup, Pupil, Role, School
-from schools.selectors import form_roll_counts, pupils_in_form_on, school_calendar_get
+from schools.selectors import (
+    children_of_parent,
+    form_roll_counts,
+    forms_for_tutor,
+    forms_on,
+    pupil_visible_to,
+    pupils_in_form_on,
+    school_calendar_get,
+)
 from schools.types import SchoolAccess
 
 
@@ -50,21 +58,31 @@ def register_phase_now(
     )
 
 
+def session_calendar_get(*, school: School, date: dt.date, session: str) -> SchoolCalendar:
+    """The school's calendar, loaded once for a request about one register session;
+    ``Http404`` when that date and session is not a school session."""
+    calendar = school_calendar_get(school=school)
+    if not calendar.is_session(date, session):
+        raise Http404("Not a school session")
+    return calendar
+
+
+def register_forms(*, school: School, access: SchoolAccess, on: dt.date) -> QuerySet[FormGroup]:
+    """The forms whose registers this user takes on ``on``: a tutor's own, or every form for
+    other register takers."""
+    if access.role == Role.FORM_TUTOR:
+        assert access.membership is not None
+        return forms_for_tutor(school=school, membership=access.membership, on=on)
+    return forms_on(school=school, on=on)
+
+
 def register_form_get(
     *, school: School, access: SchoolAccess, form_id: int, on: dt.date
 ) -> FormGroup:
     """A form whose register this user may take on ``on`` (one query): tutors only their own
     forms; ``Http404`` for a missing form, another school's, another tutor's, or another year's.
     """
-    forms = FormGroup.objects.filter(
-        school=school,
-        pk=form_id,
-        academic_year__start_date__lte=on,
-        academic_year__end_date__gte=on,
-    )
-    if access.role == Role.FORM_TUTOR:
-        forms = forms.filter(tutors__membership=access.membership)
-    form = forms.select_related("year_group").first()
+    form = register_forms(school=school, access=access, on=on).filter(pk=form_id).first()
     if form is None:
         raise Http404("Form not found")
     return form
@@ -196,7 +214,7 @@ def register_rows(
         covering,
         school=school,
         pupil_id__in=pupil_ids,
-        status__in=[ReportStatus.PENDING, ReportStatus.UNVERIFIED, ReportStatus.EVIDENCE_REQUESTED],
+        status__in=REPORT_ACTION_ORDER,
     ):
         # "AM" < "PM", so (date, session) pairs order as sessions do.
         if (
@@ -245,6 +263,19 @@ def mark_history(*, school: School, pupil: Pupil) -> QuerySet[MarkChange]:
     return MarkChange.objects.filter(school=school, pupil=pupil).order_by("-changed_at", "-pk")
 
 
+def pupil_visible_get(
+    *, school: School, access: SchoolAccess, user: User, pupil_id: int, on: dt.date
+) -> Pupil:
+    """One pupil this user may open on ``on`` (``pupil_visible_to``'s role matrix); ``Http404``
+    for a missing pupil, another school's, or one outside the user's view alike."""
+    pupil = (
+        pupil_visible_to(school=school, access=access, user=user, on=on).filter(pk=pupil_id).first()
+    )
+    if pupil is None:
+        raise Http404("Pupil not found")  # missing, another school's, or not this user's
+    return pupil
+
+
 def mark_get(*, school: School, pupil: Pupil, date: dt.date, session: str) -> AttendanceMark | None:
     return AttendanceMark.objects.filter(
         school=school, pupil=pupil, date=date, session=session
@@ -280,7 +311,7 @@ def pupil_recent_marks(*, school: School, pupil: Pupil, until: dt.date) -> list[
     """The pupil's marks this academic year up to ``until``, as school weeks (newest first),
     each a list of school days with the AM and PM mark. Two queries plus the calendar."""
     calendar = school_calendar_get(school=school)
-    year_start = dt.date(until.year if until.month >= 8 else until.year - 1, 8, 1)
+    year_start = academic_year_start(until)
     marks = {
         (m.date, m.session): m
         for m in AttendanceMark.objects.filter(
@@ -289,7 +320,7 @@ def pupil_recent_marks(*, school: School, pupil: Pupil, until: dt.date) -> list[
     }
     weeks: dict[dt.date, list[MarkDay]] = {}
     for day in calendar.school_days_between(year_start, until):
-        weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append(
+        weeks.setdefault(week_start(day), []).append(
             MarkDay(
                 day=day,
                 am=marks.get((day, "AM")),
@@ -404,12 +435,10 @@ def requests_of_parent(*, school: School, user: User) -> ParentRequests:
     account) and public-form reports (whoever sent them) stay between that sender and the
     school.
     """
-    children = Pupil.objects.filter(school=school, parent_links__user_id=user.pk).values("pk")
+    children = children_of_parent(school=school, user=user).values("pk")
     return ParentRequests(
         reports=list(
-            AbsenceReport.objects.filter(
-                school=school, pupil_id__in=children, submitted_by_id=user.pk
-            )
+            reports_of_parent(school=school, user=user)
             .select_related("pupil")
             .order_by("-submitted_at", "-pk")
         ),
@@ -420,6 +449,15 @@ def requests_of_parent(*, school: School, user: User) -> ParentRequests:
             .select_related("pupil")
             .order_by("-requested_at", "-pk")
         ),
+    )
+
+
+def reports_of_parent(*, school: School, user: User) -> QuerySet[AbsenceReport]:
+    """The absence reports this parent sent from their account about their own children (see
+    ``requests_of_parent``)."""
+    children = children_of_parent(school=school, user=user).values("pk")
+    return AbsenceReport.objects.filter(
+        school=school, pupil_id__in=children, submitted_by_id=user.pk
     )
 
 

@@ -32,13 +32,19 @@ from registers.models import (
 )
 from registers.rules import Phase, late_code
 from registers.selectors import (
+    REPORT_ACTION_ORDER,
     holiday_days_taken,
     pupil_match_public,
     register_phase_now,
     register_times,
     report_sessions,
 )
-from schools.calendar import SchoolCalendar
+from schools.calendar import (
+    SchoolCalendar,
+    academic_year_end,
+    academic_year_name,
+    academic_year_start,
+)
 from schools.models import (
     Enrolment,
     FormGroup,
@@ -119,7 +125,6 @@ def mark_validate(
     ``L`` or ``U`` from the minutes (TC-03); the pupil is on roll (``Z`` before the start date).
     """
     code = write.code.strip().upper()
-    code = {"/": "/", "\\": "\\"}.get(code, code)
     if code in ("/", "\\"):
         code = "/" if write.session == "AM" else "\\"
     if not calendar.is_session(write.date, write.session) and code != "#":
@@ -380,7 +385,6 @@ def register_save(
     unknown = [e.pupil_id for e in entries if e.pupil_id not in pupils]
     if unknown:
         raise ValidationError("Some pupils are not on this register's roll.")
-    calendar = school_calendar_get(school=school)
     enrolments = _enrolments_by_pupil(school=school, pupil_ids=list(pupils))
     result = RegisterSaveResult()
     writes: list[MarkWrite] = []
@@ -534,9 +538,8 @@ WALES_HOLIDAY_SCHOOL_DAYS = 10
 
 REPORT_ACCEPTED_REASON = "Parent's report accepted"
 LEAVE_APPROVED_REASON = "Leave of absence approved"
-REPORT_OPEN_STATUSES = frozenset(
-    {ReportStatus.UNVERIFIED, ReportStatus.PENDING, ReportStatus.EVIDENCE_REQUESTED}
-)
+# Still open: the statuses the office's inbox lists (``selectors.REPORT_ACTION_ORDER``).
+REPORT_OPEN_STATUSES = frozenset(REPORT_ACTION_ORDER)
 
 
 def evidence_check(*, upload: UploadedFile) -> str:
@@ -1047,8 +1050,8 @@ def _school_year(*, school: School, on: dt.date) -> tuple[dt.date, dt.date, str]
     year = academic_year_for(school=school, on=on)
     if year is not None:
         return year.start_date, year.end_date, year.name
-    start = dt.date(on.year if on.month >= 8 else on.year - 1, 8, 1)
-    return start, dt.date(start.year + 1, 7, 31), f"{start.year}/{(start.year + 1) % 100:02d}"
+    start = academic_year_start(on)
+    return start, academic_year_end(start), academic_year_name(start)
 
 
 def leave_holiday_days(

@@ -13,16 +13,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from registers import selectors, services
 from registers.codes import code_lookup, codes_in_force
-from registers.rules import Phase
+from registers.rules import N_RESOLVE_SCHOOL_DAYS, Phase
 from registers.services import AMENDING_ROLES, RegisterEntry
 from schools.models import FormGroup, Role, School
 from schools.permissions import require_role
-from schools.selectors import (
-    forms_for_tutor,
-    forms_on,
-    pupil_visible_to,
-    school_calendar_get,
-)
+from schools.selectors import school_calendar_get
 from schools.types import SchoolRequest
 
 REGISTER_TAKERS = frozenset(
@@ -36,15 +31,6 @@ REGISTER_TAKERS = frozenset(
 )
 # The keys a tutor presses most; every other code is in the picker (product.md, Registers).
 QUICK_KEYS = ["/", "L", "N", "I", "M", "O", "U", "G", "C", "R", "E", "B", "V"]
-
-
-def forms_for_user(request: SchoolRequest, on: dt.date) -> list[FormGroup]:
-    """The forms whose registers this user takes: a tutor's own, or every form for others."""
-    access = request.access
-    if access.role == Role.FORM_TUTOR:
-        assert access.membership is not None
-        return list(forms_for_tutor(school=request.school, membership=access.membership, on=on))
-    return list(forms_on(school=request.school, on=on))
 
 
 def _current_session(school: School, now: dt.datetime) -> str:
@@ -79,9 +65,8 @@ def register_list(request: SchoolRequest) -> HttpResponse:
     day = _parse_date(request.GET.get("date"), timezone.localdate())
     session = _parse_session(request.GET.get("session"), _current_session(school, now))
     calendar = school_calendar_get(school=school)
-    summaries = selectors.register_summaries(
-        school=school, forms=forms_for_user(request, day), date=day, session=session
-    )
+    forms = list(selectors.register_forms(school=school, access=request.access, on=day))
+    summaries = selectors.register_summaries(school=school, forms=forms, date=day, session=session)
     phases = {
         s.form.pk: selectors.register_phase_now(
             school=school, date=day, session=session, taken=s.complete, now=now
@@ -119,9 +104,7 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
     form = selectors.register_form_get(
         school=school, access=request.access, form_id=form_id, on=day
     )
-    calendar = school_calendar_get(school=school)
-    if not calendar.is_session(day, session):
-        raise Http404("Not a school session")
+    calendar = selectors.session_calendar_get(school=school, date=day, session=session)
 
     errors: dict[int, str] = {}
     conflicts: dict[int, str] = {}
@@ -258,13 +241,9 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
     school = request.school
     day = _parse_date(date, timezone.localdate())
     session = _parse_session(session, "AM")
-    pupil = (
-        pupil_visible_to(school=school, access=request.access, user=request.user, on=day)
-        .filter(pk=pupil_id)
-        .first()
+    pupil = selectors.pupil_visible_get(
+        school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=day
     )
-    if pupil is None:
-        raise Http404("Pupil not found")
     mark = selectors.mark_get(school=school, pupil=pupil, date=day, session=session)
     error = ""
     if request.method == "POST":
@@ -316,13 +295,9 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
 def pupil_marks(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     """A pupil's marks this academic year, session by session, with the amendment history."""
     school, today = request.school, timezone.localdate()
-    pupil = (
-        pupil_visible_to(school=school, access=request.access, user=request.user, on=today)
-        .filter(pk=pupil_id)
-        .first()
+    pupil = selectors.pupil_visible_get(
+        school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=today
     )
-    if pupil is None:
-        raise Http404("Pupil not found")
     marks = selectors.pupil_recent_marks(school=school, pupil=pupil, until=today)
     is_parent = request.access.role == Role.PARENT
     return render(
@@ -349,6 +324,7 @@ def unresolved_n(request: SchoolRequest) -> HttpResponse:
         {
             "items": [(item, item.is_overdue(today)) for item in items],
             "today": today,
+            "resolve_days": N_RESOLVE_SCHOOL_DAYS,
             "can_amend": request.access.role in AMENDING_ROLES,
         },
     )

@@ -56,6 +56,14 @@ def _own_child(children: QuerySet[Pupil], raw: str | None) -> Pupil | None:
     return child
 
 
+def _initial_child(children: QuerySet[Pupil], chosen: Pupil | None) -> Pupil | None:
+    """The child a new request starts with: the one named in the link, else an only child."""
+    if chosen is not None:
+        return chosen
+    first_two = list(children[:2])  # one query answers "is there exactly one?"
+    return first_two[0] if len(first_two) == 1 else None
+
+
 def _my_requests_url(request: SchoolRequest) -> str:
     return reverse("absences:my-requests", kwargs={"school_slug": request.school.slug})
 
@@ -94,9 +102,9 @@ def absence_report_new(request: SchoolRequest) -> HttpResponse:
                 )
                 return redirect(_my_requests_url(request))
     else:
-        only = children.first() if chosen is None and children.count() == 1 else None
         form = ParentAbsenceForm(
-            children=children, initial={"pupil": chosen or only, "first_date": today}
+            children=children,
+            initial={"pupil": _initial_child(children, chosen), "first_date": today},
         )
     return render(
         request,
@@ -140,8 +148,9 @@ def leave_request_new(request: SchoolRequest) -> HttpResponse:
                     )
                 return redirect(_my_requests_url(request))
     else:
-        only = children.first() if chosen is None and children.count() == 1 else None
-        form = LeaveRequestForm(children=children, initial={"pupil": chosen or only})
+        form = LeaveRequestForm(
+            children=children, initial={"pupil": _initial_child(children, chosen)}
+        )
     return render(
         request,
         "registers/parents/leave.html",
@@ -149,6 +158,7 @@ def leave_request_new(request: SchoolRequest) -> HttpResponse:
             "form": form,
             "notice_days": services.LEAVE_NOTICE_DAYS,
             "is_wales": school.jurisdiction == Jurisdiction.WALES,
+            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
         },
         status=400 if form.errors else 200,
     )
@@ -169,14 +179,11 @@ def my_requests(request: SchoolRequest) -> HttpResponse:
 @require_role(Role.PARENT)
 def my_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
     """Upload the evidence the office asked for; any other report is a 404."""
-    found = selectors.requests_of_parent(school=request.school, user=request.user)
-    report = next(
-        (
-            r
-            for r in found.reports
-            if r.pk == report_id and r.status == ReportStatus.EVIDENCE_REQUESTED
-        ),
-        None,
+    report = (
+        selectors.reports_of_parent(school=request.school, user=request.user)
+        .filter(pk=report_id, status=ReportStatus.EVIDENCE_REQUESTED)
+        .select_related("pupil")
+        .first()
     )
     if report is None:
         raise Http404("Report not found")
@@ -451,12 +458,13 @@ def inbox_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
 def _leave_facts(
     school: School, leave: LeaveRequest, calendar: SchoolCalendar
 ) -> dict[str, object]:
+    requested_on = timezone.localdate(leave.requested_at)
     facts: dict[str, object] = {
         "leave": leave,
         "school_days": len(calendar.school_days_between(leave.first_date, leave.last_date)),
-        "notice_days": (leave.first_date - timezone.localdate(leave.requested_at)).days,
+        "notice_days": (leave.first_date - requested_on).days,
         "short_notice": services.leave_short_notice(
-            first_date=leave.first_date, today=timezone.localdate(leave.requested_at)
+            first_date=leave.first_date, today=requested_on
         ),
         "code": services.leave_code(school=school, leave=leave),
     }
