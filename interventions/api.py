@@ -9,7 +9,6 @@ from fractions import Fraction
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
@@ -29,7 +28,7 @@ from interventions.views import (
 )
 from schools.models import Role
 from schools.permissions import HasSchoolRole
-from schools.selectors import pupil_visible_to
+from schools.selectors import pupil_visible_get, pupil_visible_to
 from schools.types import school_request
 
 PERIOD_PARAMETERS = [
@@ -245,13 +244,9 @@ class PupilAttendanceApi(APIView):
     def get(self, request: Request, pupil_id: int) -> Response:
         req = school_request(request)
         today = timezone.localdate()
-        pupil = (
-            pupil_visible_to(school=req.school, access=req.access, user=req.user, on=today)
-            .filter(pk=pupil_id)
-            .first()
+        pupil = pupil_visible_get(
+            school=req.school, access=req.access, user=req.user, pupil_id=pupil_id, on=today
         )
-        if pupil is None:
-            raise Http404("Pupil not found")
         period = _period(request, PeriodInputSerializer(data=request.query_params))
         if period is None:
             results = selectors.pupil_attendance_stored(school=req.school, pupil=pupil, on=today)

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -29,7 +29,7 @@ from interventions.forms import (
 from interventions.services import BAND_PRESETS, BandInput
 from schools.models import STAFF_ROLES, WHOLE_SCHOOL_ROLES, Jurisdiction, Role, School
 from schools.permissions import require_role
-from schools.selectors import pupil_visible_to
+from schools.selectors import pupil_visible_get
 from schools.types import SchoolRequest, TrustRequest
 
 _BAND_FIELDS = ("name", "lower_bound", "inclusive", "colour", "meaning", "DELETE")
@@ -245,13 +245,9 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     """A pupil's stored result for this academic year (or, with ``?from=&to=&as_of=``, one
     computed now) and the pupil's events from the ledger."""
     school, today = request.school, timezone.localdate()
-    pupil = (
-        pupil_visible_to(school=school, access=request.access, user=request.user, on=today)
-        .filter(pk=pupil_id)
-        .first()
+    pupil = pupil_visible_get(
+        school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=today
     )
-    if pupil is None:
-        raise Http404("Pupil not found")  # missing, another school's, or another form's
     form, period, status = _period_asked(request, school=school, today=today, dfe=False)
     if period is not None:
         results = selectors.pupil_attendance_computed(

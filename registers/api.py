@@ -21,6 +21,7 @@ from registers.views import REGISTER_TAKERS
 from schools.calendar import SchoolCalendar
 from schools.models import FormGroup, Pupil, Role
 from schools.permissions import HasSchoolRole
+from schools.selectors import pupil_visible_get
 from schools.types import school_request
 
 
@@ -262,7 +263,7 @@ class MarkAmendApi(APIView):
 
 def _visible_pupil(request: Request, pupil_id: int) -> Pupil:
     req = school_request(request)
-    return selectors.pupil_visible_get(
+    return pupil_visible_get(
         school=req.school,
         access=req.access,
         user=req.user,

@@ -31,7 +31,6 @@ from schools.selectors import (
     form_roll_counts,
     forms_for_tutor,
     forms_on,
-    pupil_visible_to,
     pupils_in_form_on,
     school_calendar_get,
 )
@@ -261,19 +260,6 @@ class RegisterSummary:
 def mark_history(*, school: School, pupil: Pupil) -> QuerySet[MarkChange]:
     """Every amendment of the pupil's marks, newest first (who, when, why)."""
     return MarkChange.objects.filter(school=school, pupil=pupil).order_by("-changed_at", "-pk")
-
-
-def pupil_visible_get(
-    *, school: School, access: SchoolAccess, user: User, pupil_id: int, on: dt.date
-) -> Pupil:
-    """One pupil this user may open on ``on`` (``pupil_visible_to``'s role matrix); ``Http404``
-    for a missing pupil, another school's, or one outside the user's view alike."""
-    pupil = (
-        pupil_visible_to(school=school, access=access, user=user, on=on).filter(pk=pupil_id).first()
-    )
-    if pupil is None:
-        raise Http404("Pupil not found")  # missing, another school's, or not this user's
-    return pupil
 
 
 def mark_get(*, school: School, pupil: Pupil, date: dt.date, session: str) -> AttendanceMark | None:

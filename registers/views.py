@@ -17,7 +17,7 @@ from registers.rules import N_RESOLVE_SCHOOL_DAYS, Phase
 from registers.services import AMENDING_ROLES, RegisterEntry
 from schools.models import FormGroup, Role, School
 from schools.permissions import require_role
-from schools.selectors import school_calendar_get
+from schools.selectors import pupil_visible_get, school_calendar_get
 from schools.types import SchoolRequest
 
 REGISTER_TAKERS = frozenset(
@@ -241,7 +241,7 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
     school = request.school
     day = _parse_date(date, timezone.localdate())
     session = _parse_session(session, "AM")
-    pupil = selectors.pupil_visible_get(
+    pupil = pupil_visible_get(
         school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=day
     )
     mark = selectors.mark_get(school=school, pupil=pupil, date=day, session=session)
@@ -295,7 +295,7 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
 def pupil_marks(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     """A pupil's marks this academic year, session by session, with the amendment history."""
     school, today = request.school, timezone.localdate()
-    pupil = selectors.pupil_visible_get(
+    pupil = pupil_visible_get(
         school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=today
     )
     marks = selectors.pupil_recent_marks(school=school, pupil=pupil, until=today)

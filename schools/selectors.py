@@ -230,3 +230,16 @@ def pupil_visible_to(
         forms = forms_for_tutor(school=school, membership=access.membership, on=on)
         return pupils.filter(placements__form__in=forms).distinct()
     return pupils
+
+
+def pupil_visible_get(
+    *, school: School, access: SchoolAccess, user: User, pupil_id: int, on: dt.date
+) -> Pupil:
+    """One pupil this user may open on ``on`` (``pupil_visible_to``'s role matrix); ``Http404``
+    for a missing pupil, another school's, or one outside the user's view alike."""
+    pupil = (
+        pupil_visible_to(school=school, access=access, user=user, on=on).filter(pk=pupil_id).first()
+    )
+    if pupil is None:
+        raise Http404("Pupil not found")  # missing, another school's, or not this user's
+    return pupil

@@ -91,12 +91,9 @@ def form_detail(request: SchoolRequest, form_id: int) -> HttpResponse:
 def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     school = request.school
     today = timezone.localdate()
-    visible = selectors.pupil_visible_to(
-        school=school, access=request.access, user=request.user, on=today
+    pupil = selectors.pupil_visible_get(
+        school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=today
     )
-    pupil = visible.filter(pk=pupil_id).first()
-    if pupil is None:
-        raise Http404("Pupil not found")  # missing, another school's, or not this user's
     context = {
         "pupil": pupil,
         "enrolments": Enrolment.objects.filter(school=school, pupil=pupil),
