@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from celery.exceptions import Retry
@@ -47,10 +46,6 @@ _RELIABLE: dict[str, Any] = {
 }
 
 
-def school_local_now(school: School, now: dt.datetime | None = None) -> dt.datetime:
-    return (now or timezone.now()).astimezone(ZoneInfo(school.timezone))
-
-
 def school_day_over(school: School, local: dt.datetime) -> bool:
     """Is it evening at ``school`` (its afternoon session ended ``EVENING_DELAY`` ago)?"""
     ends = dt.datetime.combine(local.date(), school.pm_session_ends, tzinfo=local.tzinfo)
@@ -63,7 +58,7 @@ def schools_due_tonight(now: dt.datetime | None = None) -> list[tuple[School, dt
     now = now or timezone.now()
     due: list[tuple[School, dt.date]] = []
     for school in School.objects.filter(is_active=True).order_by("pk"):
-        local = school_local_now(school, now)
+        local = school.local_time(now)
         if not school_day_over(school, local):
             continue
         with school_scope(school):
@@ -93,7 +88,7 @@ def attendance_nightly_fanout_task() -> list[int]:
 @shared_task(name="interventions.recompute_school", **_RELIABLE)
 def attendance_recompute_school_task(school_id: int, as_of: str | None = None) -> int:
     school = School.objects.get(pk=school_id)
-    day = dt.date.fromisoformat(as_of) if as_of else school_local_now(school).date()
+    day = dt.date.fromisoformat(as_of) if as_of else school.local_time().date()
     with school_scope(school):
         return school_recompute(school=school, as_of=day).pk
 
@@ -107,7 +102,7 @@ def attendance_recompute_pupils_task(
         return pupils_recompute(
             school=school,
             pupil_ids=pupil_ids,
-            as_of=school_local_now(school).date(),
+            as_of=school.local_time().date(),
             changed_from=dt.date.fromisoformat(changed_from) if changed_from else None,
         ).pk
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 from django.http import Http404
-from django.utils import timezone
 
 from registers.models import (
     REASON_CODES,
@@ -51,9 +49,11 @@ def register_phase_now(
     *, school: School, date: dt.date, session: str, taken: bool, now: dt.datetime
 ) -> Phase:
     """The register's phase at ``now``, read on the school's own clock."""
-    local = timezone.localtime(now, timezone=zoneinfo.ZoneInfo(school.timezone))
     return register_phase(
-        now=local, date=date, times=register_times(school=school, session=session), taken=taken
+        now=school.local_time(now),
+        date=date,
+        times=register_times(school=school, session=session),
+        taken=taken,
     )
 
 

@@ -34,7 +34,7 @@ QUICK_KEYS = ["/", "L", "N", "I", "M", "O", "U", "G", "C", "R", "E", "B", "V"]
 
 
 def _current_session(school: School, now: dt.datetime) -> str:
-    return "PM" if timezone.localtime(now).time() >= school.pm_register_opens else "AM"
+    return "PM" if school.local_time(now).time() >= school.pm_register_opens else "AM"
 
 
 def _parse_date(value: str | None, default: dt.date) -> dt.date:

@@ -9,6 +9,7 @@ a fail-closed default manager (``schools.scoping``).
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from schools.scoping import SchoolOwned, SchoolOwnedQuerySet, SchoolScopedManager
 from schools.upn import upn_error
@@ -154,6 +156,10 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def local_time(self, now: dt.datetime | None = None) -> dt.datetime:
+        """``now`` (default: the current time) on the school's own clock, its ``timezone``."""
+        return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(self.timezone))
 
     def clean(self) -> None:
         errors = register_window_errors(

@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 from registers import services
 from registers.models import AttendanceMark, MarkChange
 from registers.services import RegisterEntry
+from registers.views import _current_session
 from schools.scoping import school_scope
 from tests.registers.conftest import MONDAY, build_register_world
 
@@ -308,3 +309,14 @@ def test_minutes_typed_beside_a_code_that_records_none_are_dropped(small, client
     with scopes_disabled():
         mark = AttendanceMark.objects.get(pupil=pupil)
     assert (mark.code, mark.minutes_late) == ("/", None)
+
+
+def test_the_default_session_is_read_on_the_schools_own_clock():
+    # 14:00 in London is 09:00 in New York: a New York school is still in its morning.
+    utc_afternoon = dt.datetime(2024, 9, 9, 13, 0, tzinfo=dt.UTC)
+    london = build_register_world(size=1).school
+    new_york = build_register_world(size=1, timezone="America/New_York").school
+    assert london.local_time(utc_afternoon).hour == 14
+    assert new_york.local_time(utc_afternoon).hour == 9
+    assert _current_session(london, utc_afternoon) == "PM"
+    assert _current_session(new_york, utc_afternoon) == "AM"

@@ -11,7 +11,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from interventions.recompute import school_recompute
-from interventions.tasks import school_local_now
 from schools.models import School
 from schools.scoping import school_scope
 
@@ -37,7 +36,7 @@ class Command(BaseCommand):
             if not schools.exists():
                 raise CommandError(f"No school with the slug {options['school']!r}.")
         for school in schools:
-            as_of = options["as_of"] or school_local_now(school).date()
+            as_of = options["as_of"] or school.local_time().date()
             with school_scope(school):
                 run = school_recompute(school=school, as_of=as_of)
             seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
