@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 
-from schools.selectors import places_for_user
+from schools.selectors import Place, places_for_user
+
+
+def user_places(request: Any) -> list[Place]:
+    """``places_for_user`` for the signed-in user, read once per request: the home page and
+    the header's switcher both show it."""
+    places: list[Place] | None = getattr(request, "_user_places", None)
+    if places is None:
+        places = places_for_user(user=request.user)
+        request._user_places = places
+    return places
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -11,7 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         return {}
     access = getattr(request, "access", None)
     return {
-        "places": places_for_user(user=request.user),
+        "places": user_places(request),
         "current_school": getattr(request, "school", None),
         "current_trust": getattr(request, "trust", None),
         "current_role": access.role if access else None,

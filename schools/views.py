@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from schools import selectors, services
+from schools.context_processors import user_places
 from schools.forms import SchoolSettingsForm
 from schools.models import STAFF_ROLES, Contact, Enrolment, FormPlacement, Role, School
 from schools.permissions import require_role
@@ -24,7 +25,7 @@ def health(request: HttpRequest) -> HttpResponse:
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
     """Send a user with one place straight there; otherwise list their schools and trusts."""
-    places = selectors.places_for_user(user=request.user)
+    places = user_places(request)
     if len(places) == 1:
         place = places[0]
         if place.url_kind == "school":
