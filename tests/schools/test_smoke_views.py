@@ -28,10 +28,10 @@ def test_each_role_sees_its_home_page(world, client_for, role):
 def test_the_home_page_reads_the_users_places_once(world, client_for, monkeypatch):
     # A trust leader has several places: the home page lists them and the header's switcher
     # shows them too, from one reading per request.
-    from schools import context_processors
+    from schools import context_processors, selectors
 
     calls = []
-    real = context_processors.places_for_user
+    real = selectors.places_for_user
 
     def counted(*, user):
         calls.append(user.pk)
