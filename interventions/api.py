@@ -18,8 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from interventions import reference, selectors
-from interventions.models import AttendanceEvent, EventKind
+from interventions import rules, selectors
+from interventions.models import AttendanceEvent
+from interventions.rules import EventKind
 from interventions.views import (
     PUPIL_ATTENDANCE_ROLES,
     SUMMARY_ROLES,
@@ -43,7 +44,7 @@ RATE_HELP = "Percentage to 1 dp (half away from zero); null without a possible s
 
 
 def _pct(value: Fraction | None) -> str | None:
-    return None if value is None else reference.pct1(value)
+    return None if value is None else rules.pct1(value)
 
 
 class PeriodInputSerializer(serializers.Serializer[Any]):

@@ -1,6 +1,8 @@
 """The set-based attendance engine: every enrolment of a school at once, from its marks.
 
-``interventions.reference`` defines what is correct, one enrolment at a time in Python. This
+``interventions.reference`` defines what is correct, one enrolment at a time in Python; the
+rules this module applies (bands, rates, the penalty-notice and illness rules, the trend cut)
+are production's, from ``interventions.rules``, which the reference does not share. This
 module gives the same answers for a whole school in a fixed number of queries, so the nightly
 run never fetches every mark into Python:
 
@@ -51,16 +53,18 @@ from typing import Any, TypeAlias, cast
 from django.db import connection
 from django.db.models import Q
 
-from interventions.reference import (
+from interventions.rules import (
     GROUND_I_DAYS,
     TEN_DAY_RETURN_DAYS,
     Band,
+    EventKind,
     IllnessRule,
     PenaltyNoticeRule,
     SessionKey,
     SessionName,
     SessionRates,
     band_for,
+    check_jurisdiction,
     percentage,
     persistent_absence,
     pn_qualifies,
@@ -84,8 +88,6 @@ from registers.rules import n_due_date
 from schools.calendar import SchoolCalendar, Session
 from schools.models import Enrolment, School
 from schools.selectors import school_calendar_get
-
-JURISDICTIONS = ("england", "wales")
 
 # Above this many pupils a query reads the whole school's rows and drops the others in Python,
 # rather than sending a long pupil list (which costs more to send than the extra rows).
@@ -213,7 +215,7 @@ def session_counts(
     """
     if period_end < period_start:
         raise ValueError("period_end is before period_start.")
-    _check_jurisdiction(school.jurisdiction)
+    check_jurisdiction(school.jurisdiction)
     calendar = school_calendar_get(school=school)
     enrolments = _enrolments(
         school=school, period_start=period_start, period_end=period_end, pupil_ids=pupil_ids
@@ -458,11 +460,6 @@ def _meaning(jurisdiction: str, code: str, on: dt.date) -> CodeDefinition | None
     return code_lookup(jurisdiction=jurisdiction, code=code, on=on)
 
 
-def _check_jurisdiction(jurisdiction: str) -> None:
-    if jurisdiction not in JURISDICTIONS:
-        raise ValueError(f"Unknown jurisdiction {jurisdiction!r}: expected one of {JURISDICTIONS}.")
-
-
 # --- Per-enrolment results: §4.1 counts, §5.2 threshold, §6 continuous absence ---------------
 
 
@@ -470,7 +467,7 @@ def _check_jurisdiction(jurisdiction: str) -> None:
 class Event:
     """A crossing for the event ledger (``interventions.models.AttendanceEvent``)."""
 
-    kind: str
+    kind: EventKind
     key: str
     occurred_on: dt.date
     session: str = ""
@@ -579,7 +576,7 @@ def compute(
     """
     if period_end < period_start:
         raise ValueError("period_end is before period_start.")
-    _check_jurisdiction(school.jurisdiction)
+    check_jurisdiction(school.jurisdiction)
     enrolments = _enrolments(
         school=school, period_start=period_start, period_end=period_end, pupil_ids=pupil_ids
     )
@@ -1065,9 +1062,9 @@ def _apply_sequences(
     state.ground_i_run, state.ground_i_run_start = gi_run.length, gi_run.start
     state.illness_run, state.illness_run_start = ill_run.length, ill_run.start
     for start, reached in ten_episodes:
-        events.append(Event("ten_day_reached", start.isoformat(), reached))
+        events.append(Event(EventKind.TEN_DAY_REACHED, start.isoformat(), reached))
     for start, reached in gi_episodes:
-        events.append(Event("ground_i_reached", start.isoformat(), reached))
+        events.append(Event(EventKind.GROUND_I_REACHED, start.isoformat(), reached))
 
     # Illness (§6.2): consecutive episodes and the cumulative count of whole days.
     ill_days = [d for d in full_days(illness) if d >= max(range_start, walk_from)]
@@ -1081,10 +1078,12 @@ def _apply_sequences(
     due_now = False
     if mode in ("consecutive", "either"):
         for start, reached in ill_episodes:
-            events.append(Event("illness_return_due", f"consecutive:{start}", reached))
+            events.append(Event(EventKind.ILLNESS_RETURN_DUE, f"consecutive:{start}", reached))
             due_now = True
     if mode in ("cumulative", "either") and cumulative_on is not None:
-        events.append(Event("illness_return_due", f"cumulative:{range_start}", cumulative_on))
+        events.append(
+            Event(EventKind.ILLNESS_RETURN_DUE, f"cumulative:{range_start}", cumulative_on)
+        )
         due_now = True
     state.illness_return_due = (old_state.illness_return_due if old_state else False) or due_now
 
@@ -1093,7 +1092,7 @@ def _apply_sequences(
     for day, session, due in overdue:
         events.append(
             Event(
-                "n_overdue",
+                EventKind.N_OVERDUE,
                 f"{day.isoformat()}:{session}",
                 day,
                 session=session,
@@ -1147,7 +1146,7 @@ def _apply_threshold(
             state.pn_threshold_provisional = n_count > 0
             return [
                 Event(
-                    "pn_threshold_met",
+                    EventKind.PN_THRESHOLD_MET,
                     context.period_start.isoformat(),
                     key[0],
                     session=key[1],
@@ -1164,20 +1163,30 @@ def transition_events(previous: EnrolmentState | None, current: EnrolmentState) 
     day = current.as_of
     events: list[Event] = []
     flags = (
-        ("pa", previous.persistent_absence if previous else False, current.persistent_absence),
-        ("sa", previous.severe_absence if previous else False, current.severe_absence),
+        (
+            EventKind.PA_STARTED,
+            EventKind.PA_ENDED,
+            previous.persistent_absence if previous else False,
+            current.persistent_absence,
+        ),
+        (
+            EventKind.SA_STARTED,
+            EventKind.SA_ENDED,
+            previous.severe_absence if previous else False,
+            current.severe_absence,
+        ),
     )
-    for name, was, now in flags:
+    for started, ended, was, now in flags:
         if now and not was:
-            events.append(Event(f"{name}_started", day.isoformat(), day))
+            events.append(Event(started, day.isoformat(), day))
         elif was and not now:
-            events.append(Event(f"{name}_ended", day.isoformat(), day))
+            events.append(Event(ended, day.isoformat(), day))
     if previous is not None and previous.band_name != current.band_name:
         change = f"{previous.band_name}>{current.band_name}"
         digest = hashlib.sha1(change.encode(), usedforsecurity=False).hexdigest()[:12]
         events.append(
             Event(
-                "band_changed",
+                EventKind.BAND_CHANGED,
                 f"{day.isoformat()}:{digest}",
                 day,
                 detail={"from": previous.band_name, "to": current.band_name},

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from interventions.rules import EventKind
 from schools.models import SessionChoice
 from schools.scoping import SchoolOwned, SchoolScopedManager
 
@@ -217,19 +218,6 @@ class EnrolmentAttendance(SchoolOwned):
 
     def __str__(self) -> str:
         return f"Enrolment {self.enrolment_id} {self.period_start}..{self.as_of}"
-
-
-class EventKind(models.TextChoices):
-    BAND_CHANGED = "band_changed", "Band changed"
-    PA_STARTED = "pa_started", "Persistent absence started"
-    PA_ENDED = "pa_ended", "Persistent absence ended"
-    SA_STARTED = "sa_started", "Severe absence started"
-    SA_ENDED = "sa_ended", "Severe absence ended"
-    PN_THRESHOLD_MET = "pn_threshold_met", "Penalty-notice threshold met"
-    TEN_DAY_REACHED = "ten_day_reached", "10 school days' continuous absence (LA return)"
-    GROUND_I_REACHED = "ground_i_reached", "20 school days' continuous absence (ground (i))"
-    ILLNESS_RETURN_DUE = "illness_return_due", "Illness absence return due"
-    N_OVERDUE = "n_overdue", "N overdue"
 
 
 class AttendanceEvent(SchoolOwned):

@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django_scopes import scopes_disabled
 
-from interventions import reference
+from interventions import rules
 from interventions.engine import STATE_FIELDS, EngineRules, EnrolmentState, compute
 from interventions.models import (
     AttendanceBand,
@@ -53,8 +53,8 @@ from schools.selectors import academic_year_for, school_calendar_get
 class SchoolRules:
     """The rules the engine applies for one school (spec/regulations.md §5.2, §6.2)."""
 
-    pn_rule: reference.PenaltyNoticeRule
-    illness_rule: reference.IllnessRule
+    pn_rule: rules.PenaltyNoticeRule
+    illness_rule: rules.IllnessRule
 
     def as_fields(self) -> dict[str, object]:
         """The same rules as ``AttendanceRules`` field values (its form's initial data)."""
@@ -74,29 +74,29 @@ def attendance_rules_get(*, school: School) -> SchoolRules:
     stored = AttendanceRules.objects.filter(school=school).first()
     if stored is None:
         return SchoolRules(
-            pn_rule=reference.default_pn_rule(school.jurisdiction),
-            illness_rule=reference.ILLNESS_RULE_DEFAULT,
+            pn_rule=rules.default_pn_rule(school.jurisdiction),
+            illness_rule=rules.ILLNESS_RULE_DEFAULT,
         )
     return SchoolRules(
-        pn_rule=reference.PenaltyNoticeRule(
+        pn_rule=rules.PenaltyNoticeRule(
             enabled=stored.pn_enabled,
             sessions=stored.pn_sessions,
             school_weeks=stored.pn_school_weeks,
             include_n=stored.pn_include_n,
         ),
-        illness_rule=reference.IllnessRule(
+        illness_rule=rules.IllnessRule(
             days=stored.illness_days,
-            mode=cast("reference.IllnessMode", stored.illness_mode),
+            mode=cast("rules.IllnessMode", stored.illness_mode),
         ),
     )
 
 
-def school_bands_get(*, school: School) -> tuple[reference.Band, ...]:
+def school_bands_get(*, school: School) -> tuple[rules.Band, ...]:
     """``school``'s own bands from the highest bound down, or the plain DfE default (§4.1) if
     it has defined none. Bounds are exact: a stored ``Decimal`` becomes a ``Fraction``."""
     stored = AttendanceBand.objects.filter(school=school).order_by("position")
     bands = tuple(
-        reference.Band(
+        rules.Band(
             name=band.name,
             lower_bound=Fraction(band.lower_bound),
             inclusive=band.inclusive,
@@ -106,14 +106,14 @@ def school_bands_get(*, school: School) -> tuple[reference.Band, ...]:
         )
         for band in stored
     )
-    return bands or reference.DFE_DEFAULT
+    return bands or rules.DFE_DEFAULT
 
 
 def engine_rules_get(*, school: School) -> EngineRules:
     """Everything the engine applies for ``school``: its LA rules and its bands."""
-    rules = attendance_rules_get(school=school)
+    la_rules = attendance_rules_get(school=school)
     return EngineRules(
-        pn=rules.pn_rule, illness=rules.illness_rule, bands=school_bands_get(school=school)
+        pn=la_rules.pn_rule, illness=la_rules.illness_rule, bands=school_bands_get(school=school)
     )
 
 
@@ -215,13 +215,13 @@ Source = Literal["stored", "computed"]
 
 
 @dataclass(frozen=True)
-class AttendanceTotals(reference.SessionRates):
+class AttendanceTotals(rules.SessionRates):
     """Enrolments' sessions summed (§4.1 "Aggregation": never percentages averaged).
 
-    The §4.1 rates come from the summed sessions (``reference.SessionRates``). The PA and SA
+    The §4.1 rates come from the summed sessions (``rules.SessionRates``). The PA and SA
     rates divide the flagged enrolments by the enrolments with a possible session, as
     ``reference.aggregate`` does (the DfE leaves out enrolments with none). Every rate is an
-    exact ``Fraction`` percentage, ``None`` when its denominator is 0; ``reference.pct1`` is
+    exact ``Fraction`` percentage, ``None`` when its denominator is 0; ``rules.pct1`` is
     for display only. The stored path sums in SQL and the computed path in Python
     (``of_state``), over these same fields, and both read the rates from here.
     """
@@ -244,11 +244,11 @@ class AttendanceTotals(reference.SessionRates):
 
     @property
     def pa_rate(self) -> Fraction | None:
-        return reference.percentage(self.pa_enrolments, self.enrolments_with_possible)
+        return rules.percentage(self.pa_enrolments, self.enrolments_with_possible)
 
     @property
     def sa_rate(self) -> Fraction | None:
-        return reference.percentage(self.sa_enrolments, self.enrolments_with_possible)
+        return rules.percentage(self.sa_enrolments, self.enrolments_with_possible)
 
     def __add__(self, other: AttendanceTotals) -> AttendanceTotals:
         return AttendanceTotals(
@@ -513,19 +513,17 @@ def _computed_states(
             school=school, period_start=period_start, period_end=period_end, as_of=as_of
         )
         return [r.state for r in results]
-    year = reference.dfe_academic_year(
-        period_start=period_start, period_end=period_end, as_of=as_of
-    )
+    year = rules.dfe_academic_year(period_start=period_start, period_end=period_end, as_of=as_of)
     ages = {
-        pk: reference.dfe_cohort_age(date_of_birth=born, academic_year=year)
+        pk: rules.dfe_cohort_age(date_of_birth=born, academic_year=year)
         for pk, born in dates_of_birth.items()
     }
-    fifteen = [pk for pk, age in ages.items() if age == reference.DFE_OLDEST]
+    fifteen = [pk for pk, age in ages.items() if age == rules.DFE_OLDEST]
     younger = [
         pk
         for pk, born in dates_of_birth.items()
-        if reference.in_dfe_cohort(date_of_birth=born, academic_year=year)
-        and ages[pk] != reference.DFE_OLDEST
+        if rules.in_dfe_cohort(date_of_birth=born, academic_year=year)
+        and ages[pk] != rules.DFE_OLDEST
     ]
     states: list[EnrolmentState] = []
     if younger:
@@ -538,7 +536,7 @@ def _computed_states(
         )
         states += [r.state for r in results]
     if fifteen:
-        second_half = reference.dfe_summer_second_half_start(
+        second_half = rules.dfe_summer_second_half_start(
             calendar=school_calendar_get(school=school), academic_year=year
         )
         cut_end = min(period_end, second_half - dt.timedelta(days=1))
@@ -593,7 +591,7 @@ def school_attendance_computed(
     5 to 15 on the 31 August that starts the academic year (``dfe_academic_year``) are
     counted; the others are left out entirely, enrolments included. For pupils aged 15 then,
     the sessions from the start of the second half of that year's summer term
-    (``reference.dfe_summer_second_half_start``, from the school's calendar) to 31 August are
+    (``rules.dfe_summer_second_half_start``, from the school's calendar) to 31 August are
     removed: they are computed with ``period_end`` cut to the day before, and an enrolment
     left with no day at all counts as an enrolment with no possible session (as
     ``reference.aggregate`` does). Their PA and SA flags are those of the cut period.
@@ -748,12 +746,12 @@ class PupilAttendance:
 
     state: EnrolmentState
     computed_at: dt.datetime | None
-    band: reference.Band | None
+    band: rules.Band | None
     enrolment_start: dt.date
     enrolment_leaving: dt.date | None
 
 
-def _band_of(state: EnrolmentState, bands: Sequence[reference.Band]) -> reference.Band | None:
+def _band_of(state: EnrolmentState, bands: Sequence[rules.Band]) -> rules.Band | None:
     for band in bands:
         if state.band_id is not None and band.pk == state.band_id:
             return band

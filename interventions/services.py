@@ -17,7 +17,7 @@ from fractions import Fraction
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from interventions import reference
+from interventions import rules
 from interventions.models import AttendanceBand, AttendanceRules
 from interventions.selectors import attendance_rules_get
 from schools.models import Role, School, StaffMembership
@@ -49,7 +49,7 @@ class BandInput:
 class BandPreset:
     key: str
     label: str
-    bands: tuple[reference.Band, ...]
+    bands: tuple[rules.Band, ...]
     colours: tuple[str, ...]  # one per band, from green (highest) to red (lowest)
 
 
@@ -64,26 +64,26 @@ BAND_PRESETS: dict[str, BandPreset] = {
             key="dfe",
             label="DfE default: above 90%, persistent absence (90% or below), "
             "severe absence (50% or below)",
-            bands=reference.DFE_DEFAULT,
+            bands=rules.DFE_DEFAULT,
             colours=(_GREEN, _AMBER, _DARK_RED),
         ),
         BandPreset(
             key="seed_002",
             label="Seed 002 (Bedford High School): bands A to G (97, 95, 93, 90, 80, 50, 0%)",
-            bands=reference.SEED_002_BEDFORD,
+            bands=rules.SEED_002_BEDFORD,
             colours=(_GREEN, _LIME, _YELLOW, _AMBER, _RED, _DARK_RED, _MAROON),
         ),
         BandPreset(
             key="seed_000",
             label="Seed 000 (King Henry VIII 3-19 School, Wales): tiers 96%, 90-96%, 81-90%, "
             "51-80%, 31-50%",
-            bands=reference.SEED_000_KING_HENRY,
+            bands=rules.SEED_000_KING_HENRY,
             colours=(_GREEN, _LIME, _YELLOW, _AMBER, _DARK_RED),
         ),
         BandPreset(
             key="seed_004",
             label="Seed 004 (a staged approach): above 97%, cause for concern levels 1 and 2",
-            bands=reference.SEED_004_STAGED,
+            bands=rules.SEED_004_STAGED,
             colours=(_GREEN, _AMBER, _DARK_RED),
         ),
     )
@@ -155,7 +155,7 @@ def band_errors(bands: Sequence[BandInput]) -> list[str]:
     for number, (higher, lower) in enumerate(itertools.pairwise(bands), start=2):
         if not (higher.lower_bound.is_finite() and lower.lower_bound.is_finite()):
             continue
-        # reference.band_for's order: by bound, and at an equal bound "strictly above" (not
+        # rules.band_for's order: by bound, and at an equal bound "strictly above" (not
         # inclusive) ranks higher. Equal keys would leave the lower band unreachable, so the
         # order must be strict.
         if (higher.lower_bound, not higher.inclusive) <= (lower.lower_bound, not lower.inclusive):
@@ -213,7 +213,7 @@ def bands_replace(
 
     The whole list is checked first (``band_errors``): at least one band; names non-empty and
     unique; bounds 0 to 100 with 2 decimal places, strictly descending in
-    ``reference.band_for``'s order (an equal bound only with the upper band exclusive and the
+    ``rules.band_for``'s order (an equal bound only with the upper band exclusive and the
     lower inclusive); colours ``#rrggbb``. Raises ``ValidationError`` with one message per
     problem, each naming its row, or if ``membership`` is not a headteacher or administrator
     of ``school``; nothing is saved then. An unchanged list writes nothing. Otherwise the

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from interventions import reference, selectors, services
+from interventions import rules, selectors, services
 from interventions.forms import (
     BAND_FORMSET_PREFIX,
     DEFAULT_COLOUR,
@@ -37,7 +37,7 @@ _BAND_FIELDS = ("name", "lower_bound", "inclusive", "colour", "meaning", "DELETE
 
 @dataclass(frozen=True)
 class BandRow:
-    band: reference.Band
+    band: rules.Band
     rates: str  # which rates the band holds, in words
 
 
@@ -48,8 +48,8 @@ def _pct(value: Fraction) -> str:
     return f"{decimal.quantize(Decimal('0.01')).normalize():f}%"
 
 
-def _band_rows(bands: tuple[reference.Band, ...]) -> list[BandRow]:
-    """Each band with the rates it holds, as ``reference.band_for`` assigns them."""
+def _band_rows(bands: tuple[rules.Band, ...]) -> list[BandRow]:
+    """Each band with the rates it holds, as ``rules.band_for`` assigns them."""
     rows = []
     for index, band in enumerate(bands):
         start = (
@@ -71,7 +71,7 @@ def _band_rows(bands: tuple[reference.Band, ...]) -> list[BandRow]:
     return rows
 
 
-def _uncovered(bands: tuple[reference.Band, ...]) -> str:
+def _uncovered(bands: tuple[rules.Band, ...]) -> str:
     """The rates no band holds, in words, or "" if every rate has a band."""
     lowest = bands[-1]
     if lowest.lower_bound == 0 and lowest.inclusive:
@@ -81,7 +81,7 @@ def _uncovered(bands: tuple[reference.Band, ...]) -> str:
     return f"{_pct(lowest.lower_bound)} or below"
 
 
-def _band_initial(band: reference.Band | BandInput) -> dict[str, object]:
+def _band_initial(band: rules.Band | BandInput) -> dict[str, object]:
     bound = band.lower_bound
     if isinstance(bound, Fraction):
         bound = Decimal(bound.numerator) / Decimal(bound.denominator)
@@ -103,7 +103,7 @@ def _rules_initial(school: School) -> dict[str, object]:
 
 
 def _by_bound(bands: list[BandInput]) -> list[BandInput]:
-    # reference.band_for's order: highest bound first and, at an equal bound, the band that
+    # rules.band_for's order: highest bound first and, at an equal bound, the band that
     # excludes it ("strictly above") before the one that includes it. The sort is stable, so
     # a true duplicate stays as entered and the service names it.
     return sorted(bands, key=lambda b: (b.lower_bound, not b.inclusive), reverse=True)
@@ -261,7 +261,7 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
         results = selectors.pupil_attendance_stored(school=school, pupil=pupil, on=today)
     events = selectors.attendance_events(school=school, pupil_ids=[pupil.pk])[:EVENTS_SHOWN]
     shown = period or Period(*selectors.academic_period_for(school=school, on=today), today)
-    year = reference.dfe_academic_year(
+    year = rules.dfe_academic_year(
         period_start=shown.start, period_end=shown.end, as_of=shown.as_of
     )
     return render(
@@ -274,7 +274,7 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
             "form": form,
             "events": events,
             "events_shown": EVENTS_SHOWN,
-            "in_dfe_cohort": reference.in_dfe_cohort(
+            "in_dfe_cohort": rules.in_dfe_cohort(
                 date_of_birth=pupil.date_of_birth, academic_year=year
             ),
         },

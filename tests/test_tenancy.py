@@ -25,10 +25,10 @@ from interventions.models import (
     AttendanceEvent,
     AttendanceRules,
     EnrolmentAttendance,
-    EventKind,
     RecomputeRun,
     RunKind,
 )
+from interventions.rules import EventKind
 from registers.codes import CodeScheme
 from registers.models import (
     AbsenceReason,

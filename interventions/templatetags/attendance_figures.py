@@ -1,5 +1,5 @@
 """Display filters for exact attendance figures: rates are ``Fraction`` percentages until
-here, where ``reference.pct1`` rounds them to 1 dp for the page (never for a decision)."""
+here, where ``rules.pct1`` rounds them to 1 dp for the page (never for a decision)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from django import template
 
-from interventions.reference import pct1
+from interventions.rules import pct1
 
 register = template.Library()
 

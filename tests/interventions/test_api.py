@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from interventions.models import AttendanceEvent, EventKind
+from interventions.models import AttendanceEvent
 from interventions.recompute import school_recompute
+from interventions.rules import EventKind
 from schools import models
 from schools.scoping import school_scope
 from tests import factories as f

@@ -9,8 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from interventions import reference
 from interventions.models import AttendanceBand, AttendanceRules
+from interventions.rules import (
+    DFE_DEFAULT,
+    ILLNESS_RULE_DEFAULT,
+    SEED_000_KING_HENRY,
+    SEED_002_BEDFORD,
+    SEED_004_STAGED,
+    PenaltyNoticeRule,
+    band_for,
+)
 from interventions.selectors import attendance_rules_get, school_bands_get
 from interventions.services import (
     BAND_PRESET_CHOICES,
@@ -68,7 +76,7 @@ def test_bands_replace_writes_positions_from_the_top_down(head):
     with school_scope(head.school):
         bands = school_bands_get(school=head.school)
     assert [b.name for b in bands] == ["Good", "Watch", "Low"]
-    assert reference.band_for(Fraction(90), bands).name == "Low"  # exclusive: 90 is not "Watch"
+    assert band_for(Fraction(90), bands).name == "Low"  # exclusive: 90 is not "Watch"
 
 
 def test_bands_replace_replaces_the_previous_bands(head):
@@ -125,8 +133,8 @@ def test_equal_bounds_with_the_upper_band_exclusive_are_accepted(head):
 
     with school_scope(head.school):
         bands = school_bands_get(school=head.school)
-    assert reference.band_for(Fraction(90), bands).name == "At 90"
-    assert reference.band_for(Fraction(9001, 100), bands).name == "Above 90"
+    assert band_for(Fraction(90), bands).name == "At 90"
+    assert band_for(Fraction(9001, 100), bands).name == "Above 90"
 
 
 def test_every_error_is_reported_at_once(head):
@@ -169,10 +177,10 @@ def test_an_administrator_may_replace_bands():
 @pytest.mark.parametrize(
     ("preset", "expected"),
     [
-        ("dfe", reference.DFE_DEFAULT),
-        ("seed_002", reference.SEED_002_BEDFORD),
-        ("seed_000", reference.SEED_000_KING_HENRY),
-        ("seed_004", reference.SEED_004_STAGED),
+        ("dfe", DFE_DEFAULT),
+        ("seed_002", SEED_002_BEDFORD),
+        ("seed_000", SEED_000_KING_HENRY),
+        ("seed_004", SEED_004_STAGED),
     ],
 )
 def test_a_preset_installs_the_reference_bands_idempotently(preset, expected):
@@ -199,7 +207,7 @@ def test_installing_another_preset_replaces_the_bands():
         bands_install_preset(school=school, preset="seed_002")
         bands_install_preset(school=school, preset="seed_004")
 
-    assert [row[1] for row in _stored(school)] == [b.name for b in reference.SEED_004_STAGED]
+    assert [row[1] for row in _stored(school)] == [b.name for b in SEED_004_STAGED]
 
 
 def test_an_unknown_preset_is_refused():
@@ -225,8 +233,8 @@ def test_rules_update_creates_the_row_from_the_english_defaults():
         attendance_rules_update(school=school, pn_include_n=True)
         rules = attendance_rules_get(school=school)
 
-    assert rules.pn_rule == reference.PenaltyNoticeRule(include_n=True)
-    assert rules.illness_rule == reference.ILLNESS_RULE_DEFAULT
+    assert rules.pn_rule == PenaltyNoticeRule(include_n=True)
+    assert rules.illness_rule == ILLNESS_RULE_DEFAULT
 
 
 def test_rules_update_keeps_the_welsh_rule_off_until_it_is_enabled():
@@ -239,7 +247,7 @@ def test_rules_update_keeps_the_welsh_rule_off_until_it_is_enabled():
         rules = attendance_rules_get(school=school)
         rows = AttendanceRules.objects.filter(school=school).count()
 
-    assert rules.pn_rule == reference.PenaltyNoticeRule(sessions=8, school_weeks=6)
+    assert rules.pn_rule == PenaltyNoticeRule(sessions=8, school_weeks=6)
     assert rules.illness_rule.days == 10
     assert rows == 1
 
@@ -276,16 +284,16 @@ def test_a_new_school_has_no_bands_and_uses_the_dfe_default():
 
     with school_scope(school):
         assert not AttendanceBand.objects.filter(school=school).exists()
-        assert school_bands_get(school=school) == reference.DFE_DEFAULT
+        assert school_bands_get(school=school) == DFE_DEFAULT
 
 
 def test_the_demo_schools_get_their_presets_and_keep_changed_bands():
     today = timezone.localdate()
     demo.seed_demo_trust(today=today, scale=0.02)
     expected = {
-        "kingsmead": reference.SEED_002_BEDFORD,
-        "oakfield": reference.SEED_004_STAGED,
-        "bro-derwen": reference.SEED_000_KING_HENRY,
+        "kingsmead": SEED_002_BEDFORD,
+        "oakfield": SEED_004_STAGED,
+        "bro-derwen": SEED_000_KING_HENRY,
     }
     schools = {slug: School.objects.get(slug=slug) for slug in expected}
     assert schools["bro-derwen"].jurisdiction == Jurisdiction.WALES

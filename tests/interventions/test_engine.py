@@ -37,6 +37,17 @@ from interventions.engine import (
     compute,
     session_counts,
 )
+from interventions.rules import (
+    DFE_DEFAULT,
+    SEED_000_KING_HENRY,
+    SEED_002_BEDFORD,
+    SEED_004_STAGED,
+    Band,
+    EventKind,
+    IllnessRule,
+    PenaltyNoticeRule,
+    default_pn_rule,
+)
 from registers import codes
 from registers.codes import ENGLAND_2006, ENGLAND_2024, WALES_2010, code_lookup
 from registers.models import AttendanceMark
@@ -634,7 +645,7 @@ def check_scenario(scenario: Scenario) -> None:
             period_start=scenario.period_start,
             period_end=scenario.period_end,
             as_of=scenario.as_of,
-            pn_rule=reference.default_pn_rule(scenario.jurisdiction),
+            pn_rule=default_pn_rule(scenario.jurisdiction),
         )
         expected[enrolment.pk] = {name: getattr(summary, name) for name in FIELDS}
 
@@ -675,31 +686,31 @@ def test_a_fixed_scenario_with_every_feature_agrees_with_the_reference():
 
 STREAK_CODES = ["G", "N", "O", "U", "I"]
 BAND_SETS = [
-    reference.DFE_DEFAULT,
-    reference.SEED_002_BEDFORD,
-    reference.SEED_000_KING_HENRY,
-    reference.SEED_004_STAGED,
+    DFE_DEFAULT,
+    SEED_002_BEDFORD,
+    SEED_000_KING_HENRY,
+    SEED_004_STAGED,
 ]
 
 
 @dataclass(frozen=True)
 class RulesSpec:
-    pn: reference.PenaltyNoticeRule
-    illness: reference.IllnessRule
-    bands: tuple[reference.Band, ...]
+    pn: PenaltyNoticeRule
+    illness: IllnessRule
+    bands: tuple[Band, ...]
 
 
 rules_specs = st.builds(
     RulesSpec,
     pn=st.builds(
-        reference.PenaltyNoticeRule,
+        PenaltyNoticeRule,
         enabled=st.booleans(),
         sessions=st.integers(1, 12),
         school_weeks=st.integers(1, 10),
         include_n=st.booleans(),
     ),
     illness=st.builds(
-        reference.IllnessRule,
+        IllnessRule,
         days=st.integers(1, 15),
         mode=st.sampled_from(["consecutive", "cumulative", "either"]),
     ),
@@ -775,22 +786,28 @@ def found_state(state: EnrolmentState) -> dict[str, object]:
 
 def expected_events(
     summary: reference.AttendanceSummary, rules: RulesSpec, period_start: dt.date
-) -> set[tuple[str, str, dt.date]]:
-    events = {("ten_day_reached", s.isoformat(), r) for s, r in summary.ten_day_episodes}
-    events |= {("ground_i_reached", s.isoformat(), r) for s, r in summary.ground_i_episodes}
-    events |= {("n_overdue", f"{d.isoformat()}:{s}", d) for d, s in summary.overdue_n}
+) -> set[tuple[EventKind, str, dt.date]]:
+    events = {(EventKind.TEN_DAY_REACHED, s.isoformat(), r) for s, r in summary.ten_day_episodes}
+    events |= {(EventKind.GROUND_I_REACHED, s.isoformat(), r) for s, r in summary.ground_i_episodes}
+    events |= {(EventKind.N_OVERDUE, f"{d.isoformat()}:{s}", d) for d, s in summary.overdue_n}
     if summary.pn_threshold_met_on:
-        events.add(("pn_threshold_met", period_start.isoformat(), summary.pn_threshold_met_on[0]))
+        events.add(
+            (EventKind.PN_THRESHOLD_MET, period_start.isoformat(), summary.pn_threshold_met_on[0])
+        )
     return events
 
 
-def comparable_events(events: Iterable[Event]) -> set[tuple[str, str, dt.date]]:
-    return {(e.kind, e.key, e.occurred_on) for e in events if e.kind != "illness_return_due"}
+def comparable_events(events: Iterable[Event]) -> set[tuple[EventKind, str, dt.date]]:
+    return {
+        (e.kind, e.key, e.occurred_on) for e in events if e.kind != EventKind.ILLNESS_RETURN_DUE
+    }
 
 
 def first_illness(events: Iterable[Event], prefix: str) -> dt.date | None:
     days = [
-        e.occurred_on for e in events if e.kind == "illness_return_due" and e.key.startswith(prefix)
+        e.occurred_on
+        for e in events
+        if e.kind == EventKind.ILLNESS_RETURN_DUE and e.key.startswith(prefix)
     ]
     return min(days) if days else None
 
@@ -853,7 +870,7 @@ def check_whole_results(scenario: Scenario, rules: RulesSpec, since: dt.date | N
             }
 
     expected: dict[int, dict[str, object]] = {}
-    expected_ev: dict[int, set[tuple[str, str, dt.date]]] = {}
+    expected_ev: dict[int, set[tuple[EventKind, str, dt.date]]] = {}
     expected_ill: dict[int, tuple[dt.date | None, dt.date | None]] = {}
     for enrolment in enrolments:
         overlaps = enrolment.start_date <= scenario.period_end and (

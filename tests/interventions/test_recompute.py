@@ -22,11 +22,11 @@ from interventions.engine import EnrolmentState
 from interventions.models import (
     AttendanceEvent,
     EnrolmentAttendance,
-    EventKind,
     RecomputeRun,
     RunKind,
 )
 from interventions.recompute import STATE_FIELDS, pupils_recompute, school_recompute
+from interventions.rules import EventKind
 from interventions.selectors import enrolment_results
 from registers.codes import CodeScheme
 from registers.models import AttendanceMark, MarkSource

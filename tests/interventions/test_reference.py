@@ -13,6 +13,7 @@ TC-15 (penalty-notice amounts and the three-year limit are not attendance statis
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -21,31 +22,35 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from interventions import reference, rules
 from interventions.reference import (
+    AttendanceSummary,
+    Enrolment,
+    MarkIn,
+    SessionName,
+    aggregate,
+    summarise,
+)
+from interventions.rules import (
     DFE_DEFAULT,
     PN_RULE_ENGLAND,
     PN_RULE_WALES,
     SEED_000_KING_HENRY,
     SEED_002_BEDFORD,
     SEED_004_STAGED,
-    AttendanceSummary,
     Band,
-    Enrolment,
     IllnessRule,
-    MarkIn,
     PenaltyNoticeRule,
-    SessionName,
-    aggregate,
-    band_for,
     default_pn_rule,
-    dfe_summer_second_half_start,
     pct1,
-    summarise,
 )
-from registers.codes import ENGLAND_2024
+from registers.codes import ENGLAND_2006, ENGLAND_2024, WALES_2010, code_lookup
 from schools.calendar import ClosedRange, DateRange, SchoolCalendar
 
 D = dt.date
+
+# Production's rules and the reference's restatement of them: boundary tables run on both.
+BOTH = [pytest.param(rules, id="rules"), pytest.param(reference, id="reference")]
 AUTUMN_2024 = DateRange(D(2024, 9, 2), D(2024, 12, 20))
 SPRING_2025 = DateRange(D(2025, 1, 6), D(2025, 2, 14))
 OCTOBER_HALF_TERM = ClosedRange(D(2024, 10, 28), D(2024, 11, 1), None)
@@ -762,10 +767,12 @@ def test_illness_consecutive_and_cumulative(codes, consecutive, cumulative, due)
 # --- DfE-comparable mode (§4.2) -------------------------------------------------------------
 
 
-def test_summer_second_half_starts_after_the_late_may_half_term():
-    assert dfe_summer_second_half_start(calendar=FULL_2024_25, academic_year=2024) == D(2025, 6, 2)
+@pytest.mark.parametrize("impl", BOTH)
+def test_summer_second_half_starts_after_the_late_may_half_term(impl):
+    second_half = impl.dfe_summer_second_half_start
+    assert second_half(calendar=FULL_2024_25, academic_year=2024) == D(2025, 6, 2)
     # No summer term in the calendar: the spring bank holiday (last Monday in May).
-    assert dfe_summer_second_half_start(calendar=CAL_A, academic_year=2024) == D(2025, 5, 26)
+    assert second_half(calendar=CAL_A, academic_year=2024) == D(2025, 5, 26)
 
 
 @pytest.mark.parametrize(
@@ -846,16 +853,23 @@ def test_dfe_mode_takes_an_explicit_second_half_start():
         (SEED_004_STAGED, Fraction(9401, 100), "Cause for concern Level 1"),
     ],
 )
-def test_band_boundaries(bands, rate, name):
-    band = band_for(rate, bands)
+@pytest.mark.parametrize("impl", BOTH)
+def test_band_boundaries(impl, bands, rate, name):
+    band = impl.band_for(rate, bands)
     assert (band.name if band else None) == name
 
 
-def test_band_for_has_no_band_without_a_rate_and_needs_sorted_bands():
-    assert band_for(None, SEED_002_BEDFORD) is None
+@pytest.mark.parametrize("impl", BOTH)
+def test_band_for_has_no_band_without_a_rate(impl):
+    assert impl.band_for(None, SEED_002_BEDFORD) is None
+    assert impl.band_for(Fraction(90), [Band("x", Fraction(90))]) == Band("x", Fraction(90))
+
+
+def test_production_band_for_needs_sorted_bands_and_the_reference_does_not():
     with pytest.raises(ValueError, match="sorted"):
-        band_for(Fraction(50), tuple(reversed(SEED_002_BEDFORD)))
-    assert band_for(Fraction(90), [Band("x", Fraction(90))]) == Band("x", Fraction(90))
+        rules.band_for(Fraction(50), tuple(reversed(SEED_002_BEDFORD)))
+    reversed_bands = tuple(reversed(SEED_002_BEDFORD))
+    assert reference.band_for(Fraction(50), reversed_bands) == SEED_002_BEDFORD[5]  # F
 
 
 @pytest.mark.parametrize(
@@ -873,6 +887,11 @@ def test_band_for_has_no_band_without_a_rate_and_needs_sorted_bands():
 )
 def test_pct1_rounds_half_up_from_the_exact_fraction(value, shown):
     assert pct1(value) == shown
+    # A second judge: decimal's own half-up rounding (exact enough at these denominators).
+    with decimal.localcontext(prec=50):
+        exact = decimal.Decimal(value.numerator) / decimal.Decimal(value.denominator)
+        judged = exact.quantize(decimal.Decimal("0.1"), rounding=decimal.ROUND_HALF_UP)
+    assert pct1(value) == ("0.0" if judged == 0 else str(judged))
 
 
 # --- Aggregation (§4.1) ---------------------------------------------------------------------
@@ -975,7 +994,8 @@ def test_counts_partition_the_sessions_and_rates_add_up(codes):
     assert s.pn_window_count == sum(s.code_counts.get(c, 0) for c in ("G", "O", "U"))
     # G, N, O (ground i) are a subset of G, N, O, U (10-day return).
     assert s.ground_i_run_current <= s.ten_day_run_current
-    band = band_for(s.attendance_rate, DFE_DEFAULT)
+    band = reference.band_for(s.attendance_rate, DFE_DEFAULT)
+    assert rules.band_for(s.attendance_rate, DFE_DEFAULT) is band
     if s.possible_sessions == 0:
         assert s.attendance_rate is None
         assert band is None
@@ -1066,3 +1086,138 @@ def test_a_session_marked_at_both_schools_counts_once_and_a_definite_code_beats_
     assert summary.pn_window_count == 10
     assert summary.pn_threshold_met_on == (D(2024, 9, 13), "PM")
     assert summary.pn_threshold_provisional is True  # 13 Sep AM is still N
+
+
+# --- Production rules against the reference, at the boundaries --------------------------------
+
+
+@pytest.mark.parametrize("impl", BOTH)
+@pytest.mark.parametrize(
+    ("absence", "possible", "pa", "sa"),
+    [
+        pytest.param(0, 0, False, False, id="no possible session"),
+        pytest.param(1, 10, True, False, id="exactly 10%"),
+        pytest.param(99, 1000, False, False, id="9.9%"),
+        pytest.param(101, 1010, True, False, id="exactly 10% of 1010"),
+        pytest.param(5, 10, True, True, id="exactly 50%"),
+        pytest.param(4, 9, True, False, id="44.4%"),
+        pytest.param(3, 3, True, True, id="everything missed"),
+        pytest.param(0, 3, False, False, id="nothing missed"),
+    ],
+)
+def test_persistent_and_severe_absence_at_their_bounds(impl, absence, possible, pa, sa):
+    assert impl.persistent_absence(absence=absence, possible=possible) is pa
+    assert impl.severe_absence(absence=absence, possible=possible) is sa
+
+
+@pytest.mark.parametrize("impl", BOTH)
+def test_percentage_is_exact(impl):
+    assert impl.percentage(1, 3) == Fraction(100, 3)
+    assert impl.percentage(0, 0) is None
+    assert impl.percentage(0, 5) == 0
+
+
+@pytest.mark.parametrize("impl", BOTH)
+@pytest.mark.parametrize(
+    ("jurisdiction", "code", "rule", "qualifies"),
+    [
+        pytest.param("england", "G", PN_RULE_ENGLAND, True, id="England G"),
+        pytest.param("england", "O", PN_RULE_ENGLAND, True, id="England O"),
+        pytest.param("england", "U", PN_RULE_ENGLAND, True, id="England U"),
+        pytest.param("england", "N", PN_RULE_ENGLAND, False, id="England N, default"),
+        pytest.param(
+            "england", "N", PenaltyNoticeRule(include_n=True), None, id="England N, LA counts N"
+        ),
+        pytest.param("england", "I", PN_RULE_ENGLAND, False, id="England I"),
+        pytest.param("england", "L", PN_RULE_ENGLAND, False, id="England L"),
+        pytest.param("england", "??", PN_RULE_ENGLAND, False, id="unknown code"),
+        pytest.param("wales", "O", PenaltyNoticeRule(), True, id="Wales O"),
+        pytest.param("wales", "N", PenaltyNoticeRule(), False, id="Wales N, default"),
+        pytest.param(
+            "wales", "N", PenaltyNoticeRule(include_n=True), None, id="Wales N, LA counts N"
+        ),
+        pytest.param("wales", "I", PenaltyNoticeRule(), False, id="Wales I"),
+    ],
+)
+def test_penalty_notice_qualification(impl, jurisdiction, code, rule, qualifies):
+    definition = code_lookup(jurisdiction=jurisdiction, code=code, on=D(2024, 10, 1))
+    assert impl.pn_qualifies(definition, rule=rule, jurisdiction=jurisdiction) is qualifies
+
+
+@pytest.mark.parametrize("include_n", [False, True])
+def test_penalty_notice_qualification_agrees_on_every_code(include_n):
+    rule = PenaltyNoticeRule(include_n=include_n)
+    for jurisdiction, table in (
+        ("england", ENGLAND_2006),
+        ("england", ENGLAND_2024),
+        ("wales", WALES_2010),
+    ):
+        for definition in table:
+            ours = rules.pn_qualifies(definition, rule=rule, jurisdiction=jurisdiction)
+            judged = reference.pn_qualifies(definition, rule=rule, jurisdiction=jurisdiction)
+            assert ours is judged, (jurisdiction, definition.code)
+
+
+def test_the_default_penalty_notice_rules_are_the_spec_s():
+    # §5.2: 10 sessions in 10 school weeks, N excluded; §2: no national Welsh rule.
+    assert (PN_RULE_ENGLAND.sessions, PN_RULE_ENGLAND.school_weeks) == (10, 10)
+    assert (PN_RULE_ENGLAND.enabled, PN_RULE_ENGLAND.include_n) == (True, False)
+    assert default_pn_rule("england") == PN_RULE_ENGLAND
+    assert default_pn_rule("wales").enabled is False
+    # §6.2: 15 school days; the reference's default is the spec's, stated on its own.
+    ours, spec = rules.ILLNESS_RULE_DEFAULT, reference.SPEC_ILLNESS_RULE
+    assert (ours.days, ours.mode) == (spec.days, spec.mode) == (15, "either")
+
+
+@pytest.mark.parametrize("impl", BOTH)
+@pytest.mark.parametrize(
+    ("range_start", "range_end", "cut"),
+    [
+        # W5 is the first week after half-term's gap; four school weeks before it is W1.
+        pytest.param(W[1], W[5] + FRIDAY, W[1] + dt.timedelta(days=6), id="5 school weeks"),
+        pytest.param(W[1], W[4] + FRIDAY, None, id="only 4 school weeks"),
+        pytest.param(W[2], W[5] + FRIDAY, None, id="the cut falls before range_start"),
+        pytest.param(
+            W[1] + dt.timedelta(days=6), W[5], W[1] + dt.timedelta(days=6), id="cut on range_start"
+        ),
+        # Half-term (28 Oct) is no school week: W9 (4 Nov) looks back to W5.
+        pytest.param(W[1], W[9], W[5] + dt.timedelta(days=6), id="half-term is skipped"),
+        pytest.param(W[1], D(2024, 11, 2), W[4] + dt.timedelta(days=6), id="end in half-term"),
+        pytest.param(W[3], W[2], None, id="empty range"),
+    ],
+)
+def test_trend_cut(impl, range_start, range_end, cut):
+    assert impl.trend_cut(calendar=CAL_A, range_start=range_start, range_end=range_end) == cut
+
+
+@pytest.mark.parametrize("impl", BOTH)
+@pytest.mark.parametrize(
+    ("dob", "in_cohort"),
+    [
+        pytest.param(D(2019, 8, 31), True, id="5 on 31 Aug"),
+        pytest.param(D(2019, 9, 1), False, id="5 on 1 Sep: 4 on 31 Aug"),
+        pytest.param(D(2009, 8, 31), True, id="15 on 31 Aug"),
+        pytest.param(D(2008, 9, 1), True, id="16 on 1 Sep: 15 on 31 Aug"),
+        pytest.param(D(2008, 8, 31), False, id="16 on 31 Aug"),
+        pytest.param(D(2012, 2, 29), True, id="leap-day birthday"),
+    ],
+)
+def test_dfe_cohort_bounds(impl, dob, in_cohort):
+    assert impl.in_dfe_cohort(date_of_birth=dob, academic_year=2024) is in_cohort
+
+
+@pytest.mark.parametrize("impl", BOTH)
+@pytest.mark.parametrize(
+    ("period_start", "period_end", "as_of", "year"),
+    [
+        pytest.param(D(2024, 9, 1), D(2025, 8, 31), D(2025, 3, 1), 2024, id="mid-year"),
+        pytest.param(D(2024, 8, 1), D(2025, 7, 31), D(2024, 8, 20), 2023, id="as_of in August"),
+        pytest.param(D(2024, 9, 1), D(2025, 8, 31), D(2024, 1, 1), 2024, id="as_of before"),
+        pytest.param(D(2024, 9, 1), D(2025, 8, 31), D(2026, 1, 1), 2024, id="as_of after"),
+    ],
+)
+def test_dfe_academic_year(impl, period_start, period_end, as_of, year):
+    assert (
+        impl.dfe_academic_year(period_start=period_start, period_end=period_end, as_of=as_of)
+        == year
+    )

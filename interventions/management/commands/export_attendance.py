@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from interventions.management.commands.recompute_attendance import iso_date
-from interventions.reference import pct1
+from interventions.rules import pct1
 from interventions.selectors import enrolment_results
 from schools.models import School
 from schools.scoping import school_scope
