@@ -14,10 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registers import selectors, services
+from registers import selectors
 from registers.models import AttendanceMark
-from registers.services import AMENDING_ROLES, RegisterEntry
-from registers.views import REGISTER_TAKERS
+from registers.services import marks as services
+from registers.services.marks import AMENDING_ROLES, RegisterEntry
+from registers.views.marks import REGISTER_TAKERS
 from schools.calendar import SchoolCalendar
 from schools.models import FormGroup, Pupil, Role
 from schools.permissions import HasSchoolRole

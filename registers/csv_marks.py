@@ -4,10 +4,10 @@
 Columns: ``upn,date,session,code`` and optionally ``minutes_late``; ``date`` is ISO and
 ``session`` is ``AM`` or ``PM``. ``marks_plan`` loads the school's pupils, enrolments and
 calendar once (a fixed number of queries, whatever the file's length), runs every row through
-``registers.services.mark_validate`` (the same rules as a register: a school session, except
+``registers.services.marks.mark_validate`` (the same rules as a register: a school session, except
 ``#``; the code set of the session's date and the school's jurisdiction; age rules; ``Z`` only
 before the starting day, any other code only while on roll) and returns the writes for one
-``marks_write`` call (``registers.services.marks_import``).
+``marks_write`` call (``registers.services.marks.marks_import``).
 
 A historic ``K`` (before 19 August 2024, England) is a third-party "mark not received", not a
 code: the row is skipped and counted as a missing mark (spec/regulations.md §1.4).
@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 
 from registers.codes import historic_missing
 from registers.models import AttendanceMark
-from registers.services import MarkWrite, mark_validate
+from registers.services.marks import MarkWrite, mark_validate
 from schools.calendar import SchoolCalendar
 from schools.csv_io import DATE_HELP, CsvRow, CsvTable, RowErrors, parse_date
 from schools.models import Enrolment, Pupil, School, SessionChoice

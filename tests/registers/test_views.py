@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from registers import services
 from registers.models import AttendanceMark, MarkChange
-from registers.services import RegisterEntry
-from registers.views import _current_session
+from registers.services import marks as services
+from registers.services.marks import RegisterEntry
+from registers.views.marks import _current_session
 from schools.scoping import school_scope
 from tests.registers.conftest import MONDAY, build_register_world
 

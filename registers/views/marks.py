@@ -1,3 +1,6 @@
+"""Registers and marks: the day's registers, taking one, amending a mark after it closed, a
+pupil's marks and the unresolved N list."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from registers import selectors, services
+from registers import selectors
 from registers.codes import code_lookup, codes_in_force
 from registers.rules import N_RESOLVE_SCHOOL_DAYS, Phase
-from registers.services import AMENDING_ROLES, RegisterEntry
+from registers.services import marks as services
+from registers.services.marks import AMENDING_ROLES, RegisterEntry
 from schools.models import FormGroup, Role, School
 from schools.permissions import require_role
 from schools.selectors import pupil_visible_get, school_calendar_get
