@@ -168,7 +168,14 @@ class RegisterDetailApi(APIView):
                 pupil_id: (MarkOutputSerializer(mark).data if mark else None)
                 for pupil_id, mark in result.conflicts.items()
             }
-            return Response({"conflicts": current}, status=status.HTTP_409_CONFLICT)
+            # ``messages``: the same words the register page shows (who recorded what, when).
+            words = {
+                pupil_id: services.mark_conflict_message(school=req.school, mark=mark)
+                for pupil_id, mark in result.conflicts.items()
+            }
+            return Response(
+                {"conflicts": current, "messages": words}, status=status.HTTP_409_CONFLICT
+            )
         # Built by hand rather than through RegisterSavedSerializer (which documents it): the
         # serializer was a tenth of a register save's time, and this is the hottest endpoint.
         return Response(

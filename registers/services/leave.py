@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registers.models import LeaveRequest, LeaveStatus, MarkSource
+from registers.models import LeaveRequest, LeaveStatus, MarkSource, field_max_length
 from registers.selectors import holiday_days_taken
 from registers.services.marks import WriteResult, marks_apply
 from registers.services.reports import note_check, parent_check
@@ -148,13 +148,19 @@ def leave_request_approve(
 
     Wales holiday leave beyond 10 school days in the school year (``leave_holiday_days``)
     needs the exceptional circumstances recorded, else ``ValidationError``. Also refused:
-    anyone but the headteacher, a request already decided, or a session ``mark_validate``
+    circumstances or a note over 500 characters, anyone but the headteacher, a request already decided, or a session ``mark_validate``
     rejects (nothing is written then).
     """
     now = now or timezone.now()
     leave = _open_leave(school=school, leave=leave, membership=membership)
-    exceptional = exceptional_circumstances.strip()[:500]
-    note = note.strip()[:500]
+    exceptional, note = exceptional_circumstances.strip(), note.strip()
+    for value, field_name, what in (
+        (exceptional, "exceptional_circumstances", "exceptional circumstances"),
+        (note, "decision_note", "note"),
+    ):
+        limit = field_max_length(LeaveRequest, field_name)
+        if len(value) > limit:  # refused, never cut short: the record must say what was written
+            raise ValidationError(f"Keep the {what} to {limit} characters.")
     calendar = school_calendar_get(school=school)
     code = leave_code(school=school, leave=leave)
     if code == "H":

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from interventions.tasks import recompute_after_commit
 from registers.codes import CodeDefinition, age_rule_error, code_lookup
-from registers.models import AttendanceMark, MarkChange, MarkSource, Register
+from registers.models import AttendanceMark, MarkChange, MarkSource, Register, field_max_length
 from registers.rules import Phase, late_code
-from registers.selectors import register_phase_now, register_times
+from registers.selectors import register_find, register_phase_now, register_times
 from schools.calendar import SchoolCalendar
 from schools.models import Enrolment, FormGroup, Pupil, Role, School, StaffMembership
 from schools.selectors import pupils_in_form_on, school_calendar_get
@@ -87,8 +87,10 @@ def mark_validate(
 
     Checks, in order: a school session (only ``#`` may stand on a day without one); the code
     exists in the code set of the session's date and the school's jurisdiction; ``/`` and ``\\``
-    follow the session; age rules (``X``, ``C2``: TC-08); minutes late only for ``L``/``U``, and
-    ``L`` or ``U`` from the minutes (TC-03); the pupil is on roll (``Z`` before the start date).
+    follow the session; age rules (``X``, ``C2``: TC-08); minutes late only for ``L``/``U``,
+    required with ``L``, and ``L`` or ``U`` from the minutes (TC-03: at or after the close is
+    ``U``; at or after the end of the session is refused); the pupil is on roll (``Z`` before
+    the start date). Errors about the minutes carry ``code="minutes_late"``.
     """
     code = write.code.strip().upper()
     if code in ("/", "\\"):
@@ -106,13 +108,27 @@ def mark_validate(
         raise ValidationError(age_error)
     minutes = write.minutes_late
     if minutes is not None and not definition.records_minutes_late:
-        raise ValidationError(f"Minutes late go with L or U, not {code}.")
+        # One rule for every path: the register form used to drop such minutes silently while
+        # the API refused them. Refusing keeps what the tutor typed in front of them.
+        raise ValidationError(f"Minutes late go with L or U, not {code}.", code="minutes_late")
+    if minutes is None and code == "L":
+        raise ValidationError(
+            "Enter the minutes late with L: how long after the register opened the pupil arrived.",
+            code="minutes_late",
+        )
     if minutes is not None:
         if minutes < 0 or minutes > 24 * 60:
-            raise ValidationError("Minutes late must be between 0 and 1440.")
-        code = late_code(
-            minutes_late=minutes, times=register_times(school=school, session=write.session)
-        )
+            raise ValidationError("Minutes late must be between 0 and 1440.", code="minutes_late")
+        times = register_times(school=school, session=write.session)
+        derived = late_code(minutes_late=minutes, times=times)
+        if derived is None:
+            raise ValidationError(
+                f"{minutes} minutes late is after the {write.session} session ended "
+                f"({times.session_ends:%H:%M}): there is no L or U then. Record the reason "
+                "for the absence instead (N until it is known).",
+                code="minutes_late",
+            )
+        code = derived
     _check_enrolment(write=write, code=code, enrolments=enrolments)
     return MarkWrite(write.pupil, write.date, write.session, code, minutes)
 
@@ -337,11 +353,19 @@ def register_save(
     """
     now = now or timezone.now()
     calendar = calendar or school_calendar_get(school=school)
-    register = register_open(
-        school=school, form=form, date=date, session=session, calendar=calendar
-    )
+    if form.school_id != school.pk:
+        raise ValidationError("The form must belong to this school.")
+    if not calendar.is_session(date, session):
+        raise ValidationError(f"{date:%a %d %b %Y} {session} is not a school session.")
+    # Read, not opened: the register row is created inside the save's transaction below, so a
+    # refused save leaves nothing behind.
+    existing = register_find(school=school, form=form, date=date, session=session)
     phase = register_phase_now(
-        school=school, date=date, session=session, taken=register.taken_at is not None, now=now
+        school=school,
+        date=date,
+        session=session,
+        taken=existing is not None and existing.taken_at is not None,
+        now=now,
     )
     if phase is not Phase.OPEN:
         raise ValidationError(
@@ -375,6 +399,9 @@ def register_save(
         return result
     try:
         with transaction.atomic():
+            register = register_open(
+                school=school, form=form, date=date, session=session, calendar=calendar
+            )
             result.written = marks_write(
                 school=school,
                 writes=writes,
@@ -395,8 +422,36 @@ def register_save(
                 register.taken_at, register.taken_by = now, membership
                 register.save(update_fields=["taken_at", "taken_by"])
     except MarkConflictError as conflict:
-        result.conflicts = {write.pupil.pk: current for write, current in conflict.conflicts}
+        # Read again after the rollback: a mark created by someone else while we wrote is
+        # ``None`` in the conflict, but the tutor needs to see who recorded what, and when.
+        pupil_ids = [write.pupil.pk for write, _current in conflict.conflicts]
+        current = {
+            mark.pupil_id: mark
+            for mark in AttendanceMark.objects.filter(
+                school=school, pupil_id__in=pupil_ids, date=date, session=session
+            ).select_related("recorded_by__user")
+        }
+        result.conflicts = {pupil_id: current.get(pupil_id) for pupil_id in pupil_ids}
     return result
+
+
+def mark_conflict_message(*, school: School, mark: AttendanceMark | None) -> str:
+    """What a tutor is told about a mark that changed while their register page was open:
+    the code, who recorded it (name and position, or the system that did) and when, on the
+    school's own clock (the same words in the register page and the API's 409)."""
+    if mark is None:
+        return "This pupil's mark changed while you had the page open. Check and save again."
+    if mark.recorded_by is not None:
+        who = Actor.staff(mark.recorded_by)
+        by = f"{who.name} ({who.position})"
+    else:
+        by = f"the {MarkSource(mark.source).label.lower()}"
+    minutes = f" ({mark.minutes_late} min)" if mark.minutes_late is not None else ""
+    # A conflict is a change made while the page was open, so the time alone says when.
+    return (
+        f"Changed to {mark.code}{minutes} at {school.local_time(mark.recorded_at):%H:%M} by {by} "
+        "since you opened the register. Save again to replace it."
+    )
 
 
 def mark_amend(
@@ -419,8 +474,11 @@ def mark_amend(
     """
     if membership.school_id != school.pk or membership.role not in AMENDING_ROLES:
         raise ValidationError("Only attendance officers, administrators and heads amend marks.")
-    if len(reason.strip()) < 3:
+    reason = reason.strip()
+    if len(reason) < 3:
         raise ValidationError("Give the reason for the amendment.")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(f"Keep the reason to {REASON_MAX_LENGTH} characters.")
     write = mark_validate(
         school=school,
         write=MarkWrite(pupil, date, session, code, minutes_late),
@@ -432,13 +490,15 @@ def mark_amend(
         writes=[write],
         actor=Actor.staff(membership),
         source=MarkSource.AMENDMENT,
-        reason=reason.strip(),
+        reason=reason,
         now=now,
     )
     return AttendanceMark.objects.get(school=school, pupil=pupil, date=date, session=session)
 
 
 AMENDING_ROLES = frozenset({Role.ATTENDANCE_OFFICER, Role.SCHOOL_ADMIN, Role.HEADTEACHER})
+# The amendment reason is kept on the ``MarkChange`` row; the limit is the column's.
+REASON_MAX_LENGTH = field_max_length(MarkChange, "reason")
 
 
 def enrolments_by_pupil(*, school: School, pupil_ids: list[int]) -> dict[int, list[Enrolment]]:

@@ -15,7 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from registers.codes import code_lookup
-from registers.models import AbsenceReason, AbsenceReport, MarkSource, ReportStatus
+from registers.models import (
+    AbsenceReason,
+    AbsenceReport,
+    MarkSource,
+    ReportStatus,
+    field_max_length,
+)
 from registers.selectors import REPORT_ACTION_ORDER, pupil_match_public, report_sessions
 from registers.services.marks import AMENDING_ROLES, WriteResult, marks_apply
 from schools.models import ParentLink, Pupil, School, StaffMembership
@@ -233,6 +239,17 @@ def absence_report_submit_public(
         )
     except ValidationError as exc:
         errors = {**exc.message_dict, **errors}  # type: ignore[dict-item]
+    stated_name = " ".join(f"{pupil_forename} {pupil_surname}".split())
+    contact = " / ".join(value.strip() for value in (contact_phone, contact_email) if value.strip())
+    # Refused, never cut short: the office must read what the parent wrote.
+    for value, model_field, form_field in (
+        (reporter_name.strip(), "reporter_name", "reporter_name"),
+        (contact, "reporter_contact", "contact_email"),
+        (stated_name, "stated_pupil_name", "pupil_surname"),
+    ):
+        limit = field_max_length(AbsenceReport, model_field)
+        if len(value) > limit:
+            errors.setdefault(form_field, f"Keep this to {limit} characters.")
     if errors:
         raise ValidationError(errors)
     pupil = pupil_match_public(
@@ -243,14 +260,12 @@ def absence_report_submit_public(
         phone=contact_phone,
         email=contact_email,
     )
-    stated_name = " ".join(f"{pupil_forename} {pupil_surname}".split())
-    contact = " / ".join(value.strip() for value in (contact_phone, contact_email) if value.strip())
     return AbsenceReport.objects.create(
         school=school,
         pupil=pupil,
-        reporter_name=reporter_name.strip()[:200],
-        reporter_contact=contact[:200],
-        stated_pupil_name=stated_name[:200],
+        reporter_name=reporter_name.strip(),
+        reporter_contact=contact,
+        stated_pupil_name=stated_name,
         stated_date_of_birth=date_of_birth,
         first_date=first_date,
         first_session=first_session,

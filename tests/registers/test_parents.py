@@ -856,3 +856,42 @@ def test_the_header_links_each_role_to_its_pages(pw, client_for, monkeypatch):
     assert re.search(r"Absence inbox <span class=\"tag\">1<", officer)
     assert url("leave-list", pw) not in officer
     assert url("leave-list", pw) in head
+
+
+# --- free text is refused over its column's length, never cut short (issue 8) ------------------
+
+
+def test_leave_approval_text_over_500_characters_is_refused(pw, client_for, monkeypatch):
+    frozen_now(monkeypatch, pw.rw.at(MONDAY, 12))
+    leave = make_leave(pw, dt.date(2024, 9, 16), dt.date(2024, 9, 16))
+
+    response = client_for(pw.rw.head.user).post(
+        url("leave-decide", pw, leave_id=leave.pk), {"action": "approve", "note": "x" * 501}
+    )
+
+    assert response.status_code == 400
+    assert "Keep the note to 500 characters" in response.content.decode()
+    assert marks(pw) == {}
+
+
+def test_public_report_names_over_their_column_length_are_refused(pw, monkeypatch):
+    frozen_now(monkeypatch, pw.rw.at(MONDAY, 7))
+    with school_scope(pw.school), pytest.raises(ValidationError) as refused:
+        reports.absence_report_submit_public(
+            school=pw.school,
+            pupil_forename="Amelia",
+            pupil_surname="Hartley-Jones",
+            date_of_birth=dt.date(2011, 3, 14),
+            reporter_name="J" * 201,
+            contact_phone="07700 900123",
+            contact_email="",
+            first_date=MONDAY,
+            first_session="AM",
+            last_date=MONDAY,
+            last_session="PM",
+            reason="illness",
+        )
+
+    assert refused.value.message_dict == {"reporter_name": ["Keep this to 200 characters."]}
+    with scopes_disabled():
+        assert not AbsenceReport.objects.exists()
