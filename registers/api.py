@@ -14,10 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registers import selectors, services
+from registers import selectors
 from registers.models import AttendanceMark
-from registers.services import AMENDING_ROLES, RegisterEntry
-from registers.views import REGISTER_TAKERS
+from registers.services import marks as services
+from registers.services.marks import AMENDING_ROLES, RegisterEntry
+from registers.views.marks import REGISTER_TAKERS
 from schools.calendar import SchoolCalendar
 from schools.models import FormGroup, Pupil, Role
 from schools.permissions import HasSchoolRole
@@ -167,7 +168,14 @@ class RegisterDetailApi(APIView):
                 pupil_id: (MarkOutputSerializer(mark).data if mark else None)
                 for pupil_id, mark in result.conflicts.items()
             }
-            return Response({"conflicts": current}, status=status.HTTP_409_CONFLICT)
+            # ``messages``: the same words the register page shows (who recorded what, when).
+            words = {
+                pupil_id: services.mark_conflict_message(school=req.school, mark=mark)
+                for pupil_id, mark in result.conflicts.items()
+            }
+            return Response(
+                {"conflicts": current, "messages": words}, status=status.HTTP_409_CONFLICT
+            )
         # Built by hand rather than through RegisterSavedSerializer (which documents it): the
         # serializer was a tenth of a register save's time, and this is the hottest endpoint.
         return Response(

@@ -301,6 +301,13 @@ def codes_in_force(*, jurisdiction: str, on: dt.date) -> list[CodeDefinition]:
     return [d for d in _BY_JURISDICTION[jurisdiction] if d.valid_from <= on <= d.valid_to]
 
 
+def codes_for_session(*, jurisdiction: str, on: dt.date, session: str) -> list[CodeDefinition]:
+    """``codes_in_force`` without the other session's present mark: ``/`` is the morning's,
+    ``\\`` the afternoon's, so a form for one session never offers the other's."""
+    other = "\\" if session == "AM" else "/"
+    return [d for d in codes_in_force(jurisdiction=jurisdiction, on=on) if d.code != other]
+
+
 def historic_missing(*, jurisdiction: str, code: str, on: dt.date) -> bool:
     """True for a historic mark that must import as *missing* rather than as a code: a ``K``
     before 19 Aug 2024 was a third-party "mark not received", not a DfE code (§1.4)."""

@@ -4,10 +4,10 @@
 Columns: ``upn,date,session,code`` and optionally ``minutes_late``; ``date`` is ISO and
 ``session`` is ``AM`` or ``PM``. ``marks_plan`` loads the school's pupils, enrolments and
 calendar once (a fixed number of queries, whatever the file's length), runs every row through
-``registers.services.mark_validate`` (the same rules as a register: a school session, except
+``registers.services.marks.mark_validate`` (the same rules as a register: a school session, except
 ``#``; the code set of the session's date and the school's jurisdiction; age rules; ``Z`` only
 before the starting day, any other code only while on roll) and returns the writes for one
-``marks_write`` call (``registers.services.marks_import``).
+``marks_write`` call (``registers.services.marks.marks_import``).
 
 A historic ``K`` (before 19 August 2024, England) is a third-party "mark not received", not a
 code: the row is skipped and counted as a missing mark (spec/regulations.md §1.4).
@@ -24,8 +24,7 @@ from django.core.exceptions import ValidationError
 
 from registers.codes import historic_missing
 from registers.models import AttendanceMark
-from registers.services import MarkWrite, mark_validate
-from schools.calendar import SchoolCalendar
+from registers.services.marks import MarkWrite, mark_validate
 from schools.csv_io import DATE_HELP, CsvRow, CsvTable, RowErrors, parse_date
 from schools.models import Enrolment, Pupil, School, SessionChoice
 from schools.selectors import school_calendar_get
@@ -90,7 +89,7 @@ def marks_plan(*, school: School, table: CsvTable) -> MarksPlan:
                 )
             )
         except ValidationError as exc:
-            column = _column_at_fault(school, write, calendar, pupil_enrolments)
+            column = _column_at_fault(exc)
             for message in exc.messages:
                 errors.add(row, column, message)
     errors.raise_if_any()
@@ -123,26 +122,12 @@ def _parse(row: CsvRow, pupils: dict[str, Pupil], errors: RowErrors) -> MarkWrit
     return MarkWrite(pupil, day, session, code, minutes)
 
 
-def _column_at_fault(
-    school: School, write: MarkWrite, calendar: SchoolCalendar, enrolments: list[Enrolment]
-) -> str:
-    """``minutes_late`` when the row would pass without its minutes, else ``code``.
-
-    Asking ``mark_validate`` again, rather than matching its messages, keeps the rules in one
-    place; it runs only for rows already in error.
-    """
-    if write.minutes_late is None:
-        return "code"
-    try:
-        mark_validate(
-            school=school,
-            write=MarkWrite(write.pupil, write.date, write.session, write.code),
-            calendar=calendar,
-            enrolments=enrolments,
-        )
-    except ValidationError:
-        return "code"
-    return "minutes_late"
+def _column_at_fault(error: ValidationError) -> str:
+    """``minutes_late`` when ``mark_validate`` says the minutes are what is wrong (its
+    ``code="minutes_late"`` errors), else ``code``: the rule stays in one place."""
+    if all(item.code == "minutes_late" for item in error.error_list):
+        return "minutes_late"
+    return "code"
 
 
 def marks_export(*, school: School, start: dt.date, end: dt.date, out: TextIO) -> int:

@@ -76,7 +76,7 @@ from registers.codes import code_lookup, is_compulsory_school_age
 from registers.models import AttendanceMark, MarkChange, MarkSource, PartTimeTimetable, Register
 from registers.rules import RegisterTimes, late_code
 from registers.selectors import register_times
-from registers.services import Actor
+from registers.services.marks import Actor
 from schools import demo as trust_demo
 from schools.calendar import SchoolCalendar
 from schools.models import (

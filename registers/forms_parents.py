@@ -1,6 +1,6 @@
 """Forms for parents' absence reports and leave requests, the public absence form, and the
 office's and head's decisions. They parse and label input; the rules (dates, evidence,
-limits) live in ``registers.services``, whose ``ValidationError`` the views attach back to
+limits) live in ``registers.services.reports`` and ``registers.services.leave``, whose ``ValidationError`` the views attach back to
 these forms' fields."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from registers.codes import CodeDefinition
 from registers.models import AbsenceReason
-from registers.services import evidence_check
+from registers.services.reports import evidence_check
 from schools.models import Pupil, SessionChoice
 
 DETAILS_HINT = (

@@ -291,3 +291,12 @@ class PartTimeTimetable(SchoolOwned):
 
     def __str__(self) -> str:
         return f"Part-time {self.start_date} to {self.end_date}"
+
+
+def field_max_length(model: type[models.Model], name: str) -> int:
+    """A text column's ``max_length``: services check free text against it and refuse longer
+    text with a message, rather than letting PostgreSQL refuse it or SQLite store it whole."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.CharField)
+    assert field.max_length is not None
+    return field.max_length

@@ -49,15 +49,25 @@ def register_phase(*, now: dt.datetime, date: dt.date, times: RegisterTimes, tak
     return Phase.LOCKED
 
 
-def late_code(*, minutes_late: int, times: RegisterTimes) -> str:
-    """``L`` or ``U`` for a pupil arriving ``minutes_late`` minutes after the register opened.
+def _minutes_after_opening(times: RegisterTimes, at: dt.time) -> int:
+    day = dt.date(2000, 1, 3)
+    delta = dt.datetime.combine(day, at) - dt.datetime.combine(day, times.opens)
+    return int(delta.total_seconds() // 60)
+
+
+def late_code(*, minutes_late: int, times: RegisterTimes) -> str | None:
+    """``L`` or ``U`` for a pupil arriving ``minutes_late`` minutes after the register opened,
+    or ``None`` when that arrival is at or after the end of the session.
 
     Before the register has ended it is ``L``; at exactly the close time or later it is ``U``
     (§3.2: arriving at the closing time is not "before the taking of the register has ended").
+    After the session has ended there is no L or U (§3.2): the caller refuses the minutes.
+    Counted in minutes, not clock times, so a large number cannot wrap past midnight into an
+    early arrival.
     """
-    opened = dt.datetime.combine(dt.date(2000, 1, 3), times.opens)
-    arrival = opened + dt.timedelta(minutes=minutes_late)
-    return "L" if arrival.time() < times.closes else "U"
+    if minutes_late >= _minutes_after_opening(times, times.session_ends):
+        return None
+    return "L" if minutes_late < _minutes_after_opening(times, times.closes) else "U"
 
 
 def arrival_code(*, arrival: dt.time, times: RegisterTimes) -> tuple[str, int | None]:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from registers import converters, views
+from registers import converters
+from registers.views import marks as views
 
 __all__ = ["converters"]  # imported for its URL converters
 

@@ -5,39 +5,39 @@ from __future__ import annotations
 
 from django.urls import path
 
-from registers import views_parents as views
+from registers.views import leave, reports
 
 app_name = "absences"
 
 urlpatterns = [
     # Parents (their own children only)
-    path("s/<slug:school_slug>/report-absence/", views.absence_report_new, name="report-absence"),
-    path("s/<slug:school_slug>/request-leave/", views.leave_request_new, name="request-leave"),
-    path("s/<slug:school_slug>/my-requests/", views.my_requests, name="my-requests"),
+    path("s/<slug:school_slug>/report-absence/", reports.absence_report_new, name="report-absence"),
+    path("s/<slug:school_slug>/request-leave/", leave.leave_request_new, name="request-leave"),
+    path("s/<slug:school_slug>/my-requests/", reports.my_requests, name="my-requests"),
     path(
         "s/<slug:school_slug>/my-requests/<int:report_id>/evidence/",
-        views.my_evidence,
+        reports.my_evidence,
         name="my-evidence",
     ),
     # The public form: no account, so no ``school_slug`` (see the view).
-    path("report-absence/<slug:school_ref>/", views.public_report, name="public-report"),
+    path("report-absence/<slug:school_ref>/", reports.public_report, name="public-report"),
     # The attendance office
-    path("s/<slug:school_slug>/absence-inbox/", views.inbox, name="inbox"),
+    path("s/<slug:school_slug>/absence-inbox/", reports.inbox, name="inbox"),
     path(
         "s/<slug:school_slug>/absence-inbox/<int:report_id>/",
-        views.inbox_report,
+        reports.inbox_report,
         name="inbox-report",
     ),
     path(
         "s/<slug:school_slug>/absence-inbox/<int:report_id>/evidence/",
-        views.inbox_evidence,
+        reports.inbox_evidence,
         name="inbox-evidence",
     ),
     # The headteacher
-    path("s/<slug:school_slug>/leave-requests/", views.leave_list, name="leave-list"),
+    path("s/<slug:school_slug>/leave-requests/", leave.leave_list, name="leave-list"),
     path(
         "s/<slug:school_slug>/leave-requests/<int:leave_id>/",
-        views.leave_decide,
+        leave.leave_decide,
         name="leave-decide",
     ),
 ]

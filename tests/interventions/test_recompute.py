@@ -30,7 +30,7 @@ from interventions.rules import EventKind
 from interventions.selectors import enrolment_results
 from registers.codes import CodeScheme
 from registers.models import AttendanceMark, MarkSource
-from registers.services import Actor, MarkWrite, mark_amend, marks_write
+from registers.services.marks import Actor, MarkWrite, mark_amend, marks_write
 from schools import models
 from schools.scoping import school_scope
 from tests.registers.conftest import RegisterWorld, build_register_world

@@ -206,6 +206,12 @@ BAD_CHECK = "A" + upn_make("822202400011")[1:]  # the CSA pupil's UPN with a wro
             "line 10, column minutes_late: Minutes late go with L or U, not /",
         ),
         (f"{CSA},2024-09-13,AM,L,ten", "line 10, column minutes_late: 'ten' is not a whole number"),
+        # Issue 8: minutes are required with L, and none may put arrival after the session.
+        (f"{CSA},2024-09-13,AM,L,", "line 10, column minutes_late: Enter the minutes late with L"),
+        (
+            f"{CSA},2024-09-13,AM,L,999",
+            "line 10, column minutes_late: 999 minutes late is after the AM session ended (12:00)",
+        ),
         (f"{CSA},2024-09-13,EVE,/,", "line 10, column session: 'EVE' is not a session"),
         (f"{CSA},2024-09-13,AM,,", "line 10, column code: required"),
         (
@@ -375,3 +381,9 @@ def test_checking_a_file_costs_the_same_queries_whatever_its_length(oak, tmp_pat
     four_weeks = [day + dt.timedelta(weeks=w) for w in range(4) for day in one_week]
 
     assert queries_for(one_week) == queries_for(four_weeks) <= 5
+
+
+def test_an_l_whose_minutes_reach_the_register_close_is_imported_as_u(oak, tmp_path):
+    import_marks(tmp_path, f"{HEADER}\n{CSA},2024-09-13,AM,L,150\n")
+
+    assert marks(oak) == {(CSA, d(2024, 9, 13), "AM"): ("U", 150)}

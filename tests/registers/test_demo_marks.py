@@ -20,7 +20,7 @@ from registers.codes import WALES_2010, code_lookup, is_compulsory_school_age
 from registers.models import AttendanceMark, MarkChange, MarkSource, PartTimeTimetable, Register
 from registers.rules import n_due_date
 from registers.selectors import register_times, unresolved_n_marks
-from registers.services import MarkWrite, mark_validate
+from registers.services.marks import MarkWrite, mark_validate
 from schools import demo
 from schools.models import (
     Enrolment,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from registers import selectors, services
+from registers import selectors
 from registers.models import (
     AbsenceReport,
     AttendanceMark,
@@ -25,7 +25,8 @@ from registers.models import (
     MarkSource,
     ReportStatus,
 )
-from registers.services import Actor, MarkWrite
+from registers.services import reports
+from registers.services.marks import Actor, MarkWrite, marks_write
 from schools.models import Enrolment, Pupil
 from schools.scoping import school_scope
 from tests import factories as f
@@ -175,7 +176,7 @@ def test_accepting_writes_every_session_amends_existing_marks_and_prefills_futur
     # given: the tutor marked Monday AM "N"; the parent then reports Monday to Wednesday AM
     frozen_now(monkeypatch, pw.rw.at(MONDAY, 10))
     with school_scope(pw.school):
-        services.marks_write(
+        marks_write(
             school=pw.school,
             writes=[MarkWrite(pw.child, MONDAY, "AM", "N")],
             actor=Actor.staff(pw.rw.tutor),
@@ -281,15 +282,15 @@ def test_acceptance_is_validated_by_mark_validate_and_writes_all_or_nothing(
 
     with school_scope(pw.school):
         with pytest.raises(ValidationError, match="H is not an attendance code in England"):
-            services.absence_report_accept(
+            reports.absence_report_accept(
                 school=pw.school, report=report, membership=pw.rw.officer, code="H"
             )
         with pytest.raises(ValidationError, match="is not on roll on 10 Sep 2024"):
-            services.absence_report_accept(
+            reports.absence_report_accept(
                 school=pw.school, report=report, membership=pw.rw.officer, code="I"
             )
         with pytest.raises(ValidationError, match="/ is not an absence code"):
-            services.absence_report_accept(
+            reports.absence_report_accept(
                 school=pw.school, report=report, membership=pw.rw.officer, code="/"
             )
         report.refresh_from_db()
@@ -586,7 +587,7 @@ def test_public_form_limits_each_client_address_whatever_it_claims_to_forward(
 
 def test_public_form_limits_each_school(pw, client, monkeypatch):
     frozen_now(monkeypatch, pw.rw.at(MONDAY, 7))
-    monkeypatch.setattr("registers.views_parents.PUBLIC_SCHOOL_LIMIT", 3)
+    monkeypatch.setattr("registers.views.reports.PUBLIC_SCHOOL_LIMIT", 3)
 
     answers = [
         client.post(public_url(pw), {}, REMOTE_ADDR=f"203.0.113.{n}").status_code for n in range(4)
@@ -855,3 +856,42 @@ def test_the_header_links_each_role_to_its_pages(pw, client_for, monkeypatch):
     assert re.search(r"Absence inbox <span class=\"tag\">1<", officer)
     assert url("leave-list", pw) not in officer
     assert url("leave-list", pw) in head
+
+
+# --- free text is refused over its column's length, never cut short (issue 8) ------------------
+
+
+def test_leave_approval_text_over_500_characters_is_refused(pw, client_for, monkeypatch):
+    frozen_now(monkeypatch, pw.rw.at(MONDAY, 12))
+    leave = make_leave(pw, dt.date(2024, 9, 16), dt.date(2024, 9, 16))
+
+    response = client_for(pw.rw.head.user).post(
+        url("leave-decide", pw, leave_id=leave.pk), {"action": "approve", "note": "x" * 501}
+    )
+
+    assert response.status_code == 400
+    assert "Keep the note to 500 characters" in response.content.decode()
+    assert marks(pw) == {}
+
+
+def test_public_report_names_over_their_column_length_are_refused(pw, monkeypatch):
+    frozen_now(monkeypatch, pw.rw.at(MONDAY, 7))
+    with school_scope(pw.school), pytest.raises(ValidationError) as refused:
+        reports.absence_report_submit_public(
+            school=pw.school,
+            pupil_forename="Amelia",
+            pupil_surname="Hartley-Jones",
+            date_of_birth=dt.date(2011, 3, 14),
+            reporter_name="J" * 201,
+            contact_phone="07700 900123",
+            contact_email="",
+            first_date=MONDAY,
+            first_session="AM",
+            last_date=MONDAY,
+            last_session="PM",
+            reason="illness",
+        )
+
+    assert refused.value.message_dict == {"reporter_name": ["Keep this to 200 characters."]}
+    with scopes_disabled():
+        assert not AbsenceReport.objects.exists()

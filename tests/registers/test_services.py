@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django_scopes import scopes_disabled
 
-from registers import services
 from registers.models import AttendanceMark, MarkChange, Register
-from registers.services import RegisterEntry
+from registers.services import marks as services
+from registers.services.marks import RegisterEntry
 from schools.scoping import school_scope
 from tests.registers.conftest import MONDAY, build_register_world
 

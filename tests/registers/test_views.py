@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from registers import services
 from registers.models import AttendanceMark, MarkChange
-from registers.services import RegisterEntry
-from registers.views import _current_session
+from registers.services import marks as services
+from registers.services.marks import RegisterEntry
+from registers.views.marks import _current_session
 from schools.scoping import school_scope
 from tests.registers.conftest import MONDAY, build_register_world
 
@@ -297,7 +297,9 @@ def test_a_morning_only_report_prefills_the_morning_register_only(small, client_
     assert afternoon[pupil.pk].notes == []
 
 
-def test_minutes_typed_beside_a_code_that_records_none_are_dropped(small, client_for, monkeypatch):
+def test_minutes_typed_beside_a_code_that_records_none_are_refused(small, client_for, monkeypatch):
+    # Issue 8 item 3: this used to drop the minutes; mark_validate now refuses them on every
+    # path, as the API always did.
     frozen_now(monkeypatch, small.at(MONDAY, 8, 45))
     pupil = small.pupils[0]
     data = post_data(small)
@@ -305,10 +307,10 @@ def test_minutes_typed_beside_a_code_that_records_none_are_dropped(small, client
 
     response = client_for(small.tutor.user).post(take_url(small), data)
 
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Minutes late go with L or U, not /" in response.content.decode()
     with scopes_disabled():
-        mark = AttendanceMark.objects.get(pupil=pupil)
-    assert (mark.code, mark.minutes_late) == ("/", None)
+        assert not AttendanceMark.objects.filter(pupil=pupil).exists()
 
 
 def test_the_default_session_is_read_on_the_schools_own_clock():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 
 from registers import csv_marks
-from registers.services import MarkConflictError, marks_import
+from registers.services.marks import MarkConflictError, marks_import
 from schools.csv_io import CsvTable
 from schools.management.csv_command import CsvImportCommand
 from schools.models import School

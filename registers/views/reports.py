@@ -1,5 +1,5 @@
-"""Parents' absence reports and leave requests, the public absence form, the attendance
-officer's absence inbox and the headteacher's leave decisions (product.md "Parents")."""
+"""Parents' absence reports: the parent's report and "My requests" pages, the public absence
+form, and the attendance office's absence inbox (product.md "Parents")."""
 
 from __future__ import annotations
 
@@ -16,21 +16,19 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registers import selectors, services
+from registers import selectors
 from registers.codes import codes_in_force
 from registers.forms_parents import (
     AcceptForm,
     EvidenceForm,
-    LeaveApproveForm,
-    LeaveRequestForm,
     NoteForm,
     ParentAbsenceForm,
     PublicAbsenceForm,
 )
-from registers.models import REASON_CODES, AbsenceReport, LeaveRequest, ReportStatus
-from registers.services import OFFICE_ROLES
-from schools.calendar import SchoolCalendar
-from schools.models import Jurisdiction, Pupil, Role, School
+from registers.models import REASON_CODES, AbsenceReport, ReportStatus
+from registers.services import reports as services
+from registers.services.reports import OFFICE_ROLES
+from schools.models import Pupil, Role, School
 from schools.permissions import require_role
 from schools.scoping import school_scope
 from schools.selectors import children_of_parent, school_calendar_get
@@ -39,13 +37,13 @@ from schools.types import SchoolRequest
 # --- Parents ----------------------------------------------------------------------------------
 
 
-def _children(request: SchoolRequest) -> QuerySet[Pupil]:
+def parent_children(request: SchoolRequest) -> QuerySet[Pupil]:
     return children_of_parent(school=request.school, user=request.user).order_by(
         "legal_forename", "legal_surname"
     )
 
 
-def _own_child(children: QuerySet[Pupil], raw: str | None) -> Pupil | None:
+def own_child(children: QuerySet[Pupil], raw: str | None) -> Pupil | None:
     """The child named in the request, if any; another child (or a made-up id) is the same
     404 as a missing page (TEN-01), never a form error that would confirm the id exists."""
     if not raw:
@@ -56,7 +54,7 @@ def _own_child(children: QuerySet[Pupil], raw: str | None) -> Pupil | None:
     return child
 
 
-def _initial_child(children: QuerySet[Pupil], chosen: Pupil | None) -> Pupil | None:
+def initial_child(children: QuerySet[Pupil], chosen: Pupil | None) -> Pupil | None:
     """The child a new request starts with: the one named in the link, else an only child."""
     if chosen is not None:
         return chosen
@@ -64,7 +62,7 @@ def _initial_child(children: QuerySet[Pupil], chosen: Pupil | None) -> Pupil | N
     return first_two[0] if len(first_two) == 1 else None
 
 
-def _my_requests_url(request: SchoolRequest) -> str:
+def my_requests_url(request: SchoolRequest) -> str:
     return reverse("absences:my-requests", kwargs={"school_slug": request.school.slug})
 
 
@@ -72,9 +70,9 @@ def _my_requests_url(request: SchoolRequest) -> str:
 @require_role(Role.PARENT)
 def absence_report_new(request: SchoolRequest) -> HttpResponse:
     school, today = request.school, timezone.localdate()
-    children = _children(request)
+    children = parent_children(request)
     data = request.POST if request.method == "POST" else request.GET
-    chosen = _own_child(children, data.get("pupil"))
+    chosen = own_child(children, data.get("pupil"))
     if request.method == "POST":
         form = ParentAbsenceForm(request.POST, request.FILES, children=children)
         if form.is_valid():
@@ -100,66 +98,16 @@ def absence_report_new(request: SchoolRequest) -> HttpResponse:
                     f"Thank you. The school has your report for {cleaned['pupil'].display_name}. "
                     "The attendance office will confirm it.",
                 )
-                return redirect(_my_requests_url(request))
+                return redirect(my_requests_url(request))
     else:
         form = ParentAbsenceForm(
             children=children,
-            initial={"pupil": _initial_child(children, chosen), "first_date": today},
+            initial={"pupil": initial_child(children, chosen), "first_date": today},
         )
     return render(
         request,
         "registers/parents/report.html",
         {"form": form},
-        status=400 if form.errors else 200,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@require_role(Role.PARENT)
-def leave_request_new(request: SchoolRequest) -> HttpResponse:
-    school, today = request.school, timezone.localdate()
-    children = _children(request)
-    data = request.POST if request.method == "POST" else request.GET
-    chosen = _own_child(children, data.get("pupil"))
-    if request.method == "POST":
-        form = LeaveRequestForm(request.POST, children=children)
-        if form.is_valid():
-            cleaned = form.cleaned_data
-            try:
-                leave = services.leave_request_submit(
-                    school=school,
-                    pupil=cleaned["pupil"],
-                    user=request.user,
-                    first_date=cleaned["first_date"],
-                    last_date=cleaned["last_date"],
-                    is_holiday=cleaned["is_holiday"],
-                    reason=cleaned["reason"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(request, "Your request has been sent to the headteacher.")
-                if services.leave_short_notice(first_date=leave.first_date, today=today):
-                    # Accepted all the same: the head decides (see LEAVE_NOTICE_DAYS).
-                    messages.warning(
-                        request,
-                        "You gave less than two weeks' notice. The headteacher will still "
-                        "consider your request, but may not decide before the leave starts.",
-                    )
-                return redirect(_my_requests_url(request))
-    else:
-        form = LeaveRequestForm(
-            children=children, initial={"pupil": _initial_child(children, chosen)}
-        )
-    return render(
-        request,
-        "registers/parents/leave.html",
-        {
-            "form": form,
-            "notice_days": services.LEAVE_NOTICE_DAYS,
-            "is_wales": school.jurisdiction == Jurisdiction.WALES,
-            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
-        },
         status=400 if form.errors else 200,
     )
 
@@ -200,7 +148,7 @@ def my_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, "Thank you. The office has your evidence.")
-            return redirect(_my_requests_url(request))
+            return redirect(my_requests_url(request))
     return render(
         request,
         "registers/parents/evidence.html",
@@ -450,103 +398,3 @@ def inbox_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
         or "attachment"
     )
     return response
-
-
-# --- The headteacher's leave decisions ----------------------------------------------------------
-
-
-def _leave_facts(
-    school: School, leave: LeaveRequest, calendar: SchoolCalendar
-) -> dict[str, object]:
-    requested_on = timezone.localdate(leave.requested_at)
-    facts: dict[str, object] = {
-        "leave": leave,
-        "school_days": len(calendar.school_days_between(leave.first_date, leave.last_date)),
-        "notice_days": (leave.first_date - requested_on).days,
-        "short_notice": services.leave_short_notice(
-            first_date=leave.first_date, today=requested_on
-        ),
-        "code": services.leave_code(school=school, leave=leave),
-    }
-    if facts["code"] == "H":
-        days, year_name = services.leave_holiday_days(school=school, leave=leave, calendar=calendar)
-        facts |= {
-            "holiday_days": days,
-            "year_name": year_name,
-            "over_limit": days > services.WALES_HOLIDAY_SCHOOL_DAYS,
-        }
-    return facts
-
-
-@require_GET
-@require_role(Role.HEADTEACHER)
-def leave_list(request: SchoolRequest) -> HttpResponse:
-    school = request.school
-    calendar = school_calendar_get(school=school)  # once for the page, not once a request
-    return render(
-        request,
-        "registers/office/leave_list.html",
-        {
-            "pending": [
-                _leave_facts(school, leave, calendar)
-                for leave in selectors.leave_requests_pending(school=school)
-            ],
-            "decided": selectors.leave_requests_decided(school=school),
-            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@require_role(Role.HEADTEACHER)
-def leave_decide(request: SchoolRequest, leave_id: int) -> HttpResponse:
-    school = request.school
-    leave = selectors.leave_request_get(school=school, leave_id=leave_id)
-    membership = request.access.membership
-    assert membership is not None  # the headteacher has a staff membership
-    approve_form, refuse_form = LeaveApproveForm(), NoteForm()
-    error = ""
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "approve":
-                approve_form = LeaveApproveForm(request.POST)
-                approve_form.is_valid()
-                services.leave_request_approve(
-                    school=school,
-                    leave=leave,
-                    membership=membership,
-                    exceptional_circumstances=request.POST.get("exceptional_circumstances", ""),
-                    note=request.POST.get("note", ""),
-                )
-                messages.success(request, f"Leave approved for {leave.pupil.display_name}.")
-            elif action == "refuse":
-                refuse_form = NoteForm(request.POST)
-                services.leave_request_refuse(
-                    school=school,
-                    leave=leave,
-                    membership=membership,
-                    note=request.POST.get("note", ""),
-                )
-                messages.success(
-                    request,
-                    "Leave refused. The registers will show that an absence then is G.",
-                )
-            else:
-                raise ValidationError("Choose whether to approve or refuse.")
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-        else:
-            return redirect("absences:leave-list", school_slug=school.slug)
-    return render(
-        request,
-        "registers/office/leave.html",
-        {
-            **_leave_facts(school, leave, school_calendar_get(school=school)),
-            "approve_form": approve_form,
-            "refuse_form": refuse_form,
-            "error": error,
-            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
-        },
-        status=400 if error else 200,
-    )

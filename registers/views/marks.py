@@ -1,3 +1,6 @@
+"""Registers and marks: the day's registers, taking one, amending a mark after it closed, a
+pupil's marks and the unresolved N list."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,12 +14,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from registers import selectors, services
-from registers.codes import code_lookup, codes_in_force
+from registers import selectors
+from registers.codes import codes_for_session
 from registers.rules import N_RESOLVE_SCHOOL_DAYS, Phase
-from registers.services import AMENDING_ROLES, RegisterEntry
+from registers.services import marks as services
+from registers.services.marks import AMENDING_ROLES, RegisterEntry
 from schools.models import FormGroup, Role, School
 from schools.permissions import require_role
+from schools.redirects import safe_next_url
 from schools.selectors import pupil_visible_get, school_calendar_get
 from schools.types import SchoolRequest
 
@@ -110,7 +115,7 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
     conflicts: dict[int, str] = {}
     status = ""
     if request.method == "POST":
-        entries, errors = _entries_from_post(request, day)
+        entries, errors = _entries_from_post(request)
         if not errors:
             assert request.access.membership is not None
             try:
@@ -128,7 +133,8 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
                 return redirect(_take_url(school, form, day, session))
             errors = result.errors
             conflicts = {
-                pupil_id: _conflict_text(mark) for pupil_id, mark in result.conflicts.items()
+                pupil_id: services.mark_conflict_message(school=school, mark=mark)
+                for pupil_id, mark in result.conflicts.items()
             }
             if result.ok and not request.htmx:
                 messages.success(request, _saved_message(result.missing))
@@ -161,7 +167,7 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
         "locked": phase is Phase.LOCKED,
         "upcoming": phase is Phase.UPCOMING,
         "can_amend": request.access.role in AMENDING_ROLES,
-        "codes": codes_in_force(jurisdiction=school.jurisdiction, on=day),
+        "codes": codes_for_session(jurisdiction=school.jurisdiction, on=day, session=session),
         "quick_keys": QUICK_KEYS,
         "times": selectors.register_times(school=school, session=session),
         "has_problems": problems,
@@ -171,50 +177,30 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
     return render(request, template, context, status=200)
 
 
-def _entries_from_post(
-    request: SchoolRequest, day: dt.date
-) -> tuple[list[RegisterEntry], dict[int, str]]:
+def _entries_from_post(request: SchoolRequest) -> tuple[list[RegisterEntry], dict[int, str]]:
     """Read ``code-<pupil>``, ``minutes-<pupil>`` and ``version-<pupil>`` fields, with an error
-    for each pupil whose minutes late are not a whole number. Minutes typed beside a code that
-    records none (the tutor changed L to /) are dropped rather than refused."""
+    for each pupil whose minutes late are not a whole number. Whether minutes go with the code
+    is ``mark_validate``'s to say, as it is for the API."""
     entries, errors = [], {}
     for key in request.POST:
         pupil_ref = key.removeprefix("code-")
         if key == pupil_ref or not pupil_ref.isdigit():
             continue
         pupil_id = int(pupil_ref)
-        code = request.POST.get(key, "")
         minutes = request.POST.get(f"minutes-{pupil_id}", "").strip()
         version = request.POST.get(f"version-{pupil_id}", "0")
-        if minutes and not minutes.isdigit():
+        if minutes and not (minutes.isascii() and minutes.isdigit()):
             errors[pupil_id] = "Minutes late must be a whole number."
             continue
         entries.append(
             RegisterEntry(
                 pupil_id=pupil_id,
-                code=code,
-                minutes_late=(
-                    int(minutes) if minutes and _records_minutes(request, code, day) else None
-                ),
+                code=request.POST.get(key, ""),
+                minutes_late=int(minutes) if minutes else None,
                 loaded_version=int(version) if version.isdigit() else 0,
             )
         )
     return entries, errors
-
-
-def _records_minutes(request: SchoolRequest, code: str, day: dt.date) -> bool:
-    definition = code_lookup(
-        jurisdiction=request.school.jurisdiction, code=code.strip().upper(), on=day
-    )
-    return definition is not None and definition.records_minutes_late
-
-
-def _conflict_text(mark: object) -> str:
-    if mark is None:
-        return "Someone else marked this pupil while you had the page open. Check and save again."
-    code = getattr(mark, "code", "?")
-    when = timezone.localtime(getattr(mark, "recorded_at")).strftime("%H:%M")  # noqa: B009
-    return f"Changed to {code} at {when} by someone else since you opened the register. Save again to replace it."
 
 
 def _saved_message(missing: int) -> str:
@@ -244,19 +230,23 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
     pupil = pupil_visible_get(
         school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=day
     )
+    # A day or half-day without a school session has no mark to amend: our 404 page.
+    selectors.session_calendar_get(school=school, date=day, session=session)
     mark = selectors.mark_get(school=school, pupil=pupil, date=day, session=session)
     error = ""
     if request.method == "POST":
         assert request.access.membership is not None
         minutes = request.POST.get("minutes_late", "").strip()
         try:
+            if minutes and not (minutes.isascii() and minutes.isdigit()):
+                raise ValidationError("Minutes late must be a whole number.")
             services.mark_amend(
                 school=school,
                 pupil=pupil,
                 date=day,
                 session=session,
                 code=request.POST.get("code", ""),
-                minutes_late=int(minutes) if minutes.isdigit() else None,
+                minutes_late=int(minutes) if minutes else None,
                 reason=request.POST.get("reason", ""),
                 membership=request.access.membership,
             )
@@ -264,13 +254,10 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
             error = " ".join(exc.messages)
         else:
             messages.success(request, f"Mark for {pupil} on {day:%a %d %b} {session} amended.")
-            return redirect(
-                request.POST.get("next")
-                or reverse(
-                    "registers:pupil-marks",
-                    kwargs={"school_slug": school.slug, "pupil_id": pupil.pk},
-                )
+            fallback = reverse(
+                "registers:pupil-marks", kwargs={"school_slug": school.slug, "pupil_id": pupil.pk}
             )
+            return redirect(safe_next_url(request, fallback))
     history = selectors.mark_history(school=school, pupil=pupil).filter(date=day, session=session)
     return render(
         request,
@@ -282,9 +269,9 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
             "mark": mark,
             "history": history,
             "error": error,
-            "codes": codes_in_force(jurisdiction=school.jurisdiction, on=day),
+            "codes": codes_for_session(jurisdiction=school.jurisdiction, on=day, session=session),
             "posted": request.POST,
-            "next": request.GET.get("next", ""),
+            "next": safe_next_url(request, ""),
         },
         status=400 if error else 200,
     )

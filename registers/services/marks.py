@@ -1,0 +1,579 @@
+"""Writes to registers and marks. Every mark write, whoever makes it (a tutor's register, an
+officer's amendment, an accepted parent report, approved leave, a CSV import), goes through
+``marks_write``, and every mark is checked first by ``mark_validate``: one place for the
+register rules, version checks and the amendment history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from interventions.tasks import recompute_after_commit
+from registers.codes import CodeDefinition, age_rule_error, code_lookup
+from registers.models import AttendanceMark, MarkChange, MarkSource, Register, field_max_length
+from registers.rules import Phase, late_code
+from registers.selectors import register_find, register_phase_now, register_times
+from schools.calendar import SchoolCalendar
+from schools.models import Enrolment, FormGroup, Pupil, Role, School, StaffMembership
+from schools.selectors import pupils_in_form_on, school_calendar_get
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as the amendment history will print it (name and position)."""
+
+    membership: StaffMembership | None
+    name: str
+    position: str
+
+    @classmethod
+    def staff(cls, membership: StaffMembership) -> Actor:
+        user = membership.user
+        return cls(
+            membership=membership,
+            name=user.get_full_name() or user.get_username(),
+            position=membership.job_title or Role(membership.role).label,
+        )
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        return cls(membership=None, name=name, position="System")
+
+
+@dataclass(frozen=True)
+class MarkWrite:
+    pupil: Pupil
+    date: dt.date
+    session: str
+    code: str
+    minutes_late: int | None = None
+
+    @property
+    def key(self) -> tuple[int, dt.date, str]:
+        return (self.pupil.pk, self.date, self.session)
+
+
+@dataclass
+class WriteResult:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    marks: list[AttendanceMark] = field(default_factory=list)  # every mark written or unchanged
+
+
+class MarkConflictError(Exception):
+    """Raised inside ``marks_write`` so the transaction rolls back when a mark changed since
+    the caller loaded it; carries the conflicting (attempted write, current mark) pairs."""
+
+    def __init__(self, conflicts: list[tuple[MarkWrite, AttendanceMark | None]]) -> None:
+        super().__init__(f"{len(conflicts)} marks changed since they were loaded")
+        self.conflicts = conflicts
+
+
+def mark_validate(
+    *,
+    school: School,
+    write: MarkWrite,
+    calendar: SchoolCalendar,
+    enrolments: Sequence[Enrolment],
+) -> MarkWrite:
+    """The write as it will be stored, or ``ValidationError`` saying what is wrong with it.
+
+    Checks, in order: a school session (only ``#`` may stand on a day without one); the code
+    exists in the code set of the session's date and the school's jurisdiction; ``/`` and ``\\``
+    follow the session; age rules (``X``, ``C2``: TC-08); minutes late only for ``L``/``U``,
+    required with ``L``, and ``L`` or ``U`` from the minutes (TC-03: at or after the close is
+    ``U``; at or after the end of the session is refused); the pupil is on roll (``Z`` before
+    the start date). Errors about the minutes carry ``code="minutes_late"``.
+    """
+    code = write.code.strip().upper()
+    if code in ("/", "\\"):
+        code = "/" if write.session == "AM" else "\\"
+    if not calendar.is_session(write.date, write.session) and code != "#":
+        raise ValidationError(f"{write.date:%a %d %b %Y} {write.session} is not a school session.")
+    definition = code_lookup(jurisdiction=school.jurisdiction, code=code, on=write.date)
+    if definition is None:
+        raise ValidationError(
+            f"{code or 'An empty code'} is not an attendance code in "
+            f"{school.get_jurisdiction_display()} on {write.date:%d %b %Y}."
+        )
+    age_error = age_rule_error(definition, date_of_birth=write.pupil.date_of_birth, on=write.date)
+    if age_error:
+        raise ValidationError(age_error)
+    minutes = write.minutes_late
+    if minutes is not None and not definition.records_minutes_late:
+        # One rule for every path: the register form used to drop such minutes silently while
+        # the API refused them. Refusing keeps what the tutor typed in front of them.
+        raise ValidationError(f"Minutes late go with L or U, not {code}.", code="minutes_late")
+    if minutes is None and code == "L":
+        raise ValidationError(
+            "Enter the minutes late with L: how long after the register opened the pupil arrived.",
+            code="minutes_late",
+        )
+    if minutes is not None:
+        if minutes < 0 or minutes > 24 * 60:
+            raise ValidationError("Minutes late must be between 0 and 1440.", code="minutes_late")
+        times = register_times(school=school, session=write.session)
+        derived = late_code(minutes_late=minutes, times=times)
+        if derived is None:
+            raise ValidationError(
+                f"{minutes} minutes late is after the {write.session} session ended "
+                f"({times.session_ends:%H:%M}): there is no L or U then. Record the reason "
+                "for the absence instead (N until it is known).",
+                code="minutes_late",
+            )
+        code = derived
+    _check_enrolment(write=write, code=code, enrolments=enrolments)
+    return MarkWrite(write.pupil, write.date, write.session, code, minutes)
+
+
+def _check_enrolment(*, write: MarkWrite, code: str, enrolments: Sequence[Enrolment]) -> None:
+    on_roll = any(
+        e.start_date <= write.date and (e.leaving_date is None or write.date <= e.leaving_date)
+        for e in enrolments
+    )
+    before_start = bool(enrolments) and write.date < min(e.start_date for e in enrolments)
+    if code == "Z":
+        if not before_start:
+            raise ValidationError("Z is only for sessions before the pupil's starting day.")
+    elif not on_roll and code != "#":
+        raise ValidationError(f"{write.pupil} is not on roll on {write.date:%d %b %Y}.")
+
+
+def definition_for(*, school: School, write: MarkWrite) -> CodeDefinition:
+    definition = code_lookup(jurisdiction=school.jurisdiction, code=write.code, on=write.date)
+    assert definition is not None, "validated writes always have a definition"
+    return definition
+
+
+@transaction.atomic(savepoint=False)  # callers roll back as a whole on MarkConflictError
+def marks_write(
+    *,
+    school: School,
+    writes: Iterable[MarkWrite],
+    actor: Actor,
+    source: MarkSource,
+    reason: str,
+    expected_versions: dict[tuple[int, dt.date, str], int] | None = None,
+    now: dt.datetime | None = None,
+) -> WriteResult:
+    """Create or change marks in bulk, writing a ``MarkChange`` for every changed mark.
+
+    ``writes`` must already be validated (``mark_validate``). With ``expected_versions`` (the
+    versions the caller loaded, 0 for "no mark"), a mark that has changed since is not
+    overwritten: ``MarkConflictError`` is raised and nothing is written. Existing marks are locked
+    (``SELECT … FOR UPDATE`` on PostgreSQL) so two concurrent saves serialise. A fixed number
+    of queries whatever the number of writes.
+    """
+    writes = list(writes)
+    if not writes:
+        return WriteResult()
+    if any(w.pupil.school_id != school.pk for w in writes):
+        raise ValidationError("Every pupil must belong to this school.")
+    now = now or timezone.now()
+    pupil_ids = {w.pupil.pk for w in writes}
+    dates = [w.date for w in writes]
+    existing = {
+        (m.pupil_id, m.date, m.session): m
+        for m in AttendanceMark.objects.select_for_update().filter(
+            school=school, pupil_id__in=pupil_ids, date__gte=min(dates), date__lte=max(dates)
+        )
+    }
+    result = WriteResult()
+    conflicts: list[tuple[MarkWrite, AttendanceMark | None]] = []
+    to_create: list[AttendanceMark] = []
+    to_update: list[AttendanceMark] = []
+    history: list[MarkChange] = []
+    for write in writes:
+        current = existing.get(write.key)
+        same = current is not None and (current.code, current.minutes_late) == (
+            write.code,
+            write.minutes_late,
+        )
+        if expected_versions is not None and not same:
+            loaded = expected_versions.get(write.key, 0)
+            if (current.version if current else 0) != loaded:
+                conflicts.append((write, current))
+                continue
+        scheme = definition_for(school=school, write=write).scheme.value
+        if current is None:
+            to_create.append(
+                AttendanceMark(
+                    school=school,
+                    pupil=write.pupil,
+                    date=write.date,
+                    session=write.session,
+                    code=write.code,
+                    scheme=scheme,
+                    minutes_late=write.minutes_late,
+                    source=source,
+                    recorded_at=now,
+                    recorded_by=actor.membership,
+                )
+            )
+            continue
+        if same:
+            result.unchanged += 1
+            result.marks.append(current)
+            continue
+        history.append(
+            MarkChange(
+                school=school,
+                mark=current,
+                pupil_id=current.pupil_id,
+                date=current.date,
+                session=current.session,
+                original_code=current.code,
+                original_minutes_late=current.minutes_late,
+                original_recorded_at=current.recorded_at,
+                new_code=write.code,
+                new_minutes_late=write.minutes_late,
+                reason=reason,
+                changed_at=now,
+                changed_by=actor.membership,
+                changed_by_name=actor.name,
+                changed_by_position=actor.position,
+                source=source,
+            )
+        )
+        current.code, current.minutes_late, current.scheme = write.code, write.minutes_late, scheme
+        current.source, current.recorded_at, current.recorded_by = source, now, actor.membership
+        current.version += 1
+        to_update.append(current)
+    if conflicts:
+        raise MarkConflictError(conflicts)
+    if to_create:
+        try:
+            with transaction.atomic(savepoint=False):
+                AttendanceMark.objects.bulk_create(to_create, batch_size=1000)
+        except IntegrityError as exc:
+            # Someone created one of these marks between our read and our insert.
+            raise MarkConflictError([(w, existing.get(w.key)) for w in writes]) from exc
+    # One UPDATE per distinct new value rather than bulk_update's CASE per row: a register
+    # save changes 30 marks to two or three codes, and Django's CASE building cost more than
+    # the rest of the save. The query count stays bounded by the codes in use.
+    groups: dict[tuple[str, int | None, str], list[int]] = {}
+    for mark in to_update:
+        groups.setdefault((mark.code, mark.minutes_late, mark.scheme), []).append(mark.pk)
+    for (code, minutes_late, scheme), pks in groups.items():
+        AttendanceMark.objects.filter(school=school, pk__in=pks).update(
+            code=code,
+            minutes_late=minutes_late,
+            scheme=scheme,
+            source=source,
+            recorded_at=now,
+            recorded_by=actor.membership,
+            version=F("version") + 1,
+        )
+    MarkChange.objects.bulk_create(history, batch_size=1000)
+    written = to_create + to_update
+    if written:
+        # The engine's stored results follow the marks (issue 4): after this commits.
+        recompute_after_commit(
+            school=school,
+            pupil_ids=[m.pupil_id for m in written],
+            changed_from=min(m.date for m in written),
+        )
+    result.created, result.changed = len(to_create), len(to_update)
+    result.marks += to_create + to_update
+    return result
+
+
+# --- Registers ------------------------------------------------------------------------------
+
+
+def register_open(
+    *,
+    school: School,
+    form: FormGroup,
+    date: dt.date,
+    session: str,
+    calendar: SchoolCalendar | None = None,
+) -> Register:
+    """The register of ``form`` for one session, created the first time it is saved.
+
+    Raises ``ValidationError`` when that date and session is not a school session.
+    """
+    if form.school_id != school.pk:
+        raise ValidationError("The form must belong to this school.")
+    calendar = calendar or school_calendar_get(school=school)
+    if not calendar.is_session(date, session):
+        raise ValidationError(f"{date:%a %d %b %Y} {session} is not a school session.")
+    register, _ = Register.objects.get_or_create(
+        school=school, form=form, date=date, session=session
+    )
+    return register
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One pupil's line as the tutor submitted it, with the mark version the page showed."""
+
+    pupil_id: int
+    code: str
+    minutes_late: int | None
+    loaded_version: int
+
+
+@dataclass
+class RegisterSaveResult:
+    errors: dict[int, str] = field(default_factory=dict)
+    conflicts: dict[int, AttendanceMark | None] = field(default_factory=dict)
+    written: WriteResult = field(default_factory=WriteResult)
+    missing: int = 0  # pupils on roll still without a mark
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.conflicts
+
+
+def register_save(
+    *,
+    school: School,
+    form: FormGroup,
+    date: dt.date,
+    session: str,
+    entries: Sequence[RegisterEntry],
+    membership: StaffMembership,
+    now: dt.datetime | None = None,
+    calendar: SchoolCalendar | None = None,
+) -> RegisterSaveResult:
+    """Save a whole register in one transaction: every entry, or none of them.
+
+    Refuses a locked register (amendments go through ``mark_amend``), pupils not on the
+    register's roll, invalid codes (per pupil, in ``errors``) and marks changed by someone
+    else since the page was loaded (in ``conflicts``, with the current mark). Entries with an
+    empty code are skipped; when every pupil on roll has a mark, the register is taken.
+    """
+    now = now or timezone.now()
+    calendar = calendar or school_calendar_get(school=school)
+    if form.school_id != school.pk:
+        raise ValidationError("The form must belong to this school.")
+    if not calendar.is_session(date, session):
+        raise ValidationError(f"{date:%a %d %b %Y} {session} is not a school session.")
+    # Read, not opened: the register row is created inside the save's transaction below, so a
+    # refused save leaves nothing behind.
+    existing = register_find(school=school, form=form, date=date, session=session)
+    phase = register_phase_now(
+        school=school,
+        date=date,
+        session=session,
+        taken=existing is not None and existing.taken_at is not None,
+        now=now,
+    )
+    if phase is not Phase.OPEN:
+        raise ValidationError(
+            "This register is closed. The attendance officer can amend a mark, with a reason."
+        )
+    pupils = {p.pk: p for p in pupils_in_form_on(school=school, form=form, on=date)}
+    unknown = [e.pupil_id for e in entries if e.pupil_id not in pupils]
+    if unknown:
+        raise ValidationError("Some pupils are not on this register's roll.")
+    enrolments = enrolments_by_pupil(school=school, pupil_ids=list(pupils))
+    result = RegisterSaveResult()
+    writes: list[MarkWrite] = []
+    expected: dict[tuple[int, dt.date, str], int] = {}
+    for entry in entries:
+        if not entry.code.strip():
+            continue
+        write = MarkWrite(pupils[entry.pupil_id], date, session, entry.code, entry.minutes_late)
+        try:
+            writes.append(
+                mark_validate(
+                    school=school,
+                    write=write,
+                    calendar=calendar,
+                    enrolments=enrolments.get(entry.pupil_id, []),
+                )
+            )
+        except ValidationError as exc:
+            result.errors[entry.pupil_id] = " ".join(exc.messages)
+        expected[write.key] = entry.loaded_version
+    if result.errors:
+        return result
+    try:
+        with transaction.atomic():
+            register = register_open(
+                school=school, form=form, date=date, session=session, calendar=calendar
+            )
+            result.written = marks_write(
+                school=school,
+                writes=writes,
+                actor=Actor.staff(membership),
+                source=MarkSource.REGISTER,
+                reason="Corrected while the register was open",
+                expected_versions=expected,
+                now=now,
+            )
+            marked = AttendanceMark.objects.filter(
+                school=school,
+                pupil_id__in=list(pupils),
+                date=date,
+                session=session,
+            ).count()
+            result.missing = len(pupils) - marked
+            if result.missing == 0 and register.taken_at is None:
+                register.taken_at, register.taken_by = now, membership
+                register.save(update_fields=["taken_at", "taken_by"])
+    except MarkConflictError as conflict:
+        # Read again after the rollback: a mark created by someone else while we wrote is
+        # ``None`` in the conflict, but the tutor needs to see who recorded what, and when.
+        pupil_ids = [write.pupil.pk for write, _current in conflict.conflicts]
+        current = {
+            mark.pupil_id: mark
+            for mark in AttendanceMark.objects.filter(
+                school=school, pupil_id__in=pupil_ids, date=date, session=session
+            ).select_related("recorded_by__user")
+        }
+        result.conflicts = {pupil_id: current.get(pupil_id) for pupil_id in pupil_ids}
+    return result
+
+
+def mark_conflict_message(*, school: School, mark: AttendanceMark | None) -> str:
+    """What a tutor is told about a mark that changed while their register page was open:
+    the code, who recorded it (name and position, or the system that did) and when, on the
+    school's own clock (the same words in the register page and the API's 409)."""
+    if mark is None:
+        return "This pupil's mark changed while you had the page open. Check and save again."
+    if mark.recorded_by is not None:
+        who = Actor.staff(mark.recorded_by)
+        by = f"{who.name} ({who.position})"
+    else:
+        by = f"the {MarkSource(mark.source).label.lower()}"
+    minutes = f" ({mark.minutes_late} min)" if mark.minutes_late is not None else ""
+    # A conflict is a change made while the page was open, so the time alone says when.
+    return (
+        f"Changed to {mark.code}{minutes} at {school.local_time(mark.recorded_at):%H:%M} by {by} "
+        "since you opened the register. Save again to replace it."
+    )
+
+
+def mark_amend(
+    *,
+    school: School,
+    pupil: Pupil,
+    date: dt.date,
+    session: str,
+    code: str,
+    minutes_late: int | None,
+    reason: str,
+    membership: StaffMembership,
+    now: dt.datetime | None = None,
+) -> AttendanceMark:
+    """Amend (or, if none was ever recorded, enter) one mark after its register closed.
+
+    Only attendance officers, school administrators and headteachers may; a reason is
+    required. The original entry, new entry, reason, time, name and position are kept in an
+    append-only ``MarkChange`` row (§3.5). Raises ``ValidationError`` for anything else.
+    """
+    if membership.school_id != school.pk or membership.role not in AMENDING_ROLES:
+        raise ValidationError("Only attendance officers, administrators and heads amend marks.")
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise ValidationError("Give the reason for the amendment.")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(f"Keep the reason to {REASON_MAX_LENGTH} characters.")
+    write = mark_validate(
+        school=school,
+        write=MarkWrite(pupil, date, session, code, minutes_late),
+        calendar=school_calendar_get(school=school),
+        enrolments=enrolments_by_pupil(school=school, pupil_ids=[pupil.pk]).get(pupil.pk, []),
+    )
+    marks_write(
+        school=school,
+        writes=[write],
+        actor=Actor.staff(membership),
+        source=MarkSource.AMENDMENT,
+        reason=reason,
+        now=now,
+    )
+    return AttendanceMark.objects.get(school=school, pupil=pupil, date=date, session=session)
+
+
+AMENDING_ROLES = frozenset({Role.ATTENDANCE_OFFICER, Role.SCHOOL_ADMIN, Role.HEADTEACHER})
+# The amendment reason is kept on the ``MarkChange`` row; the limit is the column's.
+REASON_MAX_LENGTH = field_max_length(MarkChange, "reason")
+
+
+def enrolments_by_pupil(*, school: School, pupil_ids: list[int]) -> dict[int, list[Enrolment]]:
+    by_pupil: dict[int, list[Enrolment]] = {}
+    for enrolment in Enrolment.objects.filter(school=school, pupil_id__in=pupil_ids):
+        by_pupil.setdefault(enrolment.pupil_id, []).append(enrolment)
+    return by_pupil
+
+
+# --- CSV import (manage.py import_marks) ----------------------------------------------------
+
+IMPORT_ACTOR_NAME = "CSV import"
+
+
+def marks_import(
+    *,
+    school: School,
+    writes: Sequence[MarkWrite],
+    file_name: str,
+    now: dt.datetime | None = None,
+) -> WriteResult:
+    """Write marks checked row by row by ``registers.csv_marks.marks_plan`` (``mark_validate``)
+    in one ``marks_write`` call: source "import", the system actor "CSV import", reason
+    "Imported from <file name>". All or none; a mark equal to the recorded one is counted
+    unchanged, a different one is amended with its history row. Raises ``MarkConflictError``
+    if someone else creates one of these marks while the import runs.
+    """
+    reason = f"Imported from {file_name}"
+    return marks_write(
+        school=school,
+        writes=writes,
+        actor=Actor.system(IMPORT_ACTOR_NAME),
+        source=MarkSource.IMPORT,
+        reason=reason[: MarkChange._meta.get_field("reason").max_length],
+        now=now,
+    )
+
+
+def marks_apply(
+    *,
+    school: School,
+    pupil: Pupil,
+    sessions: Sequence[tuple[dt.date, str]],
+    code: str,
+    calendar: SchoolCalendar,
+    membership: StaffMembership,
+    source: MarkSource,
+    reason: str,
+    now: dt.datetime | None,
+) -> WriteResult:
+    """Write ``code`` on every session for an accepted report or approved leave: each checked
+    by ``mark_validate`` first, then one audited ``marks_write``; all or nothing."""
+    enrolments = enrolments_by_pupil(school=school, pupil_ids=[pupil.pk]).get(pupil.pk, [])
+    writes: list[MarkWrite] = []
+    problems: list[str] = []
+    for day, session in sessions:
+        try:
+            writes.append(
+                mark_validate(
+                    school=school,
+                    write=MarkWrite(pupil, day, session, code),
+                    calendar=calendar,
+                    enrolments=enrolments,
+                )
+            )
+        except ValidationError as exc:
+            problems.append(f"{day:%a %d %b %Y} {session}: {' '.join(exc.messages)}")
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ValidationError(f"Nothing was written. {' '.join(problems[:3])}{more}")
+    return marks_write(
+        school=school,
+        writes=writes,
+        actor=Actor.staff(membership),
+        source=source,
+        reason=reason,
+        now=now,
+    )

@@ -1,0 +1,172 @@
+"""Leave of absence in term time: the parent's request and the headteacher's decisions
+(product.md "Parents")."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from registers import selectors
+from registers.forms_parents import LeaveApproveForm, LeaveRequestForm, NoteForm
+from registers.models import LeaveRequest
+from registers.services import leave as services
+from registers.views.reports import initial_child, my_requests_url, own_child, parent_children
+from schools.calendar import SchoolCalendar
+from schools.models import Jurisdiction, Role, School
+from schools.permissions import require_role
+from schools.selectors import school_calendar_get
+from schools.types import SchoolRequest
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.PARENT)
+def leave_request_new(request: SchoolRequest) -> HttpResponse:
+    school, today = request.school, timezone.localdate()
+    children = parent_children(request)
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = own_child(children, data.get("pupil"))
+    if request.method == "POST":
+        form = LeaveRequestForm(request.POST, children=children)
+        if form.is_valid():
+            cleaned = form.cleaned_data
+            try:
+                leave = services.leave_request_submit(
+                    school=school,
+                    pupil=cleaned["pupil"],
+                    user=request.user,
+                    first_date=cleaned["first_date"],
+                    last_date=cleaned["last_date"],
+                    is_holiday=cleaned["is_holiday"],
+                    reason=cleaned["reason"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Your request has been sent to the headteacher.")
+                if services.leave_short_notice(first_date=leave.first_date, today=today):
+                    # Accepted all the same: the head decides (see LEAVE_NOTICE_DAYS).
+                    messages.warning(
+                        request,
+                        "You gave less than two weeks' notice. The headteacher will still "
+                        "consider your request, but may not decide before the leave starts.",
+                    )
+                return redirect(my_requests_url(request))
+    else:
+        form = LeaveRequestForm(
+            children=children, initial={"pupil": initial_child(children, chosen)}
+        )
+    return render(
+        request,
+        "registers/parents/leave.html",
+        {
+            "form": form,
+            "notice_days": services.LEAVE_NOTICE_DAYS,
+            "is_wales": school.jurisdiction == Jurisdiction.WALES,
+            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- The headteacher's leave decisions ----------------------------------------------------------
+
+
+def _leave_facts(
+    school: School, leave: LeaveRequest, calendar: SchoolCalendar
+) -> dict[str, object]:
+    requested_on = timezone.localdate(leave.requested_at)
+    facts: dict[str, object] = {
+        "leave": leave,
+        "school_days": len(calendar.school_days_between(leave.first_date, leave.last_date)),
+        "notice_days": (leave.first_date - requested_on).days,
+        "short_notice": services.leave_short_notice(
+            first_date=leave.first_date, today=requested_on
+        ),
+        "code": services.leave_code(school=school, leave=leave),
+    }
+    if facts["code"] == "H":
+        days, year_name = services.leave_holiday_days(school=school, leave=leave, calendar=calendar)
+        facts |= {
+            "holiday_days": days,
+            "year_name": year_name,
+            "over_limit": days > services.WALES_HOLIDAY_SCHOOL_DAYS,
+        }
+    return facts
+
+
+@require_GET
+@require_role(Role.HEADTEACHER)
+def leave_list(request: SchoolRequest) -> HttpResponse:
+    school = request.school
+    calendar = school_calendar_get(school=school)  # once for the page, not once a request
+    return render(
+        request,
+        "registers/office/leave_list.html",
+        {
+            "pending": [
+                _leave_facts(school, leave, calendar)
+                for leave in selectors.leave_requests_pending(school=school)
+            ],
+            "decided": selectors.leave_requests_decided(school=school),
+            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.HEADTEACHER)
+def leave_decide(request: SchoolRequest, leave_id: int) -> HttpResponse:
+    school = request.school
+    leave = selectors.leave_request_get(school=school, leave_id=leave_id)
+    membership = request.access.membership
+    assert membership is not None  # the headteacher has a staff membership
+    approve_form, refuse_form = LeaveApproveForm(), NoteForm()
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                approve_form = LeaveApproveForm(request.POST)
+                approve_form.is_valid()
+                services.leave_request_approve(
+                    school=school,
+                    leave=leave,
+                    membership=membership,
+                    exceptional_circumstances=request.POST.get("exceptional_circumstances", ""),
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, f"Leave approved for {leave.pupil.display_name}.")
+            elif action == "refuse":
+                refuse_form = NoteForm(request.POST)
+                services.leave_request_refuse(
+                    school=school,
+                    leave=leave,
+                    membership=membership,
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(
+                    request,
+                    "Leave refused. The registers will show that an absence then is G.",
+                )
+            else:
+                raise ValidationError("Choose whether to approve or refuse.")
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("absences:leave-list", school_slug=school.slug)
+    return render(
+        request,
+        "registers/office/leave.html",
+        {
+            **_leave_facts(school, leave, school_calendar_get(school=school)),
+            "approve_form": approve_form,
+            "refuse_form": refuse_form,
+            "error": error,
+            "holiday_limit": services.WALES_HOLIDAY_SCHOOL_DAYS,
+        },
+        status=400 if error else 200,
+    )
