@@ -1,4 +1,4 @@
-"""Registers and marks for the Northfield demo trust (``schools.demo``): believable attendance.
+"""Registers and marks for the Northfield demo trust (``demo.trust``): believable attendance.
 
 ``seed_demo_marks()`` gives each demo school's pupils one mark for every school session of
 last academic year and of this one so far, and each form one ``Register`` per session, taken
@@ -72,12 +72,12 @@ from typing import Any
 from django.db import connection, models, transaction
 from django_scopes import scopes_disabled
 
+from demo import blueprints as trust_demo
 from registers.codes import code_lookup, is_compulsory_school_age
 from registers.models import AttendanceMark, MarkChange, MarkSource, PartTimeTimetable, Register
 from registers.rules import RegisterTimes, late_code
 from registers.selectors import register_times
 from registers.services import Actor
-from schools import demo as trust_demo
 from schools.calendar import SchoolCalendar
 from schools.models import (
     AcademicYear,
@@ -200,7 +200,7 @@ def seed_demo_marks(
 ) -> MarksSummary:
     """Fill the demo trust's registers and marks up to ``today``, or add whatever is missing.
 
-    Run it after ``schools.demo.seed_demo_trust`` with the same ``today``. Sessions before
+    Run it after ``demo.trust.seed_demo_trust`` with the same ``today``. Sessions before
     ``today`` are filled. With ``now`` (an aware datetime on ``today``), so are today's
     sessions whose register has closed at the school. Marks follow whatever roll the
     database holds, so ``scale`` only has to be positive; it is taken so that the command
@@ -223,7 +223,7 @@ def seed_demo_marks(
             )
         }
         if len(schools) != len(trust_demo.BLUEPRINTS):
-            raise ValueError("Seed the demo trust first (schools.demo.seed_demo_trust).")
+            raise ValueError("Seed the demo trust first (demo.trust.seed_demo_trust).")
         results = []
         with _roomy_sqlite_cache():
             for blueprint in trust_demo.BLUEPRINTS:
@@ -258,7 +258,7 @@ def _roomy_sqlite_cache() -> Iterator[None]:
 
 
 def _rng(*parts: object) -> random.Random:
-    return random.Random(":".join([_SEED, *map(str, parts)]))  # noqa: S311 (repeatable demo data)
+    return random.Random(":".join([_SEED, *map(str, parts)]))
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[str, float]]) -> str:
@@ -839,7 +839,7 @@ class _SchoolSeeder:
         self.pupils: dict[int, _PupilRow] = {}
         family = set(
             ParentLink.objects.filter(
-                school=school, user__username=trust_demo._PARENT[2]
+                school=school, user__username=trust_demo.PARENT[2]
             ).values_list("pupil_id", flat=True)
         )
         for pk, upn, dob, fsm, sen, lac, cin, carer in Pupil.objects.filter(
