@@ -17,6 +17,7 @@ from django_scopes import scopes_disabled
 from demo import blueprints, trust
 from demo import marks as demo_marks
 from interventions.engine import EnrolmentCounts, session_counts
+from registers import services
 from registers.codes import WALES_2010, code_lookup, is_compulsory_school_age
 from registers.models import AttendanceMark, MarkChange, MarkSource, PartTimeTimetable, Register
 from registers.rules import n_due_date
@@ -551,8 +552,7 @@ def test_the_fast_insert_path_and_the_portable_one_write_the_same_rows(seeded):
             row = (school.pk, form, connection.ops.adapt_datefield_value(day), "AM",
                    connection.ops.adapt_datetimefield_value(at), tutor)  # fmt: skip
             assert (
-                demo_marks._insert_rows(Register, demo_marks._REGISTER_COLUMNS, [row], copy=copy)
-                == 1
+                services._rows_insert(Register, services._REGISTER_COLUMNS, [row], copy=copy) == 1
             )
         written = list(
             Register.objects.filter(school=school, date__gte=dt.date(2026, 11, 28))
