@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "registers",
     "interventions",
     "letters",
+    "demo",  # the demo trust (manage.py seed_demo): above the domain apps, imported by none
 ]
 
 MIDDLEWARE = [

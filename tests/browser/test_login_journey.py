@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from schools.demo import KINGSMEAD, seed_demo_trust
+from demo.blueprints import KINGSMEAD
+from demo.trust import seed_demo_trust
 from schools.models import Role, School, StaffMembership
 from schools.scoping import school_scope
 from schools.selectors import forms_for_tutor, pupils_in_form_on

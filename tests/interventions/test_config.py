@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from demo import trust
 from interventions.models import AttendanceBand, AttendanceRules
 from interventions.rules import (
     DFE_DEFAULT,
@@ -28,7 +29,6 @@ from interventions.services import (
     bands_install_preset,
     bands_replace,
 )
-from schools import demo
 from schools.models import Jurisdiction, Role, School, StaffMembership
 from schools.scoping import school_scope
 from schools.services import school_provision
@@ -289,7 +289,7 @@ def test_a_new_school_has_no_bands_and_uses_the_dfe_default():
 
 def test_the_demo_schools_get_their_presets_and_keep_changed_bands():
     today = timezone.localdate()
-    demo.seed_demo_trust(today=today, scale=0.02)
+    trust.seed_demo_trust(today=today, scale=0.02)
     expected = {
         "kingsmead": SEED_002_BEDFORD,
         "oakfield": SEED_004_STAGED,
@@ -311,7 +311,7 @@ def test_the_demo_schools_get_their_presets_and_keep_changed_bands():
             school=schools["oakfield"], role=Role.HEADTEACHER
         ).first()
     _replace(head, [_band("Our own", "0")])
-    demo.seed_demo_trust(today=today, scale=0.02)
+    trust.seed_demo_trust(today=today, scale=0.02)
 
     assert _stored(schools["kingsmead"]) == before["kingsmead"]
     assert _stored(schools["bro-derwen"]) == before["bro-derwen"]

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from demo.blueprints import DEMO_PASSWORD, TRUST_SLUG
+from demo.marks import MarksSummary, seed_demo_marks
+from demo.trust import DemoSummary, seed_demo_trust
 from interventions.recompute import school_recompute
-from registers.demo import MarksSummary, seed_demo_marks
-from schools.demo import DEMO_PASSWORD, TRUST_SLUG, DemoSummary, seed_demo_trust
 from schools.models import School
 from schools.scoping import school_scope
 

@@ -14,14 +14,15 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django_scopes import scopes_disabled
 
+from demo import blueprints, trust
+from demo import marks as demo_marks
 from interventions.engine import EnrolmentCounts, session_counts
-from registers import demo as marks_demo
 from registers.codes import WALES_2010, code_lookup, is_compulsory_school_age
 from registers.models import AttendanceMark, MarkChange, MarkSource, PartTimeTimetable, Register
 from registers.rules import n_due_date
 from registers.selectors import register_times, unresolved_n_marks
+from registers.services import marks as services
 from registers.services.marks import MarkWrite, mark_validate
-from schools import demo
 from schools.models import (
     Enrolment,
     FormPlacement,
@@ -103,13 +104,13 @@ class _RollbackError(Exception):
 
 @dataclass
 class Seeded:
-    fresh: marks_demo.MarksSummary  # marks seeded once, on TODAY (then rolled back)
+    fresh: demo_marks.MarksSummary  # marks seeded once, on TODAY (then rolled back)
     fresh_rows: Any
-    earlier: marks_demo.MarksSummary  # marks seeded on EARLIER ...
+    earlier: demo_marks.MarksSummary  # marks seeded on EARLIER ...
     earlier_rows: Any
-    later: marks_demo.MarksSummary  # ... and then on TODAY: the state the tests read
+    later: demo_marks.MarksSummary  # ... and then on TODAY: the state the tests read
     later_rows: Any
-    again: marks_demo.MarksSummary  # and once more on TODAY
+    again: demo_marks.MarksSummary  # and once more on TODAY
 
 
 def _rows() -> Any:
@@ -148,25 +149,25 @@ def seeded(django_db_setup: None, django_db_blocker: Any) -> Any:
     # savepoint inside this transaction, which is rolled back at the end.
     with django_db_blocker.unblock(), transaction.atomic():
         with scopes_disabled():
-            demo.seed_demo_trust(today=TODAY, scale=SCALE)
+            trust.seed_demo_trust(today=TODAY, scale=SCALE)
             with contextlib.suppress(_RollbackError), transaction.atomic():
-                fresh = marks_demo.seed_demo_marks(today=TODAY, scale=SCALE)
+                fresh = demo_marks.seed_demo_marks(today=TODAY, scale=SCALE)
                 fresh_rows = _rows()
                 raise _RollbackError
-            earlier = marks_demo.seed_demo_marks(today=EARLIER, scale=SCALE)
+            earlier = demo_marks.seed_demo_marks(today=EARLIER, scale=SCALE)
             earlier_rows = _rows()
-            later = marks_demo.seed_demo_marks(today=TODAY, scale=SCALE)
+            later = demo_marks.seed_demo_marks(today=TODAY, scale=SCALE)
             later_rows = _rows()
-            again = marks_demo.seed_demo_marks(today=TODAY, scale=SCALE)
+            again = demo_marks.seed_demo_marks(today=TODAY, scale=SCALE)
         yield Seeded(fresh, fresh_rows, earlier, earlier_rows, later, later_rows, again)
         transaction.set_rollback(True)
 
 
 def _schools() -> list[School]:
-    return list(School.objects.filter(trust__slug=demo.TRUST_SLUG).order_by("slug"))
+    return list(School.objects.filter(trust__slug=blueprints.TRUST_SLUG).order_by("slug"))
 
 
-def _school_marks(summary: marks_demo.MarksSummary, slug: str) -> marks_demo.SchoolMarks:
+def _school_marks(summary: demo_marks.MarksSummary, slug: str) -> demo_marks.SchoolMarks:
     return next(s for s in summary.schools if s.slug == slug)
 
 
@@ -208,7 +209,7 @@ def test_the_same_day_always_gives_the_same_marks_however_it_was_reached(seeded)
 def test_older_marks_do_not_depend_on_the_day_of_seeding(seeded):
     # Only the last days before "today" differ (open N marks, registers not yet taken).
     with scopes_disabled():
-        calendar = school_calendar_get(school=School.objects.get(slug=demo.KINGSMEAD.slug))
+        calendar = school_calendar_get(school=School.objects.get(slug=blueprints.KINGSMEAD.slug))
     settled = calendar.school_days_between(EARLIER - dt.timedelta(days=30), EARLIER)[-12]
     earlier_marks, _, earlier_changes, _ = seeded.earlier_rows
     later_marks, _, later_changes, _ = seeded.later_rows
@@ -265,7 +266,7 @@ def test_one_mark_per_pupil_on_roll_per_session_except_registers_left_not_taken(
             (form_names.get(_form_on(placements[p], d)), d, s) in not_taken for p, d, s in missing
         )
         assert not_taken, "a few recent registers are left for the 'not taken' alert"
-        assert len(not_taken) <= marks_demo.RECENT_INCOMPLETE_SESSIONS
+        assert len(not_taken) <= demo_marks.RECENT_INCOMPLETE_SESSIONS
 
 
 def test_no_marks_on_weekends_holidays_or_closed_afternoons(seeded):
@@ -521,7 +522,7 @@ def test_the_demo_parents_children_attend_well_with_an_illness_or_two(seeded):
         with school_scope(school):
             children = list(
                 ParentLink.objects.filter(
-                    school=school, user__username=demo._PARENT[2]
+                    school=school, user__username=blueprints.PARENT[2]
                 ).values_list("pupil_id", flat=True)
             )
             illness = Counter(
@@ -543,7 +544,7 @@ def test_the_demo_parents_children_attend_well_with_an_illness_or_two(seeded):
 def test_the_fast_insert_path_and_the_portable_one_write_the_same_rows(seeded):
     # PostgreSQL writes with COPY; every other database, and copy=False, with executemany.
     with scopes_disabled():
-        school = School.objects.get(slug=demo.OAKFIELD.slug)
+        school = School.objects.get(slug=blueprints.OAKFIELD.slug)
         form = Register.objects.filter(school=school).values_list("form_id", flat=True)[0]
         tutor = FormTutor.objects.filter(form_id=form).values_list("membership_id", flat=True)[0]
         at = dt.datetime(2026, 11, 28, 8, 55, tzinfo=LONDON)
@@ -551,8 +552,7 @@ def test_the_fast_insert_path_and_the_portable_one_write_the_same_rows(seeded):
             row = (school.pk, form, connection.ops.adapt_datefield_value(day), "AM",
                    connection.ops.adapt_datetimefield_value(at), tutor)  # fmt: skip
             assert (
-                marks_demo._insert_rows(Register, marks_demo._REGISTER_COLUMNS, [row], copy=copy)
-                == 1
+                services._rows_insert(Register, services._REGISTER_COLUMNS, [row], copy=copy) == 1
             )
         written = list(
             Register.objects.filter(school=school, date__gte=dt.date(2026, 11, 28))

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django_scopes import scopes_disabled
 
+from demo import blueprints, trust
+from demo import calendar as demo_calendar
 from interventions.models import EnrolmentAttendance
-from schools import demo
 from schools.calendar import Session
 from schools.models import (
     NC_YEAR_ORDER,
@@ -57,7 +58,7 @@ SEEDED_MODELS = (
 
 @pytest.fixture
 def summary():
-    return demo.seed_demo_trust(today=TODAY, scale=SCALE)
+    return trust.seed_demo_trust(today=TODAY, scale=SCALE)
 
 
 def _row_counts():
@@ -75,7 +76,7 @@ def _pupil_rows():
 
 
 def _schools():
-    return list(School.objects.filter(trust__slug=demo.TRUST_SLUG).order_by("slug"))
+    return list(School.objects.filter(trust__slug=blueprints.TRUST_SLUG).order_by("slug"))
 
 
 class _RollbackError(Exception):
@@ -86,7 +87,7 @@ def test_seeding_again_creates_nothing_and_changes_no_counts(summary):
     before = _row_counts()
     assert summary.rows_created == sum(before.values()) > 0
 
-    again = demo.seed_demo_trust(today=TODAY, scale=SCALE)
+    again = trust.seed_demo_trust(today=TODAY, scale=SCALE)
 
     assert again.created == {}
     assert _row_counts() == before
@@ -96,13 +97,13 @@ def test_seeding_again_creates_nothing_and_changes_no_counts(summary):
 def test_seeding_plans_the_same_rows_on_any_day_of_the_academic_year():
     # given: a first seeding, remembered and then rolled back
     with contextlib.suppress(_RollbackError), transaction.atomic():
-        demo.seed_demo_trust(today=TODAY, scale=SCALE)
+        trust.seed_demo_trust(today=TODAY, scale=SCALE)
         first_pupils, first_counts = _pupil_rows(), _row_counts()
         raise _RollbackError
     assert _row_counts()["schools.Pupil"] == 0
 
     # when: seeding an empty database again, on another day of the same academic year
-    demo.seed_demo_trust(today=dt.date(YEAR_START, 9, 10), scale=SCALE)
+    trust.seed_demo_trust(today=dt.date(YEAR_START, 9, 10), scale=SCALE)
 
     # then: the same pupils (UPNs, names, dates of birth) and the same number of every row
     assert _pupil_rows() == first_pupils
@@ -110,11 +111,11 @@ def test_seeding_plans_the_same_rows_on_any_day_of_the_academic_year():
 
 
 def test_scale_multiplies_pupil_numbers_and_must_be_positive():
-    small = demo.seed_demo_trust(today=TODAY, scale=SCALE)
+    small = trust.seed_demo_trust(today=TODAY, scale=SCALE)
     assert 100 <= small.pupils_on_roll <= 200  # every form keeps at least one pupil
 
     with pytest.raises(ValueError, match="positive"):
-        demo.seed_demo_trust(today=TODAY, scale=0)
+        trust.seed_demo_trust(today=TODAY, scale=0)
 
 
 def test_every_school_has_valid_register_windows(summary):
@@ -132,7 +133,7 @@ def test_every_school_has_valid_register_windows(summary):
 
 
 def test_the_welsh_school_is_a_welsh_language_3_to_19_school(summary):
-    school = School.objects.get(slug=demo.BRO_DERWEN.slug)
+    school = School.objects.get(slug=blueprints.BRO_DERWEN.slug)
 
     assert school.jurisdiction == "wales"
     assert school.welsh_language
@@ -178,11 +179,11 @@ def test_each_school_has_180_to_200_school_days_a_year_and_closed_half_terms(sum
     [(2024, dt.date(2024, 3, 31)), (2025, dt.date(2025, 4, 20)), (2027, dt.date(2027, 3, 28))],
 )
 def test_easter_sunday(year, easter):
-    assert demo.easter_sunday(year) == easter
+    assert demo_calendar.easter_sunday(year) == easter
 
 
 def test_bank_holidays_move_off_weekends():
-    holidays = demo.bank_holidays(2027)
+    holidays = demo_calendar.bank_holidays(2027)
 
     assert holidays[dt.date(2027, 5, 3)] == "Early May bank holiday"
     assert holidays[dt.date(2027, 5, 31)] == "Spring bank holiday"
@@ -193,18 +194,21 @@ def test_bank_holidays_move_off_weekends():
     }
 
 
-@pytest.mark.parametrize("blueprint", demo.BLUEPRINTS, ids=lambda bp: bp.slug)
+@pytest.mark.parametrize("blueprint", blueprints.BLUEPRINTS, ids=lambda bp: bp.slug)
 def test_calendar_rules_hold_for_twenty_years(blueprint):
     for start_year in range(2020, 2041):
-        year = demo.year_calendar(blueprint.calendar, start_year)
+        year = demo_calendar.year_calendar(blueprint.calendar, start_year)
         calendar = year.school_calendar
         days = calendar.school_days_between(year.start_date, year.end_date)
-        easter = demo.easter_sunday(start_year + 1)
+        easter = demo_calendar.easter_sunday(start_year + 1)
 
         assert 185 <= len(days) <= 195, (start_year, len(days))
         assert not calendar.is_school_day(easter - dt.timedelta(days=2))  # Good Friday
         assert not calendar.is_school_day(easter + dt.timedelta(days=1))  # Easter Monday
-        for holiday in [*demo.bank_holidays(start_year), *demo.bank_holidays(start_year + 1)]:
+        for holiday in [
+            *demo_calendar.bank_holidays(start_year),
+            *demo_calendar.bank_holidays(start_year + 1),
+        ]:
             assert not calendar.is_school_day(holiday), (start_year, holiday)
         assert len([c for c in year.closures if c.kind == ClosureKind.INSET]) == 5
 
@@ -270,7 +274,7 @@ def test_previous_year_has_leavers_placements_and_dual_registrations(summary):
 def test_every_demo_login_signs_in_and_reaches_its_home_page(client, summary):
     roles = {login.role for login in summary.logins}
     assert roles == set(Role)
-    assert {login.password for login in summary.logins} == {demo.DEMO_PASSWORD}
+    assert {login.password for login in summary.logins} == {blueprints.DEMO_PASSWORD}
 
     for login in summary.logins:
         assert client.login(username=login.username, password=login.password), login.username
@@ -314,9 +318,9 @@ def test_parent_sees_two_schools_and_only_their_own_children(client, summary):
     kingsmead = client.get(reverse("schools:home", kwargs={"school_slug": "kingsmead"}))
     bro_derwen = client.get(reverse("schools:home", kwargs={"school_slug": "bro-derwen"}))
 
-    assert demo.OAKFIELD.name in choose
-    assert demo.KINGSMEAD.name in choose
-    assert demo.BRO_DERWEN.name not in choose
+    assert blueprints.OAKFIELD.name in choose
+    assert blueprints.KINGSMEAD.name in choose
+    assert blueprints.BRO_DERWEN.name not in choose
     assert "Poppy Hughes" in oakfield.content.decode()
     assert "Alfie Hughes" in oakfield.content.decode()
     assert oakfield.content.decode().count('class="card"') == 2

@@ -1,4 +1,4 @@
-"""Word lists for the demo trust (``schools.demo``): names, streets and demographic weights.
+"""Word lists for the demo trust (``demo.trust``): names, streets and demographic weights.
 
 Plain constants, no logic. Names are common in England and Wales for children born 2007-2023
 and for their parents; they are combined at random, so no row describes a real person.
