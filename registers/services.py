@@ -55,6 +55,7 @@ from schools.models import (
     School,
     StaffMembership,
 )
+from schools.permissions import Capability, check_capability
 from schools.selectors import academic_year_for, pupils_in_form_on, school_calendar_get
 
 
@@ -451,8 +452,12 @@ def mark_amend(
     required. The original entry, new entry, reason, time, name and position are kept in an
     append-only ``MarkChange`` row (§3.5). Raises ``ValidationError`` for anything else.
     """
-    if membership.school_id != school.pk or membership.role not in AMENDING_ROLES:
-        raise ValidationError("Only attendance officers, administrators and heads amend marks.")
+    check_capability(
+        membership,
+        Capability.AMEND_MARK,
+        school=school,
+        message="Only attendance officers, administrators and heads amend marks.",
+    )
     if len(reason.strip()) < 3:
         raise ValidationError("Give the reason for the amendment.")
     write = mark_validate(
@@ -470,9 +475,6 @@ def mark_amend(
         now=now,
     )
     return AttendanceMark.objects.get(school=school, pupil=pupil, date=date, session=session)
-
-
-AMENDING_ROLES = frozenset({Role.ATTENDANCE_OFFICER, Role.SCHOOL_ADMIN, Role.HEADTEACHER})
 
 
 def _enrolments_by_pupil(*, school: School, pupil_ids: list[int]) -> dict[int, list[Enrolment]]:
@@ -512,9 +514,6 @@ def marks_import(
 
 
 # --- Parents' absence reports and leave requests (product.md "Parents") -------------------
-
-# Who works the absence inbox: the same people who may amend a closed register's marks.
-OFFICE_ROLES = AMENDING_ROLES
 
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_EXTENSIONS = frozenset({".pdf", ".jpg", ".jpeg", ".png"})
@@ -765,8 +764,12 @@ def absence_report_submit_public(
 
 
 def _check_office(*, school: School, membership: StaffMembership) -> None:
-    if membership.school_id != school.pk or membership.role not in OFFICE_ROLES:
-        raise ValidationError("Only attendance officers, administrators and heads decide reports.")
+    check_capability(
+        membership,
+        Capability.WORK_INBOX,
+        school=school,
+        message="Only attendance officers, administrators and heads decide reports.",
+    )
 
 
 def _open_report(*, school: School, report: AbsenceReport) -> AbsenceReport:
@@ -1030,8 +1033,12 @@ def leave_request_submit(
 def _open_leave(
     *, school: School, leave: LeaveRequest, membership: StaffMembership
 ) -> LeaveRequest:
-    if membership.school_id != school.pk or membership.role != Role.HEADTEACHER:
-        raise ValidationError("Only the headteacher decides leave of absence.")
+    check_capability(
+        membership,
+        Capability.DECIDE_LEAVE,
+        school=school,
+        message="Only the headteacher decides leave of absence.",
+    )
     locked = LeaveRequest.objects.select_for_update().filter(school=school, pk=leave.pk).first()
     if locked is None:
         raise ValidationError("This leave request is not one of this school's.")

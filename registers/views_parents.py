@@ -28,10 +28,9 @@ from registers.forms_parents import (
     PublicAbsenceForm,
 )
 from registers.models import REASON_CODES, AbsenceReport, LeaveRequest, ReportStatus
-from registers.services import OFFICE_ROLES
 from schools.calendar import SchoolCalendar
-from schools.models import Jurisdiction, Pupil, Role, School
-from schools.permissions import require_role
+from schools.models import Jurisdiction, Pupil, School
+from schools.permissions import Capability, require_capability
 from schools.scoping import school_scope
 from schools.selectors import children_of_parent, school_calendar_get
 from schools.types import SchoolRequest
@@ -69,7 +68,7 @@ def _my_requests_url(request: SchoolRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def absence_report_new(request: SchoolRequest) -> HttpResponse:
     school, today = request.school, timezone.localdate()
     children = _children(request)
@@ -115,7 +114,7 @@ def absence_report_new(request: SchoolRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def leave_request_new(request: SchoolRequest) -> HttpResponse:
     school, today = request.school, timezone.localdate()
     children = _children(request)
@@ -165,7 +164,7 @@ def leave_request_new(request: SchoolRequest) -> HttpResponse:
 
 
 @require_GET
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def my_requests(request: SchoolRequest) -> HttpResponse:
     found = selectors.requests_of_parent(school=request.school, user=request.user)
     return render(
@@ -176,7 +175,7 @@ def my_requests(request: SchoolRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def my_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
     """Upload the evidence the office asked for; any other report is a 404."""
     report = (
@@ -299,7 +298,7 @@ def _inbox_url(request: SchoolRequest) -> str:
 
 
 @require_GET
-@require_role(OFFICE_ROLES)
+@require_capability(Capability.WORK_INBOX)
 def inbox(request: SchoolRequest) -> HttpResponse:
     school = request.school
     return render(
@@ -323,7 +322,7 @@ def _accept_form(school: School, report: AbsenceReport, data: object | None = No
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(OFFICE_ROLES)
+@require_capability(Capability.WORK_INBOX)
 def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
     school, today = request.school, timezone.localdate()
     report = selectors.absence_report_get(school=school, report_id=report_id)
@@ -428,7 +427,7 @@ def _session_count(school: School, report: AbsenceReport) -> int:
 
 @never_cache
 @require_GET
-@require_role(OFFICE_ROLES)
+@require_capability(Capability.WORK_INBOX)
 def inbox_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
     """The evidence file, to this school's office only: never a public media URL, always a
     download (never rendered inline in our origin) and never cached (PDF-05 by analogy)."""
@@ -479,7 +478,7 @@ def _leave_facts(
 
 
 @require_GET
-@require_role(Role.HEADTEACHER)
+@require_capability(Capability.DECIDE_LEAVE)
 def leave_list(request: SchoolRequest) -> HttpResponse:
     school = request.school
     calendar = school_calendar_get(school=school)  # once for the page, not once a request
@@ -498,7 +497,7 @@ def leave_list(request: SchoolRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.HEADTEACHER)
+@require_capability(Capability.DECIDE_LEAVE)
 def leave_decide(request: SchoolRequest, leave_id: int) -> HttpResponse:
     school = request.school
     leave = selectors.leave_request_get(school=school, leave_id=leave_id)
