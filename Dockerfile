@@ -3,7 +3,8 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fontconfig make \
  && rm -rf /var/lib/apt/lists/*
-ENV UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/venv PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1
+ENV UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/venv PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=attendance_app.settings.production
 RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock ./

@@ -7,6 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := 3.11
+# Development targets use the local settings (DEBUG on). wsgi.py, asgi.py and celery.py
+# default to production's, so a server started without settings never runs in debug.
+DJANGO_SETTINGS_MODULE ?= attendance_app.settings.local
 
 .PHONY: help install run test check lint fmt typecheck migrate makemigrations seed worker beat shell up down logs bench
 
@@ -51,10 +54,10 @@ seed: install migrate ## Create (or refresh) the demo trust and print its logins
 	$(PY) manage.py seed_demo
 
 worker: install ## A Celery worker (needs REDIS_URL)
-	$(VENV)/bin/celery -A attendance_app worker --loglevel INFO
+	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(VENV)/bin/celery -A attendance_app worker --loglevel INFO
 
 beat: install ## Celery beat: the nightly schedule (needs REDIS_URL)
-	$(VENV)/bin/celery -A attendance_app beat --loglevel INFO
+	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(VENV)/bin/celery -A attendance_app beat --loglevel INFO
 
 shell: install ## A Django shell
 	$(PY) manage.py shell

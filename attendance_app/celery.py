@@ -6,7 +6,9 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_app.settings.local")
+# A server or worker started without settings runs production's: no DEBUG, and no start
+# without DJANGO_SECRET_KEY. Development sets the local settings itself (manage.py, Makefile).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_app.settings.production")
 
 app = Celery("attendance_app")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -36,7 +36,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/", include("registers.api_urls")),
+    path("api/v1/", include("attendance_app.api_urls")),
     path("", include("schools.urls")),
     path("", include("registers.urls")),
     path("", include("registers.urls_parents")),

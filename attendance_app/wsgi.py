@@ -4,5 +4,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_app.settings.local")
+# A server or worker started without settings runs production's: no DEBUG, and no start
+# without DJANGO_SECRET_KEY. Development sets the local settings itself (manage.py, Makefile).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_app.settings.production")
 application = get_wsgi_application()

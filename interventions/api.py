@@ -20,15 +20,9 @@ from rest_framework.views import APIView
 
 from interventions import rules, selectors
 from interventions.models import AttendanceEvent
+from interventions.periods import Period, period_requested
 from interventions.rules import EventKind
-from interventions.views import (
-    PUPIL_ATTENDANCE_ROLES,
-    SUMMARY_ROLES,
-    Period,
-    period_requested,
-)
-from schools.models import Role
-from schools.permissions import HasSchoolRole
+from schools.permissions import Capability, HasCapability, can
 from schools.selectors import pupil_visible_get, pupil_visible_to
 from schools.types import school_request
 
@@ -66,17 +60,15 @@ class PeriodInputSerializer(serializers.Serializer[Any]):
 
 
 def _period(request: Request, serializer: serializers.Serializer[Any]) -> Period | None:
-    """The period asked for, or ``None`` for the stored results; 400 on bad input."""
+    """The period asked for, or ``None`` for the stored results; 400 on bad input (the
+    API's exception handler answers a ``ValidationError`` from ``period_requested``)."""
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     if not any(data.get(name) for name in ("from", "to", "as_of", "dfe")):
         return None
-    try:
-        return period_requested(
-            school=school_request(request).school, data=data, today=timezone.localdate()
-        )
-    except ValueError as exc:
-        raise ValidationError({"detail": str(exc)}) from exc
+    return period_requested(
+        school=school_request(request).school, data=data, today=timezone.localdate()
+    )
 
 
 class SessionsOutputSerializer(serializers.Serializer[Any]):
@@ -178,8 +170,8 @@ class PupilAttendanceOutputSerializer(serializers.Serializer[Any]):
 class PupilAttendanceApi(APIView):
     """A pupil's stored result for this academic year, or one computed now for a period."""
 
-    permission_classes = [HasSchoolRole]
-    allowed_roles = PUPIL_ATTENDANCE_ROLES
+    permission_classes = [HasCapability]
+    required_capability = Capability.VIEW_PUPIL_ATTENDANCE
 
     @staticmethod
     def _result(result: selectors.PupilAttendance) -> dict[str, Any]:
@@ -296,8 +288,8 @@ class AttendanceSummaryOutputSerializer(serializers.Serializer[Any]):
 class AttendanceSummaryApi(APIView):
     """The school's attendance in total and by one grouping (§4.1 aggregation)."""
 
-    permission_classes = [HasSchoolRole]
-    allowed_roles = SUMMARY_ROLES
+    permission_classes = [HasCapability]
+    required_capability = Capability.VIEW_SUMMARIES
 
     class AttendanceSummaryInputSerializer(PeriodInputSerializer):
         def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
@@ -388,8 +380,8 @@ class AttendanceEventOutputSerializer(serializers.ModelSerializer[AttendanceEven
 class AttendanceEventListApi(mixins.ListModelMixin, GenericAPIView[AttendanceEvent]):
     """The event ledger, newest first, paginated; tutors see their own forms' pupils' only."""
 
-    permission_classes = [HasSchoolRole]
-    allowed_roles = PUPIL_ATTENDANCE_ROLES
+    permission_classes = [HasCapability]
+    required_capability = Capability.VIEW_PUPIL_ATTENDANCE
     serializer_class = AttendanceEventOutputSerializer
 
     class AttendanceEventFilterSerializer(serializers.Serializer[Any]):
@@ -403,7 +395,7 @@ class AttendanceEventListApi(mixins.ListModelMixin, GenericAPIView[AttendanceEve
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         visible = None
-        if req.access.role == Role.FORM_TUTOR:
+        if not can(req.access, Capability.VIEW_ALL_PUPILS):
             visible = pupil_visible_to(
                 school=req.school, access=req.access, user=req.user, on=timezone.localdate()
             )

@@ -1,4 +1,4 @@
-"""The attendance results API, included in the "api" namespace by ``registers.api_urls``."""
+"""The attendance results API, included in the "api" namespace by ``attendance_app.api_urls``."""
 
 from __future__ import annotations
 

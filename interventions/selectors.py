@@ -23,7 +23,6 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django_scopes import scopes_disabled
 
 from interventions import rules
 from interventions.engine import STATE_FIELDS, EngineRules, EnrolmentState, compute
@@ -46,6 +45,7 @@ from schools.models import (
     Trust,
     YearGroup,
 )
+from schools.scoping import schools_scope
 from schools.selectors import academic_year_for, school_calendar_get
 
 
@@ -697,8 +697,8 @@ def trust_attendance_stored(*, trust: Trust, on: dt.date) -> TrustAttendance:
     if not schools:
         return TrustAttendance(schools=(), total=ZERO_TOTALS)
     # Cross-school by design (a trust page compares its schools): every query below filters
-    # by these schools' ids, which belong to ``trust``.
-    with scopes_disabled():
+    # by these schools' ids, and runs in their scope, so a forgotten filter stays in the trust.
+    with schools_scope(schools):
         years = {
             school_id: (start, end)
             for school_id, start, end in AcademicYear.objects.filter(

@@ -20,10 +20,8 @@ from django.db import transaction
 from interventions import rules
 from interventions.models import AttendanceBand, AttendanceRules
 from interventions.selectors import attendance_rules_get
-from schools.models import Role, School, StaffMembership
-
-# Who may change a school's bands and rules: the same roles as the school settings page.
-CONFIG_ROLES = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+from schools.models import School, StaffMembership
+from schools.permissions import Capability, check_capability
 
 COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 _NAME_MAX, _MEANING_MAX = 60, 300  # AttendanceBand.name and .meaning max_length
@@ -220,8 +218,12 @@ def bands_replace(
     rows are replaced (positions 0..n-1); stored results lose their band link until the next
     recompute names the new band.
     """
-    if membership.school_id != school.pk or membership.role not in CONFIG_ROLES:
-        raise ValidationError("Only the headteacher and school administrators change the bands.")
+    check_capability(
+        membership,
+        Capability.EDIT_ATTENDANCE_RULES,
+        school=school,
+        message="Only the headteacher and school administrators change the bands.",
+    )
     return _bands_write(school=school, bands=bands)
 
 

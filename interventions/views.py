@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,16 +17,16 @@ from interventions import rules, selectors, services
 from interventions.forms import (
     BAND_FORMSET_PREFIX,
     DEFAULT_COLOUR,
-    MAX_PERIOD_DAYS,
     AttendancePeriodForm,
     AttendanceRulesForm,
     BandForm,
     BandFormSet,
     PresetForm,
 )
+from interventions.periods import Period, period_requested
 from interventions.services import BAND_PRESETS, BandInput
-from schools.models import STAFF_ROLES, WHOLE_SCHOOL_ROLES, Jurisdiction, Role, School
-from schools.permissions import require_role
+from schools.models import Jurisdiction, School
+from schools.permissions import Capability, require_capability
 from schools.selectors import pupil_visible_get
 from schools.types import SchoolRequest, TrustRequest
 
@@ -110,7 +108,7 @@ def _by_bound(bands: list[BandInput]) -> list[BandInput]:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.HEADTEACHER, Role.SCHOOL_ADMIN)
+@require_capability(Capability.EDIT_ATTENDANCE_RULES)
 def attendance_settings(request: SchoolRequest) -> HttpResponse:
     """The school's attendance bands (with presets) and its local authority's rules."""
     school = request.school
@@ -195,18 +193,7 @@ def attendance_settings(request: SchoolRequest) -> HttpResponse:
 
 # --- Attendance results: a pupil, the school, the trust ---------------------------------------
 
-# spec/product.md "People and roles": tutors see their own forms' pupils (pupil_visible_to);
-# the school's figures are for the staff who see the whole school, and the trust's leaders.
-PUPIL_ATTENDANCE_ROLES = STAFF_ROLES
-SUMMARY_ROLES = WHOLE_SCHOOL_ROLES
 EVENTS_SHOWN = 200  # newest first; the API pages through the whole ledger
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date
-    end: dt.date
-    as_of: dt.date
 
 
 def _period_asked(
@@ -219,28 +206,13 @@ def _period_asked(
     if form.is_bound and form.is_valid() and form.computes:
         try:
             period = period_requested(school=school, data=form.cleaned_data, today=today)
-        except ValueError as exc:
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
     return form, period, 400 if form.errors else 200
 
 
-def period_requested(*, school: School, data: Mapping[str, Any], today: dt.date) -> Period:
-    """The period of a valid ``AttendancePeriodForm`` (or the API's equivalent): the dates
-    given, the academic year of ``as_of`` (default ``today``) for a missing end. ValueError
-    if the result is backwards or longer than ``MAX_PERIOD_DAYS``."""
-    as_of = data.get("as_of") or today
-    start, end = selectors.attendance_period_for(
-        school=school, period_start=data.get("from"), period_end=data.get("to"), as_of=as_of
-    )
-    if end < start:
-        raise ValueError("The end of the period is before its start.")
-    if (end - start).days > MAX_PERIOD_DAYS:
-        raise ValueError("Choose a period of at most five years.")
-    return Period(start=start, end=end, as_of=as_of)
-
-
 @require_GET
-@require_role(PUPIL_ATTENDANCE_ROLES)
+@require_capability(Capability.VIEW_PUPIL_ATTENDANCE)
 def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     """A pupil's stored result for this academic year (or, with ``?from=&to=&as_of=``, one
     computed now) and the pupil's events from the ledger."""
@@ -283,7 +255,7 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
 
 
 @require_GET
-@require_role(SUMMARY_ROLES)
+@require_capability(Capability.VIEW_SUMMARIES)
 def attendance_summary(request: SchoolRequest) -> HttpResponse:
     """The school's attendance in total, per form, per year group and per pupil group: the
     stored results, or with ``?dfe=1`` / ``?from=&to=&as_of=`` computed now."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,11 +17,10 @@ from rest_framework.views import APIView
 from registers import selectors
 from registers.models import AttendanceMark
 from registers.services import marks as services
-from registers.services.marks import AMENDING_ROLES, RegisterEntry
-from registers.views.marks import REGISTER_TAKERS
+from registers.services.marks import RegisterEntry
 from schools.calendar import SchoolCalendar
-from schools.models import FormGroup, Pupil, Role
-from schools.permissions import HasSchoolRole
+from schools.models import FormGroup, Pupil, School
+from schools.permissions import Capability, HasCapability
 from schools.selectors import pupil_visible_get
 from schools.types import school_request
 
@@ -44,6 +43,25 @@ class MarkOutputSerializer(serializers.ModelSerializer[AttendanceMark]):
             "recorded_at",
             "version",
         ]
+
+
+def conflicts_data(
+    *, school: School, conflicts: Mapping[int, AttendanceMark | None]
+) -> dict[str, Any]:
+    """The 409 body for marks changed since they were loaded: each pupil's current mark
+    (``None``: deleted or never recorded) and, under ``messages``, the words the register page
+    shows (who recorded what, and when). ``attendance_app.api_errors`` answers a
+    ``MarkConflictError`` with it too."""
+    return {
+        "conflicts": {
+            pupil_id: (MarkOutputSerializer(mark).data if mark else None)
+            for pupil_id, mark in conflicts.items()
+        },
+        "messages": {
+            pupil_id: services.mark_conflict_message(school=school, mark=mark)
+            for pupil_id, mark in conflicts.items()
+        },
+    }
 
 
 class RegisterEntryInputSerializer(serializers.Serializer[Any]):
@@ -70,8 +88,8 @@ class RegisterSavedSerializer(serializers.Serializer[Any]):
 class RegisterDetailApi(APIView):
     """Read a form's register for one session, or save it whole (one transaction)."""
 
-    permission_classes = [HasSchoolRole]
-    allowed_roles = REGISTER_TAKERS
+    permission_classes = [HasCapability]
+    required_capability = Capability.TAKE_REGISTER
 
     class RegisterRowOutputSerializer(serializers.Serializer[Any]):
         pupil = serializers.IntegerField(source="pupil.pk")
@@ -149,32 +167,21 @@ class RegisterDetailApi(APIView):
         req = school_request(request)
         membership = req.access.membership
         assert membership is not None, "register takers are staff with a membership"
-        try:
-            result = services.register_save(
-                school=req.school,
-                form=form,
-                date=day,
-                session=session,
-                entries=entries,
-                membership=membership,
-                calendar=calendar,
-            )
-        except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        result = services.register_save(
+            school=req.school,
+            form=form,
+            date=day,
+            session=session,
+            entries=entries,
+            membership=membership,
+            calendar=calendar,
+        )
         if result.errors:
             return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
         if result.conflicts:
-            current = {
-                pupil_id: (MarkOutputSerializer(mark).data if mark else None)
-                for pupil_id, mark in result.conflicts.items()
-            }
-            # ``messages``: the same words the register page shows (who recorded what, when).
-            words = {
-                pupil_id: services.mark_conflict_message(school=req.school, mark=mark)
-                for pupil_id, mark in result.conflicts.items()
-            }
             return Response(
-                {"conflicts": current, "messages": words}, status=status.HTTP_409_CONFLICT
+                conflicts_data(school=req.school, conflicts=result.conflicts),
+                status=status.HTTP_409_CONFLICT,
             )
         # Built by hand rather than through RegisterSavedSerializer (which documents it): the
         # serializer was a tenth of a register save's time, and this is the hottest endpoint.
@@ -201,8 +208,8 @@ class RegisterDetailApi(APIView):
 class MarkListApi(APIView):
     """A pupil's marks between two dates."""
 
-    permission_classes = [HasSchoolRole]
-    allowed_roles = REGISTER_TAKERS | {Role.PARENT}
+    permission_classes = [HasCapability]
+    required_capability = Capability.VIEW_MARKS
 
     @extend_schema(
         parameters=[
@@ -230,8 +237,8 @@ class MarkListApi(APIView):
 class MarkAmendApi(APIView):
     """Amend one mark after its register closed: a reason is required (REG-01)."""
 
-    permission_classes = [HasSchoolRole]
-    allowed_roles = AMENDING_ROLES
+    permission_classes = [HasCapability]
+    required_capability = Capability.AMEND_MARK
 
     class MarkAmendInputSerializer(serializers.Serializer[Any]):
         pupil = serializers.IntegerField()
@@ -244,7 +251,8 @@ class MarkAmendApi(APIView):
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(
-        request=MarkAmendInputSerializer, responses={200: MarkOutputSerializer, 400: None}
+        request=MarkAmendInputSerializer,
+        responses={200: MarkOutputSerializer, 400: None, 409: None},
     )
     def post(self, request: Request) -> Response:
         payload = self.MarkAmendInputSerializer(data=request.data)
@@ -253,19 +261,16 @@ class MarkAmendApi(APIView):
         pupil = _visible_pupil(request, data["pupil"])
         req = school_request(request)
         assert req.access.membership is not None, "amending roles are staff with a membership"
-        try:
-            mark = services.mark_amend(
-                school=req.school,
-                pupil=pupil,
-                date=data["date"],
-                session=data["session"],
-                code=data["code"],
-                minutes_late=data.get("minutes_late"),
-                reason=data["reason"],
-                membership=req.access.membership,
-            )
-        except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        mark = services.mark_amend(
+            school=req.school,
+            pupil=pupil,
+            date=data["date"],
+            session=data["session"],
+            code=data["code"],
+            minutes_late=data.get("minutes_late"),
+            reason=data["reason"],
+            membership=req.access.membership,
+        )
         return Response(MarkOutputSerializer(mark).data)
 
 

@@ -23,7 +23,8 @@ from registers.models import (
 )
 from registers.rules import Phase, RegisterTimes, n_due_date, register_phase
 from schools.calendar import SchoolCalendar, academic_year_start, week_start
-from schools.models import Contact, FormGroup, Pupil, Role, School
+from schools.models import Contact, FormGroup, Pupil, School
+from schools.permissions import Capability, can
 from schools.selectors import (
     children_of_parent,
     form_roll_counts,
@@ -69,8 +70,8 @@ def session_calendar_get(*, school: School, date: dt.date, session: str) -> Scho
 def register_forms(*, school: School, access: SchoolAccess, on: dt.date) -> QuerySet[FormGroup]:
     """The forms whose registers this user takes on ``on``: a tutor's own, or every form for
     other register takers."""
-    if access.role == Role.FORM_TUTOR:
-        assert access.membership is not None
+    if not can(access, Capability.VIEW_ALL_PUPILS):
+        assert access.membership is not None  # register takers are staff
         return forms_for_tutor(school=school, membership=access.membership, on=on)
     return forms_on(school=school, on=on)
 

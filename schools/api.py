@@ -13,8 +13,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from schools.models import STAFF_ROLES, Pupil, Role
-from schools.permissions import HasSchoolRole
+from schools.models import Pupil
+from schools.permissions import Capability, HasCapability
 from schools.selectors import pupil_visible_to
 from schools.types import school_request
 
@@ -35,8 +35,8 @@ class PupilOutputSerializer(serializers.ModelSerializer[Pupil]):
 
 
 class _VisiblePupilsApi(GenericAPIView[Pupil]):
-    allowed_roles = STAFF_ROLES | {Role.PARENT}
-    permission_classes = [HasSchoolRole]
+    permission_classes = [HasCapability]
+    required_capability = Capability.VIEW_PUPILS
     serializer_class = PupilOutputSerializer
 
     def get_queryset(self) -> QuerySet[Pupil]:

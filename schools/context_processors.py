@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from schools.permissions import capabilities_of
 from schools.selectors import Place, places_for_user
 
 
@@ -18,7 +19,8 @@ def user_places(request: Any) -> list[Place]:
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """The header's school switcher and the current role, on every page."""
+    """The header's school switcher, the current role and what it may do (``caps.TAKE_REGISTER``
+    …, from ``permissions.ROLE_MATRIX``), on every page."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     access = getattr(request, "access", None)
@@ -27,4 +29,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "current_school": getattr(request, "school", None),
         "current_trust": getattr(request, "trust", None),
         "current_role": access.role if access else None,
+        "caps": {capability.name: True for capability in capabilities_of(access)},
     }

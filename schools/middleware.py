@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
-from django_scopes import scopes_disabled
+from rest_framework.views import APIView
 
-from schools.scoping import school_scope
+from schools.models import School
+from schools.scoping import school_scope, schools_scope
 from schools.selectors import school_and_access_for, trust_for
+from schools.types import AuthedRequest
 
 
 class SchoolTenantMiddleware:
     """``/s/<school_slug>/…`` → ``request.school`` and ``request.access``, inside its scope;
-    ``/t/<trust_slug>/…`` → ``request.trust``. Anything else runs with no scope, so a
-    school-owned query there fails closed.
+    ``/t/<trust_slug>/…`` → ``request.trust``, inside the scope of the trust's schools
+    (``school__in``): a trust query that forgets its filter still stays inside the trust.
+    Anything else runs with no scope, so a school-owned query there fails closed.
 
     Anonymous requests pass through untouched: ``LoginRequiredMiddleware`` sends them to the
     login page (TEN-11) before any view runs. For signed-in users, a missing school and a
@@ -28,18 +32,37 @@ class SchoolTenantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
-            kwargs = resolve(request.path_info).kwargs
+            match = resolve(request.path_info)
         except Resolver404:
-            kwargs = {}
+            kwargs: dict[str, object] = {}
+            is_api = False
+        else:
+            kwargs = match.kwargs
+            view_class = getattr(match.func, "cls", None)
+            is_api = isinstance(view_class, type) and issubclass(view_class, APIView)
         school_slug, trust_slug = kwargs.get("school_slug"), kwargs.get("trust_slug")
         if not request.user.is_authenticated or (school_slug is None and trust_slug is None):
             return self.get_response(request)
+        try:
+            return self._in_tenant(
+                cast("AuthedRequest", request), school_slug=school_slug, trust_slug=trust_slug
+            )
+        except Http404:
+            if not is_api:
+                raise
+            # The API answers in JSON like DRF's own 404, the same for a missing school and
+            # one that is not the user's (TEN-01).
+            return JsonResponse({"detail": "Not found."}, status=404)
 
+    def _in_tenant(
+        self, request: AuthedRequest, *, school_slug: object, trust_slug: object
+    ) -> HttpResponse:
         if trust_slug is not None:
-            request.trust = trust_for(slug=str(trust_slug), user=request.user)  # type: ignore[attr-defined]
-            # Trust pages compare schools, so they read across the trust's schools; every
-            # trust selector filters by ``trust`` explicitly.
-            with scopes_disabled():
+            trust = trust_for(slug=str(trust_slug), user=request.user)
+            request.trust = trust  # type: ignore[attr-defined]
+            # Trust pages compare schools: they read across the trust's schools, and only
+            # those. Every trust selector still filters by ``trust`` explicitly.
+            with schools_scope(School.objects.filter(trust=trust)):
                 return self._render(self.get_response(request))
 
         school, access = school_and_access_for(slug=str(school_slug), user=request.user)

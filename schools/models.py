@@ -46,20 +46,7 @@ class Role(models.TextChoices):
     SCHOOL_ADMIN = "school_admin", "School administrator"
     TRUST_LEADER = "trust_leader", "Trust leader"
     PARENT = "parent", "Parent or carer"
-
-
-STAFF_ROLES = frozenset(
-    {
-        Role.FORM_TUTOR,
-        Role.ATTENDANCE_OFFICER,
-        Role.PASTORAL_LEAD,
-        Role.HEADTEACHER,
-        Role.SCHOOL_ADMIN,
-        Role.TRUST_LEADER,
-    }
-)
-# Roles that see the whole school's roll (a tutor sees only their own forms).
-WHOLE_SCHOOL_ROLES = STAFF_ROLES - {Role.FORM_TUTOR}
+    # Which role may do what: schools.permissions.ROLE_MATRIX.
 
 
 def register_window_errors(

@@ -8,7 +8,7 @@ closed); cross-school code must say ``scopes_disabled()`` where a reviewer can s
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,6 +38,15 @@ def school_scope(school: School | None) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def schools_scope(schools: Iterable[School]) -> Iterator[None]:
+    """Filter every school-owned query to these schools (``school__in``) for the block: a
+    trust page reads across its own schools, and a query that forgets its filter still stays
+    inside them. No schools means every school-owned query is empty, never unfiltered."""
+    with scope(school=[school.pk for school in schools]):
+        yield
+
+
 class SchoolOwnedQuerySet(models.QuerySet[_M]):
     """Base for school-owned querysets (reusable filters go on subclasses, e.g. ``on_roll``)."""
 
@@ -48,6 +57,7 @@ class SchoolScopedManager(models.Manager[_M]):
     The library builds its manager class inside a function, which neither mypy's Django plugin
     nor reverse-relation typing can see; this is the same rule on the library's own state and
     its ``DisabledQuerySet``: outside ``school_scope()`` every query raises ``ScopeError``.
+    Inside ``schools_scope()`` (a list of school ids) it filters ``school__in``.
     """
 
     _override_scope: dict[str, Any]
@@ -65,7 +75,11 @@ class SchoolScopedManager(models.Manager[_M]):
         if "school" not in current:
             return DisabledQuerySet(self.model, using=self._db, missing_scopes={"school"})  # type: ignore[no-any-return]
         school = current["school"]
-        return queryset if school is None else queryset.filter(school=school)
+        if school is None:
+            return queryset
+        if isinstance(school, list | tuple | set | frozenset):
+            return queryset.filter(school__in=school)  # schools_scope(): a trust's schools
+        return queryset.filter(school=school)
 
     def all(self) -> models.QuerySet[_M]:
         queryset = super().all()

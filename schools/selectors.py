@@ -27,6 +27,8 @@ from schools.models import (
     TrustMembership,
     YearGroup,
 )
+from schools.permissions import PupilScope, pupil_scope
+from schools.scoping import schools_scope
 from schools.types import SchoolAccess
 
 # --- Tenancy --------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def trust_schools_with_roll(*, trust: Trust, on: dt.date) -> list[School]:
     """The trust's active schools, each with ``roll``: pupils on the admission register on
     ``on``. Reads across the trust's schools, and only those (TEN-04)."""
     schools = list(School.objects.filter(trust=trust, is_active=True).order_by("name"))
-    with scopes_disabled():  # one trust, several schools: filtered by school id below
+    with schools_scope(schools):  # one trust, several schools, and only those
         counts = dict(
             Enrolment.objects.filter(school__in=schools, start_date__lte=on)
             .filter(Q(leaving_date__isnull=True) | Q(leaving_date__gte=on))
@@ -217,19 +219,21 @@ def children_of_parent(*, school: School, user: User) -> QuerySet[Pupil]:
 def pupil_visible_to(
     *, school: School, access: SchoolAccess, user: User, on: dt.date
 ) -> QuerySet[Pupil]:
-    """The pupils this user may open at this school (TEN-04's role matrix, in one place).
+    """The pupils this user may open at this school, by ``permissions.pupil_scope``.
 
     Whole-school staff see every pupil; tutors the pupils placed in their forms this year;
-    parents their own children.
+    parents their own children. (Pastoral leads' year groups will be one more branch.)
     """
     pupils: QuerySet[Pupil] = Pupil.objects.filter(school=school)
-    if access.role == Role.PARENT:
+    scope = pupil_scope(access)
+    if scope is PupilScope.WHOLE_SCHOOL:
+        return pupils
+    if scope is PupilScope.OWN_CHILDREN:
         return pupils.filter(parent_links__user_id=user.pk)
-    if access.role == Role.FORM_TUTOR:
-        assert access.membership is not None
-        forms = forms_for_tutor(school=school, membership=access.membership, on=on)
-        return pupils.filter(placements__form__in=forms).distinct()
-    return pupils
+    if access.membership is None:
+        return pupils.none()  # fail closed: no forms without a staff membership
+    forms = forms_for_tutor(school=school, membership=access.membership, on=on)
+    return pupils.filter(placements__form__in=forms).distinct()
 
 
 def pupil_visible_get(

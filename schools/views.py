@@ -11,8 +11,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from schools import selectors, services
 from schools.context_processors import user_places
 from schools.forms import SchoolSettingsForm
-from schools.models import STAFF_ROLES, Contact, Enrolment, FormPlacement, Role, School
-from schools.permissions import require_role
+from schools.models import Contact, Enrolment, FormPlacement, School
+from schools.permissions import (
+    Capability,
+    PupilScope,
+    can,
+    pupil_scope,
+    require_capability,
+)
 from schools.types import AuthedRequest, SchoolRequest, TrustRequest
 
 
@@ -35,16 +41,17 @@ def home(request: AuthedRequest) -> HttpResponse:
 
 
 @require_GET
-@require_role(STAFF_ROLES | {Role.PARENT})
+@require_capability(Capability.OPEN_SCHOOL)
 def school_home(request: SchoolRequest) -> HttpResponse:
     school, access = request.school, request.access
     today = timezone.localdate()
     context: dict[str, object] = {"today": today, "school": school}
-    if access.role == Role.PARENT:
+    scope = pupil_scope(access)
+    if scope is PupilScope.OWN_CHILDREN:
         children = selectors.children_of_parent(school=school, user=request.user)
         context["children"] = children.prefetch_related("placements__form")
         return render(request, "schools/home_parent.html", context)
-    if access.role == Role.FORM_TUTOR:
+    if scope is PupilScope.OWN_FORMS:
         assert access.membership is not None
         forms = list(
             selectors.forms_for_tutor(school=school, membership=access.membership, on=today)
@@ -69,15 +76,15 @@ def school_home(request: SchoolRequest) -> HttpResponse:
 
 
 @require_GET
-@require_role(STAFF_ROLES)
+@require_capability(Capability.VIEW_FORMS)
 def form_detail(request: SchoolRequest, form_id: int) -> HttpResponse:
     school, access = request.school, request.access
     today = timezone.localdate()
     form = selectors.form_get(school=school, form_id=form_id)
-    if access.role == Role.FORM_TUTOR:
-        assert access.membership is not None
-        if not form.tutors.filter(membership=access.membership).exists():
-            raise Http404("Form not found")  # another tutor's form: same answer as missing
+    if not can(access, Capability.VIEW_ALL_PUPILS) and (  # a tutor: only their own forms
+        access.membership is None or not form.tutors.filter(membership=access.membership).exists()
+    ):
+        raise Http404("Form not found")  # another tutor's form: same answer as missing
     pupils = selectors.pupils_in_form_on(school=school, form=form, on=today)
     tutors = form.tutors.select_related("membership__user")
     return render(
@@ -88,7 +95,7 @@ def form_detail(request: SchoolRequest, form_id: int) -> HttpResponse:
 
 
 @require_GET
-@require_role(STAFF_ROLES | {Role.PARENT})
+@require_capability(Capability.VIEW_PUPILS)
 def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     school = request.school
     today = timezone.localdate()
@@ -102,13 +109,13 @@ def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
             "form"
         ),
         "contacts": Contact.objects.filter(school=school, pupil=pupil),
-        "is_parent": request.access.role == Role.PARENT,
+        "is_parent": not can(request.access, Capability.VIEW_PUPIL_RECORD),
     }
     return render(request, "schools/pupil_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.HEADTEACHER, Role.SCHOOL_ADMIN)
+@require_capability(Capability.EDIT_SCHOOL_SETTINGS)
 def school_settings(request: SchoolRequest) -> HttpResponse:
     school = request.school
     form = SchoolSettingsForm(request.POST or None, instance=School.objects.get(pk=school.pk))

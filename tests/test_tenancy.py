@@ -14,6 +14,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.db import models
+from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
@@ -51,8 +52,10 @@ from schools.models import (
     StaffMembership,
     TrustMembership,
 )
-from schools.scoping import SchoolOwned, school_scope
+from schools.permissions import ROLE_MATRIX, Capability, PupilScope, pupil_scope
+from schools.scoping import SchoolOwned, school_scope, schools_scope
 from schools.selectors import school_calendar_get
+from schools.types import SchoolAccess
 from tests import factories as f
 from tests.conftest import STAFF_ROLES_IN_SCHOOL, SchoolWorld, World
 
@@ -827,35 +830,41 @@ def test_there_is_no_admin_at_the_usual_address(world, client_for):
 
 # --- TEN-04: the role matrix inside one school -------------------------------------------------
 
-# spec/product.md "People and roles": tutors see their own forms' pupils, parents their own
-# children, everyone else on the staff (and the trust's leaders) the whole school; only the
-# headteacher and the school administrator change the school's settings.
+# spec/product.md "People and roles", as schools.permissions holds it: who may open pupil and
+# form pages and the settings comes from ROLE_MATRIX; which pupils and forms they then see
+# comes from pupil_scope(). The tables below are built from them, never restated here.
+SCOPE_SEES_PUPIL: dict[PupilScope, dict[str, int]] = {
+    PupilScope.WHOLE_SCHOOL: {"parent's child": 200, "form classmate": 200, "other form": 200},
+    PupilScope.OWN_FORMS: {"parent's child": 200, "form classmate": 200, "other form": 404},
+    PupilScope.OWN_CHILDREN: {"parent's child": 200, "form classmate": 404, "other form": 404},
+}
+SCOPE_SEES_FORM: dict[PupilScope, dict[str, int]] = {
+    PupilScope.WHOLE_SCHOOL: {"tutor's form": 200, "other form": 200},
+    PupilScope.OWN_FORMS: {"tutor's form": 200, "other form": 404},
+    PupilScope.OWN_CHILDREN: {"tutor's form": 404, "other form": 404},
+}
+
+
+def _scope(actor: Role) -> PupilScope:
+    return pupil_scope(SchoolAccess(role=actor, membership=None))
+
+
+def _gate(actor: Role, capability: Capability, outcomes: dict[str, int]) -> dict[str, int]:
+    """``outcomes`` if the actor's role has ``capability``, else 404 for every case."""
+    return outcomes if actor in ROLE_MATRIX[capability] else dict.fromkeys(outcomes, 404)
+
+
 PUPIL_ACCESS: dict[Role, dict[str, int]] = {
-    Role.FORM_TUTOR: {"parent's child": 200, "form classmate": 200, "other form": 404},
-    Role.ATTENDANCE_OFFICER: {"parent's child": 200, "form classmate": 200, "other form": 200},
-    Role.PASTORAL_LEAD: {"parent's child": 200, "form classmate": 200, "other form": 200},
-    Role.HEADTEACHER: {"parent's child": 200, "form classmate": 200, "other form": 200},
-    Role.SCHOOL_ADMIN: {"parent's child": 200, "form classmate": 200, "other form": 200},
-    TRUST_LEADER: {"parent's child": 200, "form classmate": 200, "other form": 200},
-    Role.PARENT: {"parent's child": 200, "form classmate": 404, "other form": 404},
+    actor: _gate(actor, Capability.VIEW_PUPILS, SCOPE_SEES_PUPIL[_scope(actor)])
+    for actor in A1_ACTORS
 }
 FORM_ACCESS: dict[Role, dict[str, int]] = {
-    Role.FORM_TUTOR: {"tutor's form": 200, "other form": 404},
-    Role.ATTENDANCE_OFFICER: {"tutor's form": 200, "other form": 200},
-    Role.PASTORAL_LEAD: {"tutor's form": 200, "other form": 200},
-    Role.HEADTEACHER: {"tutor's form": 200, "other form": 200},
-    Role.SCHOOL_ADMIN: {"tutor's form": 200, "other form": 200},
-    TRUST_LEADER: {"tutor's form": 200, "other form": 200},
-    Role.PARENT: {"tutor's form": 404, "other form": 404},
+    actor: _gate(actor, Capability.VIEW_FORMS, SCOPE_SEES_FORM[_scope(actor)])
+    for actor in A1_ACTORS
 }
 SETTINGS_ACCESS: dict[Role, int] = {
-    Role.HEADTEACHER: 200,
-    Role.SCHOOL_ADMIN: 200,
-    Role.FORM_TUTOR: 404,
-    Role.ATTENDANCE_OFFICER: 404,
-    Role.PASTORAL_LEAD: 404,
-    Role.PARENT: 404,
-    TRUST_LEADER: 404,
+    actor: 200 if actor in ROLE_MATRIX[Capability.EDIT_SCHOOL_SETTINGS] else 404
+    for actor in A1_ACTORS
 }
 
 
@@ -917,3 +926,95 @@ def test_role_matrix_for_school_settings(world, client_for):
             )
             assert response.status_code == 404, actor
     assert _snapshot(school) == before
+
+
+def test_the_matrix_tables_are_not_trivial():
+    # Built from ROLE_MATRIX, so check they still say something: someone is refused each.
+    assert {200, 404} <= set(SETTINGS_ACCESS.values())
+    assert any(404 in row.values() for row in PUPIL_ACCESS.values())
+    assert any(404 in row.values() for row in FORM_ACCESS.values())
+
+
+# --- TEN-04: every school URL asks the role matrix -------------------------------------------
+
+
+def _capability(route: Route) -> Capability | None:
+    view_class = getattr(route.callback, "cls", None)  # DRF: APIView.as_view() keeps the class
+    holder = view_class if view_class is not None else route.callback
+    capability: Capability | None = getattr(holder, "required_capability", None)
+    return capability
+
+
+SCHOOL_ROUTES = [route for route in ROUTES if "school_slug" in route.kwargs]
+# Query strings a GET needs to get past input checks (a bad one is a 404 too).
+SAMPLE_QUERY: dict[str, dict[str, str]] = {
+    "api:pupil-marks": {"from": "2020-01-01", "to": "2030-12-31"},
+}
+# The world's absence report has no evidence file, so a role allowed to open it still gets
+# a 404 for the missing file; only the refusals are checked there.
+NOTHING_TO_SERVE = frozenset({"absences:my-evidence", "absences:inbox-evidence"})
+
+
+def test_every_school_url_names_the_capability_it_needs():
+    # require_capability / HasCapability keep it on the view; a new school URL without one
+    # fails here instead of deciding its own roles.
+    assert SCHOOL_ROUTES
+    assert [route.name for route in SCHOOL_ROUTES if _capability(route) is None] == []
+
+
+@pytest.mark.parametrize("actor", A1_ACTORS)
+def test_every_school_url_refuses_exactly_the_roles_without_its_capability(
+    world, client_for, actor
+):
+    # TEN-04's table-driven test, generated from ROLE_MATRIX: every role without a URL's
+    # capability gets 404 on A1's own sample objects; every role with it gets past the
+    # check (its answer is not a 404).
+    client = client_for(_user(world, actor))
+    outcomes, expected = {}, {}
+    for route in SCHOOL_ROUTES:
+        capability = _capability(route)
+        assert capability is not None, route.name
+        url = _url(route, SAMPLE_KWARGS[route.name](world.a1))
+        status = client.get(url, SAMPLE_QUERY.get(route.name, {})).status_code
+        allowed = actor in ROLE_MATRIX[capability]
+        if allowed and route.name in NOTHING_TO_SERVE:
+            continue  # past the check, the object's own 404: nothing to tell apart
+        outcomes[route.name] = "refused" if status == 404 else "allowed"
+        expected[route.name] = "allowed" if allowed else "refused"
+    assert outcomes == expected
+
+
+# --- TEN-07 on trust pages: scoped to the trust's schools, not unscoped -----------------------
+
+
+def test_a_trust_request_runs_inside_its_own_schools_scope(world, rf):
+    from schools.middleware import SchoolTenantMiddleware
+
+    seen: list[set[int]] = []
+
+    def forgetful_view(request: Any) -> Any:
+        # A trust query that forgets its ``school`` filter: it must stay inside the trust.
+        seen.append(set(Pupil.objects.values_list("school_id", flat=True)))
+        seen.append(set(AttendanceMark.objects.values_list("school_id", flat=True)))
+        return HttpResponse("ok")
+
+    request = rf.get(_trust_url(world.a1))
+    request.user = world.trust_a_leader
+    response = SchoolTenantMiddleware(forgetful_view)(request)
+
+    assert response.status_code == 200
+    trust_a = {world.a1.school.pk, world.a2.school.pk}
+    assert seen[0] == trust_a  # both of the trust's schools have pupils
+    assert seen[1] <= trust_a
+    assert world.b1.school.pk not in seen[0] | seen[1]
+
+
+def test_the_trust_scope_filters_to_its_schools_and_an_empty_one_to_nothing(world):
+    a_schools = [world.a1.school, world.a2.school]
+    with schools_scope(a_schools):
+        assert set(Pupil.objects.values_list("school_id", flat=True)) == {
+            school.pk for school in a_schools
+        }
+        assert not Pupil.objects.filter(school=world.b1.school).exists()
+    with schools_scope([]):
+        assert Pupil.objects.count() == 0

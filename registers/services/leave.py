@@ -20,7 +20,8 @@ from schools.calendar import (
     academic_year_name,
     academic_year_start,
 )
-from schools.models import Jurisdiction, Pupil, Role, School, StaffMembership
+from schools.models import Jurisdiction, Pupil, School, StaffMembership
+from schools.permissions import Capability, check_capability
 from schools.selectors import academic_year_for, school_calendar_get
 
 LEAVE_MAX_DAYS = 90
@@ -89,8 +90,12 @@ def leave_request_submit(
 def _open_leave(
     *, school: School, leave: LeaveRequest, membership: StaffMembership
 ) -> LeaveRequest:
-    if membership.school_id != school.pk or membership.role != Role.HEADTEACHER:
-        raise ValidationError("Only the headteacher decides leave of absence.")
+    check_capability(
+        membership,
+        Capability.DECIDE_LEAVE,
+        school=school,
+        message="Only the headteacher decides leave of absence.",
+    )
     locked = LeaveRequest.objects.select_for_update().filter(school=school, pk=leave.pk).first()
     if locked is None:
         raise ValidationError("This leave request is not one of this school's.")

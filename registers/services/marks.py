@@ -23,6 +23,7 @@ from registers.rules import Phase, late_code
 from registers.selectors import register_find, register_phase_now, register_times
 from schools.calendar import SchoolCalendar
 from schools.models import Enrolment, FormGroup, Pupil, Role, School, StaffMembership
+from schools.permissions import Capability, check_capability
 from schools.selectors import pupils_in_form_on, school_calendar_get
 
 
@@ -474,8 +475,12 @@ def mark_amend(
     required. The original entry, new entry, reason, time, name and position are kept in an
     append-only ``MarkChange`` row (§3.5). Raises ``ValidationError`` for anything else.
     """
-    if membership.school_id != school.pk or membership.role not in AMENDING_ROLES:
-        raise ValidationError("Only attendance officers, administrators and heads amend marks.")
+    check_capability(
+        membership,
+        Capability.AMEND_MARK,
+        school=school,
+        message="Only attendance officers, administrators and heads amend marks.",
+    )
     reason = reason.strip()
     if len(reason) < 3:
         raise ValidationError("Give the reason for the amendment.")
@@ -498,7 +503,6 @@ def mark_amend(
     return AttendanceMark.objects.get(school=school, pupil=pupil, date=date, session=session)
 
 
-AMENDING_ROLES = frozenset({Role.ATTENDANCE_OFFICER, Role.SCHOOL_ADMIN, Role.HEADTEACHER})
 # The amendment reason is kept on the ``MarkChange`` row; the limit is the column's.
 REASON_MAX_LENGTH = field_max_length(MarkChange, "reason")
 
@@ -739,10 +743,14 @@ def _amendments_apply(
 ) -> int:
     """``mark_amend`` for many marks at once: the same checks and rows, a bounded number of
     queries per distinct date rather than a dozen per mark."""
-    if amended_by is None or amended_by.school_id != school.pk:
+    if amended_by is None:
         raise ValidationError("Amendments need a staff member of this school.")
-    if amended_by.role not in AMENDING_ROLES:
-        raise ValidationError("Only attendance officers, administrators and heads amend marks.")
+    check_capability(
+        amended_by,
+        Capability.AMEND_MARK,
+        school=school,
+        message="Only attendance officers, administrators and heads amend marks.",
+    )
     actor = Actor.staff(amended_by)
     pupils = Pupil.objects.filter(school=school).in_bulk({a.pupil_id for a in amendments})
     enrolments = enrolments_by_pupil(school=school, pupil_ids=list(pupils))

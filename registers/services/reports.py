@@ -23,12 +23,10 @@ from registers.models import (
     field_max_length,
 )
 from registers.selectors import REPORT_ACTION_ORDER, pupil_match_public, report_sessions
-from registers.services.marks import AMENDING_ROLES, WriteResult, marks_apply
+from registers.services.marks import WriteResult, marks_apply
 from schools.models import ParentLink, Pupil, School, StaffMembership
+from schools.permissions import Capability, check_capability
 from schools.selectors import school_calendar_get
-
-# Who works the absence inbox: the same people who may amend a closed register's marks.
-OFFICE_ROLES = AMENDING_ROLES
 
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_EXTENSIONS = frozenset({".pdf", ".jpg", ".jpeg", ".png"})
@@ -279,8 +277,12 @@ def absence_report_submit_public(
 
 
 def _check_office(*, school: School, membership: StaffMembership) -> None:
-    if membership.school_id != school.pk or membership.role not in OFFICE_ROLES:
-        raise ValidationError("Only attendance officers, administrators and heads decide reports.")
+    check_capability(
+        membership,
+        Capability.WORK_INBOX,
+        school=school,
+        message="Only attendance officers, administrators and heads decide reports.",
+    )
 
 
 def _open_report(*, school: School, report: AbsenceReport) -> AbsenceReport:

@@ -16,14 +16,14 @@ from registers.models import LeaveRequest
 from registers.services import leave as services
 from registers.views.reports import initial_child, my_requests_url, own_child, parent_children
 from schools.calendar import SchoolCalendar
-from schools.models import Jurisdiction, Role, School
-from schools.permissions import require_role
+from schools.models import Jurisdiction, School
+from schools.permissions import Capability, require_capability
 from schools.selectors import school_calendar_get
 from schools.types import SchoolRequest
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def leave_request_new(request: SchoolRequest) -> HttpResponse:
     school, today = request.school, timezone.localdate()
     children = parent_children(request)
@@ -99,7 +99,7 @@ def _leave_facts(
 
 
 @require_GET
-@require_role(Role.HEADTEACHER)
+@require_capability(Capability.DECIDE_LEAVE)
 def leave_list(request: SchoolRequest) -> HttpResponse:
     school = request.school
     calendar = school_calendar_get(school=school)  # once for the page, not once a request
@@ -118,7 +118,7 @@ def leave_list(request: SchoolRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.HEADTEACHER)
+@require_capability(Capability.DECIDE_LEAVE)
 def leave_decide(request: SchoolRequest, leave_id: int) -> HttpResponse:
     school = request.school
     leave = selectors.leave_request_get(school=school, leave_id=leave_id)

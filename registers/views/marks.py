@@ -18,22 +18,13 @@ from registers import selectors
 from registers.codes import codes_for_session
 from registers.rules import N_RESOLVE_SCHOOL_DAYS, Phase
 from registers.services import marks as services
-from registers.services.marks import AMENDING_ROLES, RegisterEntry
-from schools.models import FormGroup, Role, School
-from schools.permissions import require_role
+from registers.services.marks import RegisterEntry
+from schools.models import FormGroup, School
+from schools.permissions import Capability, can, require_capability
 from schools.redirects import safe_next_url
 from schools.selectors import pupil_visible_get, school_calendar_get
 from schools.types import SchoolRequest
 
-REGISTER_TAKERS = frozenset(
-    {
-        Role.FORM_TUTOR,
-        Role.ATTENDANCE_OFFICER,
-        Role.PASTORAL_LEAD,
-        Role.HEADTEACHER,
-        Role.SCHOOL_ADMIN,
-    }
-)
 # The keys a tutor presses most; every other code is in the picker (product.md, Registers).
 QUICK_KEYS = ["/", "L", "N", "I", "M", "O", "U", "G", "C", "R", "E", "B", "V"]
 
@@ -60,7 +51,7 @@ def _parse_session(value: str | None, default: str) -> str:
 
 
 @require_GET
-@require_role(REGISTER_TAKERS)
+@require_capability(Capability.TAKE_REGISTER)
 def register_list(request: SchoolRequest) -> HttpResponse:
     """Today's registers (or another day's): each form with how many pupils are marked.
 
@@ -100,7 +91,7 @@ def register_list(request: SchoolRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(REGISTER_TAKERS)
+@require_capability(Capability.TAKE_REGISTER)
 @vary_on_headers("HX-Request")
 def register_take(request: SchoolRequest, form_id: int, date: str, session: str) -> HttpResponse:
     school = request.school
@@ -166,7 +157,7 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
         "phase": phase,
         "locked": phase is Phase.LOCKED,
         "upcoming": phase is Phase.UPCOMING,
-        "can_amend": request.access.role in AMENDING_ROLES,
+        "can_amend": can(request.access, Capability.AMEND_MARK),
         "codes": codes_for_session(jurisdiction=school.jurisdiction, on=day, session=session),
         "quick_keys": QUICK_KEYS,
         "times": selectors.register_times(school=school, session=session),
@@ -222,7 +213,7 @@ def _take_url(school: School, form: FormGroup, day: dt.date, session: str) -> st
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(AMENDING_ROLES)
+@require_capability(Capability.AMEND_MARK)
 def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -> HttpResponse:
     school = request.school
     day = _parse_date(date, timezone.localdate())
@@ -278,7 +269,7 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
 
 
 @require_GET
-@require_role(REGISTER_TAKERS | {Role.PARENT})
+@require_capability(Capability.VIEW_MARKS)
 def pupil_marks(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     """A pupil's marks this academic year, session by session, with the amendment history."""
     school, today = request.school, timezone.localdate()
@@ -286,7 +277,7 @@ def pupil_marks(request: SchoolRequest, pupil_id: int) -> HttpResponse:
         school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=today
     )
     marks = selectors.pupil_recent_marks(school=school, pupil=pupil, until=today)
-    is_parent = request.access.role == Role.PARENT
+    is_parent = not can(request.access, Capability.VIEW_PUPIL_RECORD)
     return render(
         request,
         "registers/pupil_marks.html",
@@ -294,14 +285,14 @@ def pupil_marks(request: SchoolRequest, pupil_id: int) -> HttpResponse:
             "pupil": pupil,
             "weeks": marks,
             "history": [] if is_parent else selectors.mark_history(school=school, pupil=pupil)[:50],
-            "can_amend": request.access.role in AMENDING_ROLES,
+            "can_amend": can(request.access, Capability.AMEND_MARK),
             "is_parent": is_parent,
         },
     )
 
 
 @require_GET
-@require_role(AMENDING_ROLES | {Role.PASTORAL_LEAD})
+@require_capability(Capability.VIEW_UNRESOLVED_N)
 def unresolved_n(request: SchoolRequest) -> HttpResponse:
     today = timezone.localdate()
     items = selectors.unresolved_n_marks(school=request.school)
@@ -312,6 +303,6 @@ def unresolved_n(request: SchoolRequest) -> HttpResponse:
             "items": [(item, item.is_overdue(today)) for item in items],
             "today": today,
             "resolve_days": N_RESOLVE_SCHOOL_DAYS,
-            "can_amend": request.access.role in AMENDING_ROLES,
+            "can_amend": can(request.access, Capability.AMEND_MARK),
         },
     )

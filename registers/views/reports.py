@@ -27,9 +27,8 @@ from registers.forms_parents import (
 )
 from registers.models import REASON_CODES, AbsenceReport, ReportStatus
 from registers.services import reports as services
-from registers.services.reports import OFFICE_ROLES
-from schools.models import Pupil, Role, School
-from schools.permissions import require_role
+from schools.models import Pupil, School
+from schools.permissions import Capability, require_capability
 from schools.scoping import school_scope
 from schools.selectors import children_of_parent, school_calendar_get
 from schools.types import SchoolRequest
@@ -67,7 +66,7 @@ def my_requests_url(request: SchoolRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def absence_report_new(request: SchoolRequest) -> HttpResponse:
     school, today = request.school, timezone.localdate()
     children = parent_children(request)
@@ -113,7 +112,7 @@ def absence_report_new(request: SchoolRequest) -> HttpResponse:
 
 
 @require_GET
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def my_requests(request: SchoolRequest) -> HttpResponse:
     found = selectors.requests_of_parent(school=request.school, user=request.user)
     return render(
@@ -124,7 +123,7 @@ def my_requests(request: SchoolRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(Role.PARENT)
+@require_capability(Capability.MAKE_PARENT_REQUESTS)
 def my_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
     """Upload the evidence the office asked for; any other report is a 404."""
     report = (
@@ -247,7 +246,7 @@ def _inbox_url(request: SchoolRequest) -> str:
 
 
 @require_GET
-@require_role(OFFICE_ROLES)
+@require_capability(Capability.WORK_INBOX)
 def inbox(request: SchoolRequest) -> HttpResponse:
     school = request.school
     return render(
@@ -271,7 +270,7 @@ def _accept_form(school: School, report: AbsenceReport, data: object | None = No
 
 
 @require_http_methods(["GET", "POST"])
-@require_role(OFFICE_ROLES)
+@require_capability(Capability.WORK_INBOX)
 def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
     school, today = request.school, timezone.localdate()
     report = selectors.absence_report_get(school=school, report_id=report_id)
@@ -376,7 +375,7 @@ def _session_count(school: School, report: AbsenceReport) -> int:
 
 @never_cache
 @require_GET
-@require_role(OFFICE_ROLES)
+@require_capability(Capability.WORK_INBOX)
 def inbox_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
     """The evidence file, to this school's office only: never a public media URL, always a
     download (never rendered inline in our origin) and never cached (PDF-05 by analogy)."""
