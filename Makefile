@@ -11,7 +11,7 @@ export UV_PYTHON := 3.11
 # default to production's, so a server started without settings never runs in debug.
 DJANGO_SETTINGS_MODULE ?= attendance_app.settings.local
 
-.PHONY: help install run test check lint fmt typecheck migrate makemigrations seed worker beat shell up down logs bench
+.PHONY: help install run test check lint fmt typecheck migrate makemigrations seed worker beat shell up down logs bench backup restore
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -70,3 +70,10 @@ down: ## Stop the Docker stack
 
 logs: ## Follow the Docker stack's logs
 	docker compose logs -f
+
+backup: install ## Dump the database and media into backups/<UTC time>/ with a manifest (BACKUP_DIR=…)
+	$(PY) -m ops.backup
+
+restore: install ## Restore BACKUP=backups/<UTC time> into an empty database, then verify it (FORCE=1)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<UTC time> [FORCE=1] [NO_OWNER=1]"; exit 2; }
+	$(PY) -m ops.restore "$(BACKUP)" $(if $(FORCE),--force) $(if $(NO_OWNER),--no-owner)
