@@ -29,7 +29,7 @@ from jinja2.filters import FILTERS
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.tests import TESTS
 
-from interventions.reference import pct1, percentage
+from interventions.rules import pct1, percentage
 
 TEMPLATE_FILENAME = "<template>"  # what Jinja calls a from_string() template in tracebacks
 LANGUAGES = ("en", "cy")
@@ -194,7 +194,7 @@ def days_text(sessions: int, language: str = "en") -> str:
 
 def percent_text(part: int, whole: int) -> str:
     """``part`` as a percentage of ``whole`` to one decimal place, rounded as the attendance
-    pages round (``interventions.reference.pct1``): ``"80.9%"``; an en dash if ``whole`` is 0."""
+    pages round (``interventions.rules.pct1``): ``"80.9%"``; an en dash if ``whole`` is 0."""
     rate = percentage(part, whole)
     return NO_FIGURE if rate is None else f"{pct1(rate)}%"
 
