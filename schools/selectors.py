@@ -243,3 +243,106 @@ def pupil_visible_get(
     if pupil is None:
         raise Http404("Pupil not found")  # missing, another school's, or not this user's
     return pupil
+
+
+# --- Home pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterNow:
+    """One form's register for the session running now, and how far it has been taken."""
+
+    form: FormGroup
+    date: dt.date
+    session: str
+    on_roll: int
+    marked: int
+    is_open: bool
+    past_close: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.on_roll > 0 and self.marked >= self.on_roll
+
+
+def registers_now(*, school: School, access: SchoolAccess, now: dt.datetime) -> list[RegisterNow]:
+    """The registers this user takes for the session running now on the school's clock (none
+    on a day without that session). Phases come from ``registers.rules.register_phase``."""
+    # registers imports schools at module level, so schools reaches registers at call time.
+    from registers import selectors as register_selectors
+    from registers.rules import Phase
+
+    local = school.local_time(now)
+    today = local.date()
+    session = "PM" if local.time() >= school.pm_register_opens else "AM"
+    if not school_calendar_get(school=school).is_session(today, session):
+        return []
+    forms = list(register_selectors.register_forms(school=school, access=access, on=today))
+    summaries = register_selectors.register_summaries(
+        school=school, forms=forms, date=today, session=session
+    )
+    # Past its close time whatever its state: a complete register would be locked by now.
+    past_close = (
+        register_selectors.register_phase_now(
+            school=school, date=today, session=session, taken=True, now=now
+        )
+        is Phase.LOCKED
+    )
+    return [
+        RegisterNow(
+            form=summary.form,
+            date=today,
+            session=session,
+            on_roll=summary.on_roll,
+            marked=summary.marked,
+            is_open=register_selectors.register_phase_now(
+                school=school, date=today, session=session, taken=summary.complete, now=now
+            )
+            is Phase.OPEN,
+            past_close=past_close,
+        )
+        for summary in summaries
+    ]
+
+
+@dataclass(frozen=True)
+class HomeCounts:
+    """What an officer's, a head's or an administrator's home page leads with; ``None`` where
+    the role does not see that item (the same rules as the header's navigation)."""
+
+    inbox: int | None
+    leave: int | None
+    unresolved_n: int | None
+    overdue_n: int | None
+    registers_not_taken: int | None
+    registers_past_close: bool
+
+
+INBOX_ROLES = frozenset({Role.ATTENDANCE_OFFICER, Role.SCHOOL_ADMIN, Role.HEADTEACHER})
+LEAVE_ROLES = frozenset({Role.HEADTEACHER})
+N_ROLES = frozenset(
+    {Role.ATTENDANCE_OFFICER, Role.SCHOOL_ADMIN, Role.HEADTEACHER, Role.PASTORAL_LEAD}
+)
+
+
+def home_counts(*, school: School, access: SchoolAccess, now: dt.datetime) -> HomeCounts:
+    from registers import selectors as register_selectors
+
+    role = access.role
+    today = school.local_time(now).date()
+    open_n = register_selectors.unresolved_n_marks(school=school) if role in N_ROLES else None
+    registers = registers_now(school=school, access=access, now=now) if role in N_ROLES else []
+    return HomeCounts(
+        inbox=register_selectors.absence_inbox_count(school=school)
+        if role in INBOX_ROLES
+        else None,
+        leave=register_selectors.leave_pending_count(school=school)
+        if role in LEAVE_ROLES
+        else None,
+        unresolved_n=len(open_n) if open_n is not None else None,
+        overdue_n=sum(1 for n in open_n if n.is_overdue(today)) if open_n is not None else None,
+        registers_not_taken=sum(1 for r in registers if not r.complete)
+        if role in N_ROLES
+        else None,
+        registers_past_close=any(r.past_close for r in registers),
+    )

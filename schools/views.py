@@ -5,21 +5,45 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from schools import selectors, services
 from schools.context_processors import user_places
 from schools.forms import SchoolSettingsForm
+from schools.i18n import SUPPORTED, language_remember
 from schools.models import STAFF_ROLES, Contact, Enrolment, FormPlacement, Role, School
 from schools.permissions import require_role
-from schools.types import AuthedRequest, SchoolRequest, TrustRequest
+from schools.types import AuthedRequest, SchoolAccess, SchoolRequest, TrustRequest
 
 
 @login_not_required
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (GOV.UK format), public."""
+    return render(request, "accessibility.html")
+
+
+@login_not_required
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The header's English | Cymraeg switcher: Django's ``set_language`` (the cookie, a safe
+    redirect back to ``next``) and, for a signed-in user, the choice saved on the account."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in SUPPORTED:
+        services.user_preference_set(user=request.user, language=language)
+        language_remember(request, chosen=language)
+    return response
 
 
 @require_GET
@@ -53,6 +77,11 @@ def school_home(request: SchoolRequest) -> HttpResponse:
             (form, selectors.pupils_in_form_on(school=school, form=form, on=today))
             for form in forms
         ]
+        registers = selectors.registers_now(school=school, access=access, now=timezone.now())
+        context["register_to_take"] = next(
+            (r for r in registers if r.is_open and not r.complete), None
+        )
+        context["registers_taken"] = [r for r in registers if r.complete]
         return render(request, "schools/home_tutor.html", context)
     roll_counts = selectors.form_roll_counts(school=school, on=today)
     year_groups = list(selectors.year_groups_with_forms(school=school, on=today))
@@ -65,7 +94,56 @@ def school_home(request: SchoolRequest) -> HttpResponse:
     calendar = selectors.school_calendar_get(school=school)
     context["is_school_day"] = calendar.is_school_day(today)
     context["next_school_day"] = calendar.nth_school_day_after(today, 1)
+    context["todos"] = _home_todos(school, access=access)
     return render(request, "schools/home_staff.html", context)
+
+
+def _home_todos(school: School, *, access: SchoolAccess) -> list[dict[str, object]]:
+    """The to-dos a staff home page leads with, each with its count and its page."""
+    counts = selectors.home_counts(school=school, access=access, now=timezone.now())
+    slug = {"school_slug": school.slug}
+    todos: list[dict[str, object]] = []
+    if counts.inbox is not None:
+        todos.append(
+            {
+                "label": _("Absence reports to act on"),
+                "count": counts.inbox,
+                "url": reverse("absences:inbox", kwargs=slug),
+                "attention": counts.inbox > 0,
+            }
+        )
+    if counts.leave is not None:
+        todos.append(
+            {
+                "label": _("Leave requests to decide"),
+                "count": counts.leave,
+                "url": reverse("absences:leave-list", kwargs=slug),
+                "attention": counts.leave > 0,
+            }
+        )
+    if counts.unresolved_n is not None:
+        todos.append(
+            {
+                "label": _("Unresolved N codes"),
+                "count": counts.unresolved_n,
+                "detail": _("%(count)s overdue") % {"count": counts.overdue_n}
+                if counts.overdue_n
+                else "",
+                "url": reverse("registers:unresolved-n", kwargs=slug),
+                "attention": bool(counts.overdue_n),
+            }
+        )
+    if counts.registers_not_taken is not None:
+        todos.append(
+            {
+                "label": _("Registers not taken yet"),
+                "count": counts.registers_not_taken,
+                "detail": _("past their close time") if counts.registers_past_close else "",
+                "url": reverse("registers:list", kwargs=slug),
+                "attention": counts.registers_past_close and counts.registers_not_taken > 0,
+            }
+        )
+    return todos
 
 
 @require_GET
