@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.i18n import set_language
 
 from schools import selectors, services
@@ -34,13 +34,14 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def language_set(request: HttpRequest) -> HttpResponse:
-    """The header's English | Cymraeg switcher: Django's ``set_language`` (the cookie, a safe
-    redirect back to ``next``) and, for a signed-in user, the choice saved on the account."""
+    """The header's English | Cymraeg switcher: Django's ``set_language`` (on POST the cookie;
+    a safe redirect back to ``next`` or the Referer) and, for a signed-in user, the choice
+    saved on the account. A GET only redirects, as Django's does."""
     response = set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in SUPPORTED:
+    if request.method == "POST" and request.user.is_authenticated and language in SUPPORTED:
         services.user_preference_set(user=request.user, language=language)
         language_remember(request, chosen=language)
     return response

@@ -34,6 +34,5 @@ class Command(BaseCommand):
                 with mo_path.open("wb") as mo_file:
                     write_mo(mo_file, catalog)  # fuzzy entries are left out, as msgfmt does
                 compiled += 1
-                self.stdout.write(f"compiled {mo_path}")
-        if options["verbosity"] > 1 or compiled:
-            self.stdout.write(f"{compiled} catalogue(s) compiled")
+                if options["verbosity"] >= 1:
+                    self.stdout.write(f"compiled {mo_path}")
