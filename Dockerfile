@@ -10,6 +10,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev
 COPY . .
-RUN DJANGO_SETTINGS_MODULE=attendance_app.settings.production DJANGO_SECRET_KEY=collectstatic python manage.py collectstatic --noinput
+RUN DJANGO_SETTINGS_MODULE=attendance_app.settings.production DJANGO_SECRET_KEY=collectstatic python manage.py collectstatic --noinput \
+ && DJANGO_SETTINGS_MODULE=attendance_app.settings.production DJANGO_SECRET_KEY=collectstatic python manage.py compilemessages_py
 EXPOSE 8000
 CMD ["gunicorn", "attendance_app.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -11,7 +11,7 @@ export UV_PYTHON := 3.11
 # default to production's, so a server started without settings never runs in debug.
 DJANGO_SETTINGS_MODULE ?= attendance_app.settings.local
 
-.PHONY: help install run test check lint fmt typecheck migrate makemigrations seed worker beat shell up down logs bench backup restore
+.PHONY: help install messages makemessages run test check lint fmt typecheck migrate makemigrations seed worker beat shell up down logs bench backup restore
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -22,7 +22,13 @@ $(UV):
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --quiet && touch $@
 
-install: $(VENV)/.synced ## Create the virtualenv and install the locked dependencies
+install: $(VENV)/.synced messages ## Create the virtualenv, install the locked dependencies, compile the translations
+
+messages: $(VENV)/.synced ## Compile locale/*.po into .mo (pure Python, Babel; .mo files are not in git)
+	$(PY) manage.py compilemessages_py --verbosity 0
+
+makemessages: install ## Refresh locale/cy/LC_MESSAGES/django.po from the code (needs GNU gettext)
+	$(PY) manage.py makemessages --locale cy --no-obsolete --ignore '.venv/*' --ignore '.uv/*' --ignore 'staticfiles/*'
 
 run: install migrate seed ## Migrate, seed the demo trust and serve http://127.0.0.1:8000
 	$(PY) manage.py runserver 127.0.0.1:8000

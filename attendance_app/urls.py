@@ -13,6 +13,8 @@ from schools import views as school_views
 urlpatterns = [
     path("", school_views.home, name="home"),
     path("health/", school_views.health, name="health"),
+    path("accessibility/", school_views.accessibility, name="accessibility"),
+    path("i18n/set-language/", school_views.language_set, name="set_language"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -566,3 +566,55 @@ def holiday_days_taken(
     for first, last in approved.values_list("first_date", "last_date"):
         days.update(calendar.school_days_between(max(first, year_start), min(last, year_end)))
     return days
+
+
+# --- Home pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterNow:
+    """One form's register for the session running now, and how far it has been taken."""
+
+    form: FormGroup
+    date: dt.date
+    session: str
+    on_roll: int
+    marked: int
+    is_open: bool
+    past_close: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.on_roll > 0 and self.marked >= self.on_roll
+
+
+def registers_now(*, school: School, access: SchoolAccess, now: dt.datetime) -> list[RegisterNow]:
+    """The registers this user takes for the session running now on the school's clock (none
+    on a day without that session). Phases come from ``registers.rules.register_phase``."""
+    local = school.local_time(now)
+    today = local.date()
+    session = "PM" if local.time() >= school.pm_register_opens else "AM"
+    if not school_calendar_get(school=school).is_session(today, session):
+        return []
+    forms = list(register_forms(school=school, access=access, on=today))
+    summaries = register_summaries(school=school, forms=forms, date=today, session=session)
+    # Past its close time whatever its state: a complete register would be locked by now.
+    past_close = (
+        register_phase_now(school=school, date=today, session=session, taken=True, now=now)
+        is Phase.LOCKED
+    )
+    return [
+        RegisterNow(
+            form=summary.form,
+            date=today,
+            session=session,
+            on_roll=summary.on_roll,
+            marked=summary.marked,
+            is_open=register_phase_now(
+                school=school, date=today, session=session, taken=summary.complete, now=now
+            )
+            is Phase.OPEN,
+            past_close=past_close,
+        )
+        for summary in summaries
+    ]

@@ -111,6 +111,11 @@ class School(models.Model):
     welsh_language = models.BooleanField(
         default=False, help_text="Offer the interface and letters in Welsh as well as English."
     )
+    welsh_medium = models.BooleanField(
+        default=False,
+        help_text="A Welsh-medium school: its parents see the interface in Welsh unless they "
+        "choose English.",
+    )
     attendance_target = models.DecimalField(
         max_digits=4,
         decimal_places=1,
@@ -580,3 +585,22 @@ class ParentLink(SchoolOwned):
             models.UniqueConstraint(fields=["user", "pupil"], name="parent_link_unique"),
         ]
         indexes = [models.Index(fields=["school", "user"])]
+
+
+class UserPreference(models.Model):
+    """A user's own settings, whatever school they open: for now the interface language.
+
+    Not school-owned: a parent with children at two schools, or a trust leader, has one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text="Empty: the default (Welsh for parents at a Welsh-medium school, else English).",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or 'default'}"

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
@@ -22,6 +24,7 @@ from schools.models import (
     School,
     Term,
     Trust,
+    UserPreference,
     YearGroup,
 )
 
@@ -210,3 +213,13 @@ def pupils_import(*, school: School, plan: PupilsPlan) -> PupilsPlan:
     FormPlacement.objects.bulk_update(plan.changed_placements, ["form", "end_date"], batch_size=500)
     FormPlacement.objects.bulk_create(plan.new_placements, batch_size=500)
     return plan
+
+
+def user_preference_set(*, user: User, language: str) -> UserPreference:
+    """Save the user's interface language ("" for the default)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": "Not a language this service offers."})
+    preference, _created = UserPreference.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return preference

@@ -7,10 +7,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.i18n import set_language
 
 from schools import selectors, services
 from schools.context_processors import user_places
 from schools.forms import SchoolSettingsForm
+from schools.home import home_items
+from schools.i18n import SUPPORTED, language_remember
 from schools.models import Contact, Enrolment, FormPlacement, School
 from schools.permissions import (
     Capability,
@@ -26,6 +29,27 @@ from schools.types import AuthedRequest, SchoolRequest, TrustRequest
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (GOV.UK format), public."""
+    return render(request, "accessibility.html")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The header's English | Cymraeg switcher: Django's ``set_language`` (on POST the cookie;
+    a safe redirect back to ``next`` or the Referer) and, for a signed-in user, the choice
+    saved on the account. A GET only redirects, as Django's does."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and language in SUPPORTED:
+        services.user_preference_set(user=request.user, language=language)
+        language_remember(request, chosen=language)
+    return response
 
 
 @require_GET
@@ -60,6 +84,7 @@ def school_home(request: SchoolRequest) -> HttpResponse:
             (form, selectors.pupils_in_form_on(school=school, form=form, on=today))
             for form in forms
         ]
+        context |= home_items(school=school, access=access, now=timezone.now()).context
         return render(request, "schools/home_tutor.html", context)
     roll_counts = selectors.form_roll_counts(school=school, on=today)
     year_groups = list(selectors.year_groups_with_forms(school=school, on=today))
@@ -72,6 +97,7 @@ def school_home(request: SchoolRequest) -> HttpResponse:
     calendar = selectors.school_calendar_get(school=school)
     context["is_school_day"] = calendar.is_school_day(today)
     context["next_school_day"] = calendar.nth_school_day_after(today, 1)
+    context["todos"] = home_items(school=school, access=access, now=timezone.now()).todos
     return render(request, "schools/home_staff.html", context)
 
 

@@ -248,6 +248,10 @@ PUBLIC_PATTERNS = frozenset(
         "password_reset_confirm",  # the emailed link; the token is the credential
         "password_reset_complete",
         "health",  # uptime probe; answers {"status": "ok"} and nothing else
+        "accessibility",  # the accessibility statement: the same text for everyone
+        # The English | Cymraeg switcher: sets the language cookie (and, when signed in, the
+        # account's preference, only the user's own); reads no school data.
+        "set_language",
         "admin:login",  # the platform admin's own sign-in page
         # Parents without an account report an absence (spec/security.md part E): it only
         # ever creates an unverified report, answers alike for known and unknown pupils, and

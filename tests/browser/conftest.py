@@ -7,12 +7,15 @@ CI (where ``CI`` is set), because CI installs Chromium and a skip there would hi
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Error, Page, ViewportSize, sync_playwright
+
+from tests.browser.axe import axe_checked_goto, axe_watch, wait_for_axe
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -56,9 +59,22 @@ def chromium(allow_async_unsafe: None) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def browser_page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(locale="en-GB", timezone_id="Europe/London")
+def browser_page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh page whose every loaded page is checked with axe-core: the test fails on any
+    serious or critical violation (tests/browser/axe.py)."""
+    viewport: ViewportSize = {"width": 1366, "height": 900}
+    viewport = getattr(request, "param", viewport)
+    context = chromium.new_context(locale="en-GB", timezone_id="Europe/London", viewport=viewport)
+    axe_log = axe_watch(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    axe_checked_goto(page)
     yield page
+    # The page the test ended on; if it is closed or navigating away, the pages before it were
+    # checked as they loaded.
+    with contextlib.suppress(Error):
+        wait_for_axe(page)
     context.close()
+    assert axe_log.checked, "axe checked no page"
+    if axe_log.violations:
+        pytest.fail("axe found serious or critical violations:\n" + axe_log.failures())
