@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from interventions import views
+from interventions.views import attendance as views
 
 app_name = "interventions"
 

@@ -1,0 +1,25 @@
+"""The interventions app's tables, one module per subsystem: ``attendance`` (bands, rules,
+stored results, the event ledger, recompute runs). Casework adds its own modules here; each is
+re-exported so ``interventions.models.X`` keeps working."""
+
+from __future__ import annotations
+
+from interventions.models.attendance import (
+    AttendanceBand,
+    AttendanceEvent,
+    AttendanceRules,
+    EnrolmentAttendance,
+    IllnessMode,
+    RecomputeRun,
+    RunKind,
+)
+
+__all__ = [
+    "AttendanceBand",
+    "AttendanceEvent",
+    "AttendanceRules",
+    "EnrolmentAttendance",
+    "IllnessMode",
+    "RecomputeRun",
+    "RunKind",
+]
