@@ -1,4 +1,4 @@
-"""Compile ``locale/*/LC_MESSAGES/*.po`` into ``.mo`` with Babel: pure Python, so ``make``
+"""Compile ``locale/*/LC_MESSAGES/*.po`` (the project's and each installed app's) into ``.mo`` with Babel: pure Python, so ``make``
 builds the translations without GNU gettext (Django's ``compilemessages`` needs ``msgfmt``).
 The ``.mo`` files are build output and stay out of git."""
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,8 +19,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         compiled = 0
-        for locale_dir in settings.LOCALE_PATHS:
-            for po_path in sorted(Path(locale_dir).glob("*/LC_MESSAGES/*.po")):
+        # Django reads each installed app's own locale/ too; each app keeps its own catalogue.
+        app_dirs = [Path(config.path) / "locale" for config in apps.get_app_configs()]
+        for locale_dir in [*map(Path, settings.LOCALE_PATHS), *app_dirs]:
+            for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                     continue
