@@ -20,7 +20,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         compiled = 0
         # Django reads each installed app's own locale/ too; each app keeps its own catalogue.
-        app_dirs = [Path(config.path) / "locale" for config in apps.get_app_configs()]
+        # Only our apps: installed packages ship their own compiled catalogues.
+        app_dirs = [
+            Path(config.path) / "locale"
+            for config in apps.get_app_configs()
+            if Path(config.path).is_relative_to(settings.BASE_DIR)
+        ]
         for locale_dir in [*map(Path, settings.LOCALE_PATHS), *app_dirs]:
             for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
                 mo_path = po_path.with_suffix(".mo")
