@@ -24,7 +24,7 @@ class Command(BaseCommand):
         app_dirs = [
             Path(config.path) / "locale"
             for config in apps.get_app_configs()
-            if Path(config.path).is_relative_to(settings.BASE_DIR)
+            if Path(config.path).parent == Path(settings.BASE_DIR)  # top-level apps
         ]
         for locale_dir in [*map(Path, settings.LOCALE_PATHS), *app_dirs]:
             for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
