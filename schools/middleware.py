@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import cast
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
 from rest_framework.views import APIView
@@ -86,4 +89,35 @@ class SchoolTenantMiddleware:
     def _render(response: HttpResponse) -> HttpResponse:
         if isinstance(response, TemplateResponse):
             response.render()  # lazy querysets in templates must evaluate inside the scope
+        return response
+
+
+class OwnNotFoundPageMiddleware:
+    """Our 404 page in development too. With ``DEBUG`` on, Django answers a 404 with its
+    technical page (every URL pattern, the resolver's attempts); ``make run`` is how people
+    first try the product, so a Saturday's register URL or a mistyped date shows the same plain
+    page of ours as in production. Only Django's own technical response is replaced (it is a
+    bare ``HttpResponseNotFound``); the API keeps its JSON."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and type(response) is HttpResponseNotFound
+            and response.get("Content-Type", "").startswith("text/html")
+            and not request.path_info.startswith("/api/")
+        ):
+            # The header reads the school's counts: render inside the request's own scope.
+            school, trust = getattr(request, "school", None), getattr(request, "trust", None)
+            if school is not None:
+                scope: AbstractContextManager[None] = school_scope(school)
+            elif trust is not None:
+                scope = schools_scope(School.objects.filter(trust=trust))
+            else:
+                scope = nullcontext()
+            with scope:
+                return render(request, "404.html", status=404)
         return response

@@ -9,7 +9,6 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -306,7 +305,7 @@ def test_a_refused_register_save_leaves_no_register_row(rw, client_for, morning)
 # --- days without a session: our 404 page ------------------------------------------------------
 
 
-@override_settings(DEBUG=False)
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "development"])
 @pytest.mark.parametrize(
     "path",
     [
@@ -319,7 +318,9 @@ def test_a_refused_register_save_leaves_no_register_row(rw, client_for, morning)
         "take-api-saturday",
     ],
 )
-def test_a_day_without_a_session_is_our_404_page(rw, client_for, next_day, path):
+def test_a_day_without_a_session_is_our_404_page(rw, client_for, next_day, path, settings, debug):
+    # Development (DEBUG, as ``make run``) shows our page too, never Django's technical one.
+    settings.DEBUG = debug
     pupil = rw.pupils[0]
     urls = {
         "take-saturday": take_url(rw, SATURDAY),
@@ -339,6 +340,7 @@ def test_a_day_without_a_session_is_our_404_page(rw, client_for, next_day, path)
         assert "404.html" in [t.name for t in response.templates]
         assert "Page not found" in response.content.decode()
         assert "Technical" not in response.content.decode()
+        assert "DEBUG = True" not in response.content.decode()
 
 
 # --- no open redirect (issue 9) ------------------------------------------------------------------
