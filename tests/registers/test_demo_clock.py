@@ -37,7 +37,7 @@ def _take_url(rw, day):
 
 
 def _all_present(rw):
-    data = {}
+    data: dict[str, str] = {}
     for pupil in rw.pupils:
         data |= {f"code-{pupil.pk}": "/", f"version-{pupil.pk}": "0", f"minutes-{pupil.pk}": ""}
     return data
