@@ -13,8 +13,16 @@ with a newer meaning (§1.4).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 ENGLAND_2024_FROM = dt.date(2024, 8, 19)
 ENGLAND_2006_FROM = dt.date(2006, 9, 1)
@@ -51,7 +59,7 @@ class PenaltyNotice(StrEnum):
 @dataclass(frozen=True)
 class CodeDefinition:
     code: str
-    meaning: str
+    meaning: StrOrPromise  # gettext_lazy: shown in the reader's language
     category: StatCategory
     scheme: CodeScheme
     valid_from: dt.date
@@ -72,7 +80,7 @@ def _table(
     scheme: CodeScheme,
     valid_from: dt.date,
     valid_to: dt.date,
-    rows: list[tuple[str, str, StatCategory, dict[str, object]]],
+    rows: Sequence[tuple[str, StrOrPromise, StatCategory, dict[str, object]]],
 ) -> list[CodeDefinition]:
     return [
         CodeDefinition(
@@ -110,95 +118,95 @@ ENGLAND_2024 = _table(
     ENGLAND_2024_FROM,
     OPEN_END,
     [
-        ("/", "Present (morning)", P, _AM),
-        ("\\", "Present (afternoon)", P, _PM),
-        ("L", "Late, arrived before the register closed", P, _LATE),
-        ("K", "Attending education arranged by the local authority", AEA, {}),
-        ("V", "Educational visit or trip", AEA, {}),
-        ("P", "Approved sporting activity", AEA, {}),
-        ("W", "Work experience", AEA, {}),
-        ("B", "Other approved educational activity", AEA, {}),
-        ("D", "Dual registered: attending another school", NC, {}),
-        ("C1", "Leave: regulated performance or employment abroad", AU, {}),
-        ("M", "Leave: medical or dental appointment", AU, {}),
-        ("J1", "Leave: interview for employment or education", AU, {}),
-        ("S", "Leave: study for a public examination", AU, {}),
+        ("/", _("Present (morning)"), P, _AM),
+        ("\\", _("Present (afternoon)"), P, _PM),
+        ("L", _("Late, arrived before the register closed"), P, _LATE),
+        ("K", _("Attending education arranged by the local authority"), AEA, {}),
+        ("V", _("Educational visit or trip"), AEA, {}),
+        ("P", _("Approved sporting activity"), AEA, {}),
+        ("W", _("Work experience"), AEA, {}),
+        ("B", _("Other approved educational activity"), AEA, {}),
+        ("D", _("Dual registered: attending another school"), NC, {}),
+        ("C1", _("Leave: regulated performance or employment abroad"), AU, {}),
+        ("M", _("Leave: medical or dental appointment"), AU, {}),
+        ("J1", _("Leave: interview for employment or education"), AU, {}),
+        ("S", _("Leave: study for a public examination"), AU, {}),
         (
             "X",
-            "Non-compulsory school age, not required to attend",
+            _("Non-compulsory school age, not required to attend"),
             NC,
             {"age_rule": AgeRule.NON_CSA_ONLY},
         ),
-        ("C2", "Leave: temporary part-time timetable", AU, {"age_rule": AgeRule.CSA_ONLY}),
-        ("C", "Leave: exceptional circumstances", AU, {}),
-        ("T", "Parent travelling for occupational purposes", AU, {}),
-        ("R", "Religious observance", AU, {}),
-        ("I", "Illness (not medical or dental appointment)", AU, {}),
-        ("E", "Suspended or excluded, no alternative provision", AU, {}),
-        ("Q", "Unable to attend: lack of access arrangements", NC, {}),
-        ("Y1", "Unable to attend: transport not available", NC, {}),
-        ("Y2", "Unable to attend: widespread travel disruption", NC, {}),
-        ("Y3", "Unable to attend: part of the premises out of use", NC, {}),
-        ("Y4", "Unable to attend: whole school site unexpectedly closed", NC, {}),
-        ("Y5", "Unable to attend: criminal justice detention", NC, {}),
-        ("Y6", "Unable to attend: public health guidance or law", NC, {}),
-        ("Y7", "Unable to attend: any other unavoidable cause", NC, {}),
-        ("G", "Holiday not authorised", UN, _UNAUTH_FULL),
+        ("C2", _("Leave: temporary part-time timetable"), AU, {"age_rule": AgeRule.CSA_ONLY}),
+        ("C", _("Leave: exceptional circumstances"), AU, {}),
+        ("T", _("Parent travelling for occupational purposes"), AU, {}),
+        ("R", _("Religious observance"), AU, {}),
+        ("I", _("Illness (not medical or dental appointment)"), AU, {}),
+        ("E", _("Suspended or excluded, no alternative provision"), AU, {}),
+        ("Q", _("Unable to attend: lack of access arrangements"), NC, {}),
+        ("Y1", _("Unable to attend: transport not available"), NC, {}),
+        ("Y2", _("Unable to attend: widespread travel disruption"), NC, {}),
+        ("Y3", _("Unable to attend: part of the premises out of use"), NC, {}),
+        ("Y4", _("Unable to attend: whole school site unexpectedly closed"), NC, {}),
+        ("Y5", _("Unable to attend: criminal justice detention"), NC, {}),
+        ("Y6", _("Unable to attend: public health guidance or law"), NC, {}),
+        ("Y7", _("Unable to attend: any other unavoidable cause"), NC, {}),
+        ("G", _("Holiday not authorised"), UN, _UNAUTH_FULL),
         (
             "N",
-            "Reason not yet established",
+            _("Reason not yet established"),
             UN,
             {**_UNAUTH_FULL, "penalty_notice": PenaltyNotice.SCHOOL_CHOICE},
         ),
-        ("O", "Absent in other or unknown circumstances", UN, _UNAUTH_FULL),
+        ("O", _("Absent in other or unknown circumstances"), UN, _UNAUTH_FULL),
         (
             "U",
-            "Arrived after the register closed",
+            _("Arrived after the register closed"),
             UN,
             {"penalty_notice": PenaltyNotice.YES, "counts_ten_day_return": True, **_LATE},
         ),
-        ("Z", "Prospective pupil not yet on roll", NC, {}),
-        ("#", "Planned whole-school closure", NC, {}),
+        ("Z", _("Prospective pupil not yet on roll"), NC, {}),
+        ("#", _("Planned whole-school closure"), NC, {}),
     ],
 )
 
 # §1.4: England, sessions before 19 August 2024 (2006 Regulations), for historic imports.
 # K was not a DfE code then: an imported historic K is a missing mark (``historic_missing``).
-_ENGLAND_2006_ROWS: list[tuple[str, str, StatCategory, dict[str, object]]] = [
-    ("/", "Present (morning)", P, _AM),
-    ("\\", "Present (afternoon)", P, _PM),
-    ("L", "Late, before registers closed", P, _LATE),
-    ("B", "Educated off site", AEA, {}),
-    ("J", "At an interview (counted as attendance before 2024)", AEA, {}),
-    ("P", "Approved sporting activity", AEA, {}),
-    ("V", "Educational visit or trip", AEA, {}),
-    ("W", "Work experience", AEA, {}),
-    ("C", "Other authorised circumstances", AU, {}),
-    ("E", "Excluded, no alternative provision", AU, {}),
-    ("H", "Agreed family holiday", AU, {}),
-    ("I", "Illness", AU, {}),
-    ("M", "Medical or dental appointment", AU, {}),
-    ("R", "Religious observance", AU, {}),
-    ("S", "Study leave", AU, {}),
-    ("T", "Gypsy, Roma and Traveller absence", AU, {}),
-    ("G", "Holiday not agreed", UN, _UNAUTH_FULL),
+_ENGLAND_2006_ROWS: list[tuple[str, StrOrPromise, StatCategory, dict[str, object]]] = [
+    ("/", _("Present (morning)"), P, _AM),
+    ("\\", _("Present (afternoon)"), P, _PM),
+    ("L", _("Late, before registers closed"), P, _LATE),
+    ("B", _("Educated off site"), AEA, {}),
+    ("J", _("At an interview (counted as attendance before 2024)"), AEA, {}),
+    ("P", _("Approved sporting activity"), AEA, {}),
+    ("V", _("Educational visit or trip"), AEA, {}),
+    ("W", _("Work experience"), AEA, {}),
+    ("C", _("Other authorised circumstances"), AU, {}),
+    ("E", _("Excluded, no alternative provision"), AU, {}),
+    ("H", _("Agreed family holiday"), AU, {}),
+    ("I", _("Illness"), AU, {}),
+    ("M", _("Medical or dental appointment"), AU, {}),
+    ("R", _("Religious observance"), AU, {}),
+    ("S", _("Study leave"), AU, {}),
+    ("T", _("Gypsy, Roma and Traveller absence"), AU, {}),
+    ("G", _("Holiday not agreed"), UN, _UNAUTH_FULL),
     (
         "N",
-        "No reason yet provided",
+        _("No reason yet provided"),
         UN,
         {**_UNAUTH_FULL, "penalty_notice": PenaltyNotice.SCHOOL_CHOICE},
     ),
-    ("O", "Unauthorised absence", UN, _UNAUTH_FULL),
+    ("O", _("Unauthorised absence"), UN, _UNAUTH_FULL),
     (
         "U",
-        "Arrived after registers closed",
+        _("Arrived after registers closed"),
         UN,
         {"penalty_notice": PenaltyNotice.YES, "counts_ten_day_return": True, **_LATE},
     ),
-    ("X", "Non-compulsory school age absence", NC, {}),
-    ("Y", "Unable to attend: exceptional circumstances", NC, {}),
-    ("Z", "Pupil not yet on roll", NC, {}),
-    ("#", "Planned whole or partial school closure", NC, {}),
+    ("X", _("Non-compulsory school age absence"), NC, {}),
+    ("Y", _("Unable to attend: exceptional circumstances"), NC, {}),
+    ("Z", _("Pupil not yet on roll"), NC, {}),
+    ("#", _("Planned whole or partial school closure"), NC, {}),
 ]
 ENGLAND_2006 = [
     *_table(
@@ -212,20 +220,20 @@ ENGLAND_2006 = [
         CodeScheme.ENG_2006,
         ENGLAND_2006_FROM,
         dt.date(2011, 8, 31),
-        [("D", "Dual registered", AEA, {})],
+        [("D", _("Dual registered"), AEA, {})],
     ),
     *_table(
         CodeScheme.ENG_2006,
         dt.date(2011, 9, 1),
         ENGLAND_2024_FROM - dt.timedelta(days=1),
-        [("D", "Dual registered", NC, {})],
+        [("D", _("Dual registered"), NC, {})],
     ),
     # F, agreed extended family holiday, was withdrawn in September 2013.
     *_table(
         CodeScheme.ENG_2006,
         ENGLAND_2006_FROM,
         dt.date(2013, 8, 31),
-        [("F", "Agreed extended family holiday", AU, {})],
+        [("F", _("Agreed extended family holiday"), AU, {})],
     ),
 ]
 
@@ -237,47 +245,47 @@ WALES_2010 = _table(
     WALES_2010_FROM,
     OPEN_END,
     [
-        ("/", "Present (morning)", P, _AM),
-        ("\\", "Present (afternoon)", P, _PM),
-        ("L", "Late, before the register closed", P, _LATE),
-        ("B", "Educated off site", AEA, {}),
-        ("J", "At an interview", AEA, {}),
-        ("P", "Approved sporting activity", AEA, {}),
-        ("V", "Educational visit or trip", AEA, {}),
-        ("W", "Work experience", AEA, {}),
-        ("D", "Dual registered: attending another school", NC, {}),
-        ("C", "Other authorised circumstances", AU, {}),
-        ("E", "Excluded, no alternative provision", AU, {}),
-        ("F", "Agreed extended holiday (exceptional circumstances)", AU, {}),
-        ("H", "Holiday leave granted (up to 10 school days a year)", AU, {}),
-        ("I", "Illness", AU, {}),
-        ("M", "Medical or dental appointment", AU, {}),
-        ("R", "Religious observance", AU, {}),
-        ("S", "Study leave", AU, {}),
-        ("T", "Traveller absence", AU, {}),
+        ("/", _("Present (morning)"), P, _AM),
+        ("\\", _("Present (afternoon)"), P, _PM),
+        ("L", _("Late, before the register closed"), P, _LATE),
+        ("B", _("Educated off site"), AEA, {}),
+        ("J", _("At an interview"), AEA, {}),
+        ("P", _("Approved sporting activity"), AEA, {}),
+        ("V", _("Educational visit or trip"), AEA, {}),
+        ("W", _("Work experience"), AEA, {}),
+        ("D", _("Dual registered: attending another school"), NC, {}),
+        ("C", _("Other authorised circumstances"), AU, {}),
+        ("E", _("Excluded, no alternative provision"), AU, {}),
+        ("F", _("Agreed extended holiday (exceptional circumstances)"), AU, {}),
+        ("H", _("Holiday leave granted (up to 10 school days a year)"), AU, {}),
+        ("I", _("Illness"), AU, {}),
+        ("M", _("Medical or dental appointment"), AU, {}),
+        ("R", _("Religious observance"), AU, {}),
+        ("S", _("Study leave"), AU, {}),
+        ("T", _("Traveller absence"), AU, {}),
         (
             "G",
-            "Holiday not agreed",
+            _("Holiday not agreed"),
             UN,
             {"continues_deletion_ground_i": True, "counts_ten_day_return": True},
         ),
         (
             "N",
-            "No reason yet provided",
+            _("No reason yet provided"),
             UN,
             {"continues_deletion_ground_i": True, "counts_ten_day_return": True},
         ),
         (
             "O",
-            "Unauthorised absence",
+            _("Unauthorised absence"),
             UN,
             {"continues_deletion_ground_i": True, "counts_ten_day_return": True},
         ),
-        ("U", "Arrived after the register closed", UN, {"counts_ten_day_return": True, **_LATE}),
-        ("X", "Non-compulsory school age, not required to attend", NC, {}),
-        ("Y", "Unable to attend: enforced closure or exceptional circumstances", NC, {}),
-        ("Z", "Pupil not yet on roll", NC, {}),
-        ("#", "School closed to pupils", NC, {}),
+        ("U", _("Arrived after the register closed"), UN, {"counts_ten_day_return": True, **_LATE}),
+        ("X", _("Non-compulsory school age, not required to attend"), NC, {}),
+        ("Y", _("Unable to attend: enforced closure or exceptional circumstances"), NC, {}),
+        ("Z", _("Pupil not yet on roll"), NC, {}),
+        ("#", _("School closed to pupils"), NC, {}),
     ],
 )
 
@@ -352,9 +360,13 @@ def age_rule_error(
     """Why ``definition`` cannot be used for this pupil on ``on`` (TC-08), or ``None``."""
     csa = is_compulsory_school_age(date_of_birth, on)
     if definition.age_rule is AgeRule.CSA_ONLY and not csa:
-        return f"Code {definition.code} is only for pupils of compulsory school age."
+        return gettext("Code %(code)s is only for pupils of compulsory school age.") % {
+            "code": definition.code
+        }
     if definition.age_rule is AgeRule.NON_CSA_ONLY and csa:
-        return f"Code {definition.code} is only for pupils not of compulsory school age."
+        return gettext("Code %(code)s is only for pupils not of compulsory school age.") % {
+            "code": definition.code
+        }
     return None
 
 

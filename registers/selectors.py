@@ -6,9 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 from django.http import Http404
+from django.utils import timezone
 
 from registers.models import (
     REASON_CODES,
@@ -46,12 +48,48 @@ def register_times(*, school: School, session: str) -> RegisterTimes:
     )
 
 
+def register_clock(*, school: School, now: dt.datetime | None = None) -> dt.datetime:
+    """The time every register question is asked at, on the school's own clock: ``now``
+    (default: the current time) itself, unless the demo clock is on.
+
+    The demo clock (``settings.DEMO_CLOCK``, on only in the local/demo settings) lets a
+    newcomer take a register in the evening or at a weekend: outside the school day (before
+    the morning register opens, after the afternoon session ends, or on a day without
+    sessions) registers behave as at the morning register's opening time on the most recent
+    school day. Within the school day the real time is used. Test and production settings
+    keep it off, so nothing but the demo ever sees a shifted clock.
+    """
+    local = school.local_time(now or timezone.now())
+    if not getattr(settings, "DEMO_CLOCK", False):
+        return local
+    calendar = school_calendar_get(school=school)
+    today = local.date()
+    in_day = school.am_register_opens <= local.time() < school.pm_session_ends
+    if calendar.is_school_day(today) and in_day:
+        return local
+    day: dt.date | None = today
+    if not calendar.is_school_day(today) or local.time() < school.am_register_opens:
+        day = calendar.school_day_before(today)
+    if day is None:  # before the calendar's first school day: nothing to pretend
+        return local
+    return dt.datetime.combine(day, school.am_register_opens, tzinfo=local.tzinfo)
+
+
+def demo_clock_time(*, school: School, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The pretend time when the demo clock is moving registers away from the real time (for
+    the banner on register pages), else ``None``."""
+    real = school.local_time(now or timezone.now())
+    shifted = register_clock(school=school, now=real)
+    return shifted if shifted != real else None
+
+
 def register_phase_now(
     *, school: School, date: dt.date, session: str, taken: bool, now: dt.datetime
 ) -> Phase:
-    """The register's phase at ``now``, read on the school's own clock."""
+    """The register's phase at ``now``, read on the school's own clock (through
+    ``register_clock``, so the demo clock applies here and only here)."""
     return register_phase(
-        now=school.local_time(now),
+        now=register_clock(school=school, now=now),
         date=date,
         times=register_times(school=school, session=session),
         taken=taken,
@@ -591,7 +629,7 @@ class RegisterNow:
 def registers_now(*, school: School, access: SchoolAccess, now: dt.datetime) -> list[RegisterNow]:
     """The registers this user takes for the session running now on the school's clock (none
     on a day without that session). Phases come from ``registers.rules.register_phase``."""
-    local = school.local_time(now)
+    local = register_clock(school=school, now=now)
     today = local.date()
     session = "PM" if local.time() >= school.pm_register_opens else "AM"
     if not school_calendar_get(school=school).is_session(today, session):

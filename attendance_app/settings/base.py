@@ -212,6 +212,9 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 
 # `manage.py seed_demo` creates accounts with a published password; production turns it off.
 DEMO_SEED_ALLOWED = True
+# The demo clock (registers.selectors.register_clock): off here and in test and production;
+# only the local (demo) settings turn it on, so `make run` can take a register at any hour.
+DEMO_CLOCK = False
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 DEMO_SEED_ALLOWED = env.bool("DJANGO_ALLOW_DEMO_SEED", default=False)
+# Never a pretend clock for real registers, whatever the environment says.
+DEMO_CLOCK = False
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

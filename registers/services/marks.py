@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from interventions.tasks import recompute_after_commit
 from registers.codes import CodeDefinition, age_rule_error, code_lookup
@@ -99,12 +101,19 @@ def mark_validate(
     if code in ("/", "\\"):
         code = "/" if write.session == "AM" else "\\"
     if not calendar.is_session(write.date, write.session) and code != "#":
-        raise ValidationError(f"{write.date:%a %d %b %Y} {write.session} is not a school session.")
+        raise ValidationError(
+            _("%(date)s %(session)s is not a school session.")
+            % {"date": date_format(write.date, "D d M Y"), "session": write.session}
+        )
     definition = code_lookup(jurisdiction=school.jurisdiction, code=code, on=write.date)
     if definition is None:
         raise ValidationError(
-            f"{code or 'An empty code'} is not an attendance code in "
-            f"{school.get_jurisdiction_display()} on {write.date:%d %b %Y}."
+            _("%(code)s is not an attendance code in %(nation)s on %(date)s.")
+            % {
+                "code": code or _("An empty code"),
+                "nation": school.get_jurisdiction_display(),
+                "date": date_format(write.date, "d M Y"),
+            }
         )
     age_error = age_rule_error(definition, date_of_birth=write.pupil.date_of_birth, on=write.date)
     if age_error:
@@ -113,22 +122,35 @@ def mark_validate(
     if minutes is not None and not definition.records_minutes_late:
         # One rule for every path: the register form used to drop such minutes silently while
         # the API refused them. Refusing keeps what the tutor typed in front of them.
-        raise ValidationError(f"Minutes late go with L or U, not {code}.", code="minutes_late")
+        raise ValidationError(
+            _("Minutes late go with L or U, not %(code)s.") % {"code": code}, code="minutes_late"
+        )
     if minutes is None and code == "L":
         raise ValidationError(
-            "Enter the minutes late with L: how long after the register opened the pupil arrived.",
+            _(
+                "Enter the minutes late with L: how long after the register opened the pupil arrived."
+            ),
             code="minutes_late",
         )
     if minutes is not None:
         if minutes < 0 or minutes > 24 * 60:
-            raise ValidationError("Minutes late must be between 0 and 1440.", code="minutes_late")
+            raise ValidationError(
+                _("Minutes late must be between 0 and 1440."), code="minutes_late"
+            )
         times = register_times(school=school, session=write.session)
         derived = late_code(minutes_late=minutes, times=times)
         if derived is None:
             raise ValidationError(
-                f"{minutes} minutes late is after the {write.session} session ended "
-                f"({times.session_ends:%H:%M}): there is no L or U then. Record the reason "
-                "for the absence instead (N until it is known).",
+                _(
+                    "%(minutes)s minutes late is after the %(session)s session ended "
+                    "(%(ends)s): there is no L or U then. Record the reason "
+                    "for the absence instead (N until it is known)."
+                )
+                % {
+                    "minutes": minutes,
+                    "session": write.session,
+                    "ends": f"{times.session_ends:%H:%M}",
+                },
                 code="minutes_late",
             )
         code = derived
@@ -144,9 +166,12 @@ def _check_enrolment(*, write: MarkWrite, code: str, enrolments: Sequence[Enrolm
     before_start = bool(enrolments) and write.date < min(e.start_date for e in enrolments)
     if code == "Z":
         if not before_start:
-            raise ValidationError("Z is only for sessions before the pupil's starting day.")
+            raise ValidationError(_("Z is only for sessions before the pupil's starting day."))
     elif not on_roll and code != "#":
-        raise ValidationError(f"{write.pupil} is not on roll on {write.date:%d %b %Y}.")
+        raise ValidationError(
+            _("%(pupil)s is not on roll on %(date)s.")
+            % {"pupil": write.pupil, "date": date_format(write.date, "d M Y")}
+        )
 
 
 def definition_for(*, school: School, write: MarkWrite) -> CodeDefinition:
@@ -372,12 +397,12 @@ def register_save(
     )
     if phase is not Phase.OPEN:
         raise ValidationError(
-            "This register is closed. The attendance officer can amend a mark, with a reason."
+            _("This register is closed. The attendance officer can amend a mark, with a reason.")
         )
     pupils = {p.pk: p for p in pupils_in_form_on(school=school, form=form, on=date)}
     unknown = [e.pupil_id for e in entries if e.pupil_id not in pupils]
     if unknown:
-        raise ValidationError("Some pupils are not on this register's roll.")
+        raise ValidationError(_("Some pupils are not on this register's roll."))
     enrolments = enrolments_by_pupil(school=school, pupil_ids=list(pupils))
     result = RegisterSaveResult()
     writes: list[MarkWrite] = []
@@ -483,9 +508,11 @@ def mark_amend(
     )
     reason = reason.strip()
     if len(reason) < 3:
-        raise ValidationError("Give the reason for the amendment.")
+        raise ValidationError(_("Give the reason for the amendment."))
     if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationError(f"Keep the reason to {REASON_MAX_LENGTH} characters.")
+        raise ValidationError(
+            _("Keep the reason to %(count)s characters.") % {"count": REASON_MAX_LENGTH}
+        )
     write = mark_validate(
         school=school,
         write=MarkWrite(pupil, date, session, code, minutes_late),

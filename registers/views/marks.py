@@ -11,6 +11,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -29,8 +32,14 @@ from schools.types import SchoolRequest
 QUICK_KEYS = ["/", "L", "N", "I", "M", "O", "U", "G", "C", "R", "E", "B", "V"]
 
 
+def _tap_keys(session: str) -> list[str]:
+    """The common codes offered as tap targets beside each pupil (issue 9)."""
+    return ["/" if session == "AM" else "\\", "L", "N", "I", "M"]
+
+
 def _current_session(school: School, now: dt.datetime) -> str:
-    return "PM" if school.local_time(now).time() >= school.pm_register_opens else "AM"
+    clock = selectors.register_clock(school=school, now=now)
+    return "PM" if clock.time() >= school.pm_register_opens else "AM"
 
 
 def _parse_date(value: str | None, default: dt.date) -> dt.date:
@@ -58,7 +67,9 @@ def register_list(request: SchoolRequest) -> HttpResponse:
     Registers past their close time and still incomplete are listed first for the officer.
     """
     school, now = request.school, timezone.now()
-    day = _parse_date(request.GET.get("date"), timezone.localdate())
+    day = _parse_date(
+        request.GET.get("date"), selectors.register_clock(school=school, now=now).date()
+    )
     session = _parse_session(request.GET.get("session"), _current_session(school, now))
     calendar = school_calendar_get(school=school)
     forms = list(selectors.register_forms(school=school, access=request.access, on=day))
@@ -86,6 +97,7 @@ def register_list(request: SchoolRequest) -> HttpResponse:
             "late": late,
             "previous_day": calendar.school_day_before(day),
             "next_day": calendar.nth_school_day_after(day, 1),
+            "demo_clock": selectors.demo_clock_time(school=school, now=now),
         },
     )
 
@@ -148,6 +160,8 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
     phase = selectors.register_phase_now(
         school=school, date=day, session=session, taken=taken, now=timezone.now()
     )
+    codes = codes_for_session(jurisdiction=school.jurisdiction, on=day, session=session)
+    codes_by_key = {c.code: c for c in codes}
     context = {
         "form": form,
         "day": day,
@@ -158,11 +172,14 @@ def register_take(request: SchoolRequest, form_id: int, date: str, session: str)
         "locked": phase is Phase.LOCKED,
         "upcoming": phase is Phase.UPCOMING,
         "can_amend": can(request.access, Capability.AMEND_MARK),
-        "codes": codes_for_session(jurisdiction=school.jurisdiction, on=day, session=session),
+        "codes": codes,
+        "taps": [codes_by_key[k] for k in _tap_keys(session) if k in codes_by_key],
+        "marked_count": sum(1 for row in rows if row.input_code),
         "quick_keys": QUICK_KEYS,
         "times": selectors.register_times(school=school, session=session),
         "has_problems": problems,
         "status": status,
+        "demo_clock": selectors.demo_clock_time(school=school),
     }
     template = "registers/take.html#register-form" if request.htmx else "registers/take.html"
     return render(request, template, context, status=200)
@@ -181,7 +198,7 @@ def _entries_from_post(request: SchoolRequest) -> tuple[list[RegisterEntry], dic
         minutes = request.POST.get(f"minutes-{pupil_id}", "").strip()
         version = request.POST.get(f"version-{pupil_id}", "0")
         if minutes and not (minutes.isascii() and minutes.isdigit()):
-            errors[pupil_id] = "Minutes late must be a whole number."
+            errors[pupil_id] = _("Minutes late must be a whole number.")
             continue
         entries.append(
             RegisterEntry(
@@ -196,8 +213,12 @@ def _entries_from_post(request: SchoolRequest) -> tuple[list[RegisterEntry], dic
 
 def _saved_message(missing: int) -> str:
     if missing:
-        return f"Saved. {missing} pupil{'s' if missing != 1 else ''} still without a mark."
-    return "Register saved and complete."
+        return ngettext(
+            "Saved. %(count)s pupil still without a mark.",
+            "Saved. %(count)s pupils still without a mark.",
+            missing,
+        ) % {"count": missing}
+    return _("Register saved and complete.")
 
 
 def _take_url(school: School, form: FormGroup, day: dt.date, session: str) -> str:
@@ -230,7 +251,7 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
         minutes = request.POST.get("minutes_late", "").strip()
         try:
             if minutes and not (minutes.isascii() and minutes.isdigit()):
-                raise ValidationError("Minutes late must be a whole number.")
+                raise ValidationError(_("Minutes late must be a whole number."))
             services.mark_amend(
                 school=school,
                 pupil=pupil,
@@ -244,7 +265,11 @@ def mark_amend(request: SchoolRequest, pupil_id: int, date: str, session: str) -
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, f"Mark for {pupil} on {day:%a %d %b} {session} amended.")
+            messages.success(
+                request,
+                _("Mark for %(pupil)s on %(date)s %(session)s amended.")
+                % {"pupil": pupil, "date": date_format(day, "D d M"), "session": session},
+            )
             fallback = reverse(
                 "registers:pupil-marks", kwargs={"school_slug": school.slug, "pupil_id": pupil.pk}
             )

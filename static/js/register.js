@@ -80,7 +80,55 @@
     }
   });
 
+  // Tap targets and the save bar's count: shown only when this script runs (without it the
+  // inputs post as they are). A tap sets the same value the keyboard does.
+  function refresh(form) {
+    var inputs = codeInputs(form);
+    var marked = inputs.filter(function (input) { return input.value.trim(); }).length;
+    var count = form.querySelector("[data-marked-count]");
+    if (count && form.dataset.countText) {
+      count.textContent = form.dataset.countText
+        .replace("{marked}", marked).replace("{total}", inputs.length);
+    }
+    inputs.forEach(function (input) {
+      var taps = input.parentNode.querySelectorAll(".code-tap");
+      Array.prototype.forEach.call(taps, function (tap) {
+        tap.setAttribute("aria-pressed", String(tap.dataset.code === input.value.trim().toUpperCase()));
+      });
+    });
+  }
+
+  function enhance() {
+    Array.prototype.forEach.call(document.querySelectorAll(".register-form"), function (form) {
+      Array.prototype.forEach.call(form.querySelectorAll(".code-taps[hidden]"), function (taps) {
+        taps.hidden = false;
+      });
+      refresh(form);
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form && form.classList.contains("register-form")) refresh(form);
+  });
+  document.addEventListener("keyup", function (event) {
+    var form = event.target.form;
+    if (form && form.classList.contains("register-form")) refresh(form);
+  });
+
   document.addEventListener("click", function (event) {
+    var tap = event.target.closest(".code-tap");
+    if (tap) {
+      var input = tap.closest("td").querySelector("input.code-input");
+      input.value = tap.dataset.code;
+      refresh(input.form);
+      if (tap.dataset.code === "L") {
+        var minutes = minutesFor(input);
+        minutes.focus();
+        minutes.select();
+      }
+      return;
+    }
     var button = event.target.closest("[data-all-present]");
     if (!button) return;
     var form = button.form;
@@ -89,10 +137,13 @@
     });
     var first = codeInputs(form)[0];
     if (first) first.focus();
+    refresh(form);
   });
 
   // After an htmx save that found problems, take the tutor to the first one.
+  enhance();
   document.body.addEventListener("htmx:afterSettle", function () {
+    enhance();
     var problem = document.querySelector(".register-form [aria-invalid=true]");
     if (problem) problem.focus();
   });

@@ -16,6 +16,7 @@ from demo.blueprints import DEMO_PASSWORD, TRUST_SLUG
 from demo.marks import MarksSummary, seed_demo_marks
 from demo.trust import DemoSummary, seed_demo_trust
 from interventions.recompute import school_recompute
+from registers.selectors import register_clock
 from schools.models import School
 from schools.scoping import school_scope
 
@@ -50,10 +51,32 @@ class Command(BaseCommand):
         summary = seed_demo_trust(today=now.date(), scale=scale)
         elapsed = time.perf_counter() - started
         self._report(summary, elapsed)
+        # With the demo clock on (local settings), marks stop where the registers' pretend time
+        # is, so the demo day's registers are left for the newcomer to take at any hour.
+        now = self._register_time(now)
         started = time.perf_counter()
         marks = seed_demo_marks(today=now.date(), scale=scale, now=now)
         self._report_marks(marks, time.perf_counter() - started)
         self._recompute(today=now.date())
+
+    def _register_time(self, now: dt.datetime) -> dt.datetime:
+        """``now``, or the earliest demo-clock time of the demo schools (README "Demo at any
+        hour"), which then leaves every demo tutor's register on that day untaken."""
+        if not settings.DEMO_CLOCK:
+            return now
+        clocks = []
+        for school in School.objects.filter(trust__slug=TRUST_SLUG):
+            with school_scope(school):
+                clocks.append(register_clock(school=school, now=now))
+        if not clocks:
+            return now
+        shifted = min(clocks)
+        if shifted.astimezone(now.tzinfo) != now:
+            self.stdout.write(
+                f"Demo clock: registers behave as on {shifted:%A %d %B} at {shifted:%H:%M}; "
+                "that day's registers are left for you to take (DEMO_CLOCK=0 turns it off)."
+            )
+        return timezone.localtime(shifted)
 
     def _recompute(self, *, today: dt.date) -> None:
         """The engine's stored results and events for this year, as the nightly run leaves
