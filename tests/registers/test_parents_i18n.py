@@ -17,7 +17,13 @@ from tests import factories as f
 from tests.test_i18n import _catalogue, _gettext_calls
 
 ROOT = Path(settings.BASE_DIR)
-TEMPLATES = [*sorted((ROOT / "templates/registers/parents").glob("*.html"))]
+TEMPLATES = [
+    *sorted((ROOT / "templates/registers/parents").glob("*.html")),
+    ROOT / "templates/_components/mark_calendar.html",
+    ROOT / "templates/_components/_mark_cell.html",
+    ROOT / "templates/interventions/child_days_missed.html",
+    ROOT / "templates/schools/home_parent.html",
+]
 PYTHON = ["registers/forms_parents.py", "registers/views/reports.py", "registers/views/leave.py"]
 KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None}
 
