@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from schools.models import UserPreference
 from tests import factories as f
+from tests.interventions.attendance_world import add_marks
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 TABLET = {"width": 820, "height": 1180}
@@ -91,6 +92,13 @@ def test_parent_reports_with_day_month_year_and_sees_the_calendar(
         f.EnrolmentFactory(pupil=child, start_date=day - dt.timedelta(days=400))
         f.FormPlacementFactory(pupil=child, form=form, start_date=day - dt.timedelta(days=30))
         parent = f.ParentLinkFactory(pupil=child).user
+    # the week before: present all week but for an illness on the Wednesday
+    monday = day - dt.timedelta(days=day.weekday() + 7)
+    week = [monday + dt.timedelta(days=n) for n in range(5)]
+    add_marks(school, child, [(d, "AM") for d in week if d.weekday() != 2], "/")
+    add_marks(school, child, [(d, "PM") for d in week if d.weekday() != 2], "\\")
+    add_marks(school, child, [(week[2], "AM"), (week[2], "PM")], "I")
+    with scopes_disabled():
         if language == "en-gb":  # otherwise the Welsh-medium school's default: Welsh
             UserPreference.objects.update_or_create(user=parent, defaults={"language": "en-gb"})
     page = browser_page
@@ -126,6 +134,7 @@ def test_parent_reports_with_day_month_year_and_sees_the_calendar(
     page.goto(live_server.url + reverse("schools:home", kwargs={"school_slug": school.slug}))
     page.get_by_role("link", name=re.compile("^" + words["days_missed"])).first.click()
     expect(page.get_by_role("heading", name=words["days_missed"], level=1)).to_be_visible()
+    expect(page.get_by_text(re.compile("^" + words["lead"]))).to_contain_text("(2 ")
     expect(page.get_by_text(re.compile("^" + words["lead"]))).to_be_visible()
     expect(page.get_by_text(words["legend"])).to_be_visible()
     expect(page.locator(".app-cal__day--today")).to_have_count(1)
