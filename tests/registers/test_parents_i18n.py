@@ -19,6 +19,9 @@ from tests.test_i18n import _catalogue, _gettext_calls
 ROOT = Path(settings.BASE_DIR)
 TEMPLATES = [
     *sorted((ROOT / "templates/registers/parents").glob("*.html")),
+    ROOT / "templates/registers/office/inbox.html",
+    ROOT / "templates/registers/office/leave_list.html",
+    ROOT / "templates/registers/office/_pupil.html",
     ROOT / "templates/_components/mark_calendar.html",
     ROOT / "templates/_components/_mark_cell.html",
     ROOT / "templates/interventions/child_days_missed.html",
