@@ -78,6 +78,8 @@ class SchoolBlueprint:
     fsm_rate: float
     welsh_names: float  # share of White British families with Welsh names
     job_titles: Mapping[Role, str]
+    # Welsh-medium: the school's parents get the pages in Welsh unless they choose English.
+    welsh_medium: bool = False
 
 
 def _letters(nc_year: NCYear, count: int) -> tuple[str, ...]:
@@ -220,6 +222,7 @@ BRO_DERWEN = SchoolBlueprint(
     jurisdiction=Jurisdiction.WALES,
     phase=Phase.ALL_THROUGH,
     welsh_language=True,
+    welsh_medium=True,
     attendance_target=Decimal("96.0"),
     band_preset="seed_000",  # King Henry VIII's tiers (a Welsh school)
     # Seed 000: the register is open for 20 minutes from the start of the school day.

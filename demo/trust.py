@@ -217,6 +217,7 @@ def _ensure_school(trust: Trust, bp: SchoolBlueprint, created: Counter[str]) -> 
         jurisdiction=bp.jurisdiction,
         phase=bp.phase,
         welsh_language=bp.welsh_language,
+        welsh_medium=bp.welsh_medium,
         attendance_target=bp.attendance_target,
         am_register_opens=bp.am_register[0],
         am_register_closes=bp.am_register[1],

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from interventions.views import attendance as views
+from interventions.views import parents
 
 app_name = "interventions"
 
@@ -16,6 +17,11 @@ urlpatterns = [
         "s/<slug:school_slug>/pupils/<int:pupil_id>/attendance/",
         views.pupil_attendance,
         name="pupil-attendance",
+    ),
+    path(
+        "s/<slug:school_slug>/children/<int:pupil_id>/days-missed/",
+        parents.child_days_missed,
+        name="child-days-missed",
     ),
     path("s/<slug:school_slug>/attendance/", views.attendance_summary, name="attendance-summary"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),

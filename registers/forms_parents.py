@@ -10,21 +10,19 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from registers.codes import CodeDefinition
 from registers.models import AbsenceReason
 from registers.services.reports import evidence_check
+from schools.forms_widgets import DayMonthYearField
 from schools.models import Pupil, SessionChoice
 
-DETAILS_HINT = (
+DETAILS_HINT = _(
     "For example “sickness and a high temperature”. Do not include more medical detail than the "
     "school needs to record the absence. 500 characters at most."
 )
-SESSION_CHOICES = [("AM", "The morning"), ("PM", "The afternoon")]
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+SESSION_CHOICES = [("AM", _("The morning")), ("PM", _("The afternoon"))]
 
 
 def _last_date_defaults_to_first(cleaned: dict[str, Any]) -> dict[str, Any]:
@@ -38,11 +36,11 @@ class _ChildMixin(forms.Form):
     """The parent's choice of one of their own children (``children``: their pupils)."""
 
     pupil = forms.ModelChoiceField(
-        label="Child",
+        label=_("Child"),
         queryset=Pupil.objects.none(),
         empty_label=None,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose your child."},
+        error_messages={"required": _("Choose your child.")},
     )
 
     def __init__(self, *args: Any, children: QuerySet[Pupil], **kwargs: Any) -> None:
@@ -52,37 +50,35 @@ class _ChildMixin(forms.Form):
 
 
 class _ReportDatesMixin(forms.Form):
-    first_date = forms.DateField(
-        label="First day of absence",
-        widget=_date_input(),
-        error_messages={"required": "Enter the first day of the absence."},
+    first_date = DayMonthYearField(
+        label=_("First day of absence"),
+        error_messages={"required": _("Enter the first day of the absence.")},
     )
     first_session = forms.ChoiceField(
-        label="On the first day, absent from",
+        label=_("On the first day, absent from"),
         choices=SESSION_CHOICES,
         initial=SessionChoice.AM,
         widget=forms.RadioSelect,
     )
-    last_date = forms.DateField(
-        label="Last day of absence",
+    last_date = DayMonthYearField(
+        label=_("Last day of absence"),
         required=False,
-        widget=_date_input(),
-        help_text="Leave empty if it is one day.",
+        help_text=_("Leave empty if it is one day."),
     )
     last_session = forms.ChoiceField(
-        label="On the last day, absent until the end of",
+        label=_("On the last day, absent until the end of"),
         choices=SESSION_CHOICES,
         initial=SessionChoice.PM,
         widget=forms.RadioSelect,
     )
     reason = forms.ChoiceField(
-        label="Reason",
+        label=_("Reason"),
         choices=AbsenceReason.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose the reason for the absence."},
+        error_messages={"required": _("Choose the reason for the absence.")},
     )
     details = forms.CharField(
-        label="Details (optional)",
+        label=_("Details (optional)"),
         required=False,
         max_length=500,
         help_text=DETAILS_HINT,
@@ -95,9 +91,9 @@ class _ReportDatesMixin(forms.Form):
 
 class ParentAbsenceForm(_ChildMixin, _ReportDatesMixin):
     evidence = forms.FileField(
-        label="Evidence (optional)",
+        label=_("Evidence (optional)"),
         required=False,
-        help_text="A PDF, JPEG or PNG of 5 MB at most, such as an appointment letter.",
+        help_text=_("A PDF, JPEG or PNG of 5 MB at most, such as an appointment letter."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
@@ -112,39 +108,38 @@ class ParentAbsenceForm(_ChildMixin, _ReportDatesMixin):
 
 class PublicAbsenceForm(_ReportDatesMixin):
     pupil_forename = forms.CharField(
-        label="Child's first name",
+        label=_("Child's first name"),
         max_length=100,
-        error_messages={"required": "Enter your child's first name."},
+        error_messages={"required": _("Enter your child's first name.")},
     )
     pupil_surname = forms.CharField(
-        label="Child's last name",
+        label=_("Child's last name"),
         max_length=100,
-        error_messages={"required": "Enter your child's last name."},
+        error_messages={"required": _("Enter your child's last name.")},
     )
-    date_of_birth = forms.DateField(
-        label="Child's date of birth",
-        widget=_date_input(),
-        error_messages={"required": "Enter your child's date of birth."},
+    date_of_birth = DayMonthYearField(
+        label=_("Child's date of birth"),
+        error_messages={"required": _("Enter your child's date of birth.")},
     )
     reporter_name = forms.CharField(
-        label="Your name", max_length=100, error_messages={"required": "Enter your name."}
+        label=_("Your name"), max_length=100, error_messages={"required": _("Enter your name.")}
     )
     contact_phone = forms.CharField(
-        label="Your phone number",
+        label=_("Your phone number"),
         max_length=30,
         required=False,
-        help_text="The phone number or email address the school has for you. Give at least one.",
+        help_text=_("The phone number or email address the school has for you. Give at least one."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     contact_email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         max_length=150,
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     # The honeypot: hidden from people (and from assistive technology), filled in by bots.
     # The view reads it before validating anything, so it needs no rules of its own.
-    website = forms.CharField(required=False, label="Leave this empty")
+    website = forms.CharField(required=False, label=_("Leave this empty"))
 
     field_order = [
         "pupil_forename",
@@ -161,23 +156,24 @@ class PublicAbsenceForm(_ReportDatesMixin):
 
 
 class LeaveRequestForm(_ChildMixin):
-    first_date = forms.DateField(label="First day of leave", widget=_date_input())
-    last_date = forms.DateField(
-        label="Last day of leave",
+    first_date = DayMonthYearField(
+        label=_("First day of leave"),
+    )
+    last_date = DayMonthYearField(
+        label=_("Last day of leave"),
         required=False,
-        widget=_date_input(),
-        help_text="The last school day your child would miss. Leave empty if it is one day.",
+        help_text=_("The last school day your child would miss. Leave empty if it is one day."),
     )
     is_holiday = forms.TypedChoiceField(
-        label="Is this for a family holiday?",
-        choices=[("yes", "Yes"), ("no", "No")],
+        label=_("Is this for a family holiday?"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
-        label="Why are you asking for leave?",
+        label=_("Why are you asking for leave?"),
         max_length=1000,
-        help_text="The headteacher grants leave only in exceptional circumstances.",
+        help_text=_("The headteacher grants leave only in exceptional circumstances."),
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
     )
 
@@ -187,8 +183,8 @@ class LeaveRequestForm(_ChildMixin):
 
 class EvidenceForm(forms.Form):
     evidence = forms.FileField(
-        label="Evidence",
-        help_text="A PDF, JPEG or PNG of 5 MB at most.",
+        label=_("Evidence"),
+        help_text=_("A PDF, JPEG or PNG of 5 MB at most."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
@@ -199,7 +195,7 @@ class EvidenceForm(forms.Form):
 
 
 class AcceptForm(forms.Form):
-    code = forms.ChoiceField(label="Code to record")
+    code = forms.ChoiceField(label=_("Code to record"))
 
     def __init__(
         self, *args: Any, codes: list[CodeDefinition], suggested: str, **kwargs: Any
@@ -210,26 +206,26 @@ class AcceptForm(forms.Form):
         if suggested:
             field.initial = suggested
         else:  # "other reason": the school decides, so no code is chosen for them
-            choices.insert(0, ("", "Choose a code"))
-            field.help_text = "The parent gave another reason: choose the code that fits."
+            choices.insert(0, ("", str(_("Choose a code"))))
+            field.help_text = _("The parent gave another reason: choose the code that fits.")
         field.choices = choices  # type: ignore[attr-defined]
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label="Note", max_length=500, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500})
+        label=_("Note"), max_length=500, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500})
     )
 
 
 class LeaveApproveForm(forms.Form):
     exceptional_circumstances = forms.CharField(
-        label="Exceptional circumstances",
+        label=_("Exceptional circumstances"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
     )
     note = forms.CharField(
-        label="Note to the parent (optional)",
+        label=_("Note to the parent (optional)"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),

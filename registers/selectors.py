@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar as pycalendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
+from registers.codes import CodeDefinition, code_lookup, codes_in_force
 from registers.models import (
     REASON_CODES,
     AbsenceReport,
@@ -656,3 +658,104 @@ def registers_now(*, school: School, access: SchoolAccess, now: dt.datetime) -> 
         )
         for summary in summaries
     ]
+
+
+# --- A pupil's marks as a calendar (the parents' days-missed page; staff's pupil page) -------
+
+
+@dataclass(frozen=True)
+class CalendarCell:
+    """One session of one day. ``kind``: "mark" (a code was recorded), "unmarked" (a school
+    session with no mark yet), "to_come" (a school session after ``today``) or "closed" (no
+    session: a weekend, a holiday or a closure)."""
+
+    day: dt.date
+    session: str
+    kind: str
+    code: str = ""
+    category: str = ""  # registers.codes.StatCategory of the code, "" without one
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: dt.date | None  # None: a padding cell before the 1st or after the last of the month
+    am: CalendarCell | None = None
+    pm: CalendarCell | None = None
+    is_today: bool = False
+    is_weekend: bool = False
+    is_school_day: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    first: dt.date
+    weeks: list[list[CalendarDay]]  # Monday to Sunday
+
+
+@dataclass(frozen=True)
+class MarkCalendar:
+    months: list[CalendarMonth]
+    legend: list[CodeDefinition]  # every code shown, in the statutory table's order
+
+
+def pupil_mark_calendar(
+    *, school: School, pupil: Pupil, today: dt.date, start: dt.date | None = None
+) -> MarkCalendar:
+    """``pupil``'s marks from ``start`` (default: the start of the academic year containing
+    ``today``) to the end of ``today``'s month, as months → weeks (Monday first) → days →
+    (AM, PM) cells, with the legend of every code that appears. Plain data from the marks and
+    the school's calendar (closures, holidays and weekends are cells of kind "closed"); one
+    query for the marks plus the calendar's. The caller has checked the user may see the
+    pupil."""
+    calendar = school_calendar_get(school=school)
+    start = start or academic_year_start(today)
+    last_month = today.replace(day=1)
+    marks = {
+        (m.date, m.session): m.code
+        for m in AttendanceMark.objects.filter(
+            school=school, pupil=pupil, date__gte=start, date__lte=today
+        ).only("date", "session", "code")
+    }
+    definitions: dict[str, CodeDefinition] = {}
+
+    def cell(day: dt.date, session: str) -> CalendarCell:
+        if not calendar.is_session(day, session):
+            return CalendarCell(day=day, session=session, kind="closed")
+        code = marks.get((day, session), "")
+        if code:
+            definition = code_lookup(jurisdiction=school.jurisdiction, code=code, on=day)
+            if definition is not None:
+                definitions.setdefault(code, definition)
+            category = str(definition.category) if definition else ""
+            return CalendarCell(day=day, session=session, kind="mark", code=code, category=category)
+        kind = "to_come" if day > today else "unmarked"
+        return CalendarCell(day=day, session=session, kind=kind)
+
+    months = []
+    month = start.replace(day=1)
+    while month <= last_month:
+        weeks = []
+        for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+            days = []
+            for day in week:
+                if day.month != month.month or day < start:
+                    days.append(CalendarDay(day=None))
+                    continue
+                days.append(
+                    CalendarDay(
+                        day=day,
+                        am=cell(day, "AM"),
+                        pm=cell(day, "PM"),
+                        is_today=day == today,
+                        is_weekend=day.weekday() >= 5,
+                        is_school_day=calendar.is_school_day(day),
+                    )
+                )
+            weeks.append(days)
+        months.append(CalendarMonth(first=month, weeks=weeks))
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    order = {
+        d.code: i for i, d in enumerate(codes_in_force(jurisdiction=school.jurisdiction, on=today))
+    }
+    legend = sorted(definitions.values(), key=lambda d: (order.get(d.code, len(order)), d.code))
+    return MarkCalendar(months=months, legend=legend)

@@ -160,6 +160,10 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         "school_slug": ws.school.slug,
         "pupil_id": ws.pupils[0].pk,
     },
+    "interventions:child-days-missed": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
     "interventions:attendance-summary": lambda ws: {"school_slug": ws.school.slug},
     "interventions:trust-attendance": lambda ws: {"trust_slug": _trust_slug(ws)},
     "schools:form-detail": lambda ws: {"school_slug": ws.school.slug, "form_id": _form_id(ws)},

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from registers import selectors
@@ -46,13 +47,15 @@ def leave_request_new(request: SchoolRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, "Your request has been sent to the headteacher.")
+                messages.success(request, _("Your request has been sent to the headteacher."))
                 if services.leave_short_notice(first_date=leave.first_date, today=today):
                     # Accepted all the same: the head decides (see LEAVE_NOTICE_DAYS).
                     messages.warning(
                         request,
-                        "You gave less than two weeks' notice. The headteacher will still "
-                        "consider your request, but may not decide before the leave starts.",
+                        _(
+                            "You gave less than two weeks' notice. The headteacher will still "
+                            "consider your request, but may not decide before the leave starts."
+                        ),
                     )
                 return redirect(my_requests_url(request))
     else:

@@ -301,14 +301,23 @@ def pupil_marks(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     pupil = pupil_visible_get(
         school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=today
     )
-    marks = selectors.pupil_recent_marks(school=school, pupil=pupil, until=today)
     is_parent = not can(request.access, Capability.VIEW_PUPIL_RECORD)
+    # A parent sees the marks as a calendar with its legend (and the page of days missed,
+    # whose figures are the engine's, links from here); staff see the weeks with amend links.
+    marks = (
+        [] if is_parent else selectors.pupil_recent_marks(school=school, pupil=pupil, until=today)
+    )
     return render(
         request,
         "registers/pupil_marks.html",
         {
             "pupil": pupil,
             "weeks": marks,
+            "calendar": (
+                selectors.pupil_mark_calendar(school=school, pupil=pupil, today=today)
+                if is_parent
+                else None
+            ),
             "history": [] if is_parent else selectors.mark_history(school=school, pupil=pupil)[:50],
             "can_amend": can(request.access, Capability.AMEND_MARK),
             "is_parent": is_parent,

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -94,8 +95,11 @@ def absence_report_new(request: SchoolRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Thank you. The school has your report for {cleaned['pupil'].display_name}. "
-                    "The attendance office will confirm it.",
+                    _(
+                        "Thank you. The school has your report for %(name)s. "
+                        "The attendance office will confirm it."
+                    )
+                    % {"name": cleaned["pupil"].display_name},
                 )
                 return redirect(my_requests_url(request))
     else:
@@ -146,7 +150,7 @@ def my_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Thank you. The office has your evidence.")
+            messages.success(request, _("Thank you. The office has your evidence."))
             return redirect(my_requests_url(request))
     return render(
         request,
@@ -305,7 +309,7 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
                     membership=membership,
                     note=request.POST.get("note", ""),
                 )
-                messages.success(request, "Report rejected. No mark was written.")
+                messages.success(request, _("Report rejected. No mark was written."))
             elif action == "evidence":
                 evidence_form = NoteForm(request.POST)
                 services.absence_report_request_evidence(
@@ -314,7 +318,7 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
                     membership=membership,
                     note=request.POST.get("note", ""),
                 )
-                messages.success(request, "Evidence requested. The parent will see your note.")
+                messages.success(request, _("Evidence requested. The parent will see your note."))
             elif action == "match":
                 raw = request.POST.get("pupil", "")
                 pupil = (
@@ -327,7 +331,9 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
                 services.absence_report_match(
                     school=school, report=report, membership=membership, pupil=pupil
                 )
-                messages.success(request, f"Report matched to {pupil.display_name}.")
+                messages.success(
+                    request, _("Report matched to %(name)s.") % {"name": pupil.display_name}
+                )
                 return redirect(request.path)
             else:
                 raise ValidationError("Choose what to do with this report.")

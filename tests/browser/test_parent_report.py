@@ -61,7 +61,10 @@ def test_parent_reports_illness_and_the_tutor_sees_it_on_the_register(
     page.get_by_role("link", name="Report an absence", exact=True).first.click()
     expect(page.get_by_role("heading", name="Report an absence")).to_be_visible()
     expect(page.get_by_label(child.display_name)).to_be_checked()
-    expect(page.get_by_label("First day of absence")).to_have_value(day.isoformat())
+    first_day = page.get_by_role("group", name="First day of absence")
+    expect(first_day.get_by_label("Day")).to_have_value(str(day.day))
+    expect(first_day.get_by_label("Month")).to_have_value(str(day.month))
+    expect(first_day.get_by_label("Year")).to_have_value(str(day.year))
     page.get_by_label("Illness").check()
     page.get_by_role("button", name="Send the report").click()
 

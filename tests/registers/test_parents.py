@@ -91,36 +91,56 @@ def public_url(pw: ParentWorld) -> str:
     return reverse("absences:public-report", kwargs={"school_ref": pw.school.slug})
 
 
+DATE_FIELDS = ("first_date", "last_date", "date_of_birth")
+
+
+def dmy(data: dict[str, Any]) -> dict[str, Any]:
+    """The form's dates as its day / month / year boxes (DayMonthYearField), from ISO strings or
+    dates; an empty date leaves the three boxes empty."""
+    out = {k: v for k, v in data.items() if k not in DATE_FIELDS}
+    for name in DATE_FIELDS:
+        if name in data:
+            value = data[name]
+            day = dt.date.fromisoformat(value) if isinstance(value, str) and value else value
+            parts = (day.day, day.month, day.year) if day else ("", "", "")
+            out.update(zip((f"{name}_day", f"{name}_month", f"{name}_year"), parts, strict=True))
+    return out
+
+
 def report_data(pw: ParentWorld, **overrides: Any) -> dict[str, Any]:
-    return {
-        "pupil": pw.child.pk,
-        "first_date": MONDAY.isoformat(),
-        "first_session": "AM",
-        "last_date": "",
-        "last_session": "PM",
-        "reason": "illness",
-        "details": SENTINEL,
-        **overrides,
-    }
+    return dmy(
+        {
+            "pupil": pw.child.pk,
+            "first_date": MONDAY.isoformat(),
+            "first_session": "AM",
+            "last_date": "",
+            "last_session": "PM",
+            "reason": "illness",
+            "details": SENTINEL,
+            **overrides,
+        }
+    )
 
 
 def public_data(**overrides: Any) -> dict[str, Any]:
-    return {
-        "pupil_forename": "Millie",
-        "pupil_surname": "hartley-jones",
-        "date_of_birth": "2011-03-14",
-        "reporter_name": "Jo Hartley",
-        "contact_phone": "+44 7700 900123",
-        "contact_email": "",
-        "first_date": MONDAY.isoformat(),
-        "first_session": "AM",
-        "last_date": "",
-        "last_session": "PM",
-        "reason": "illness",
-        "details": SENTINEL,
-        "website": "",
-        **overrides,
-    }
+    return dmy(
+        {
+            "pupil_forename": "Millie",
+            "pupil_surname": "hartley-jones",
+            "date_of_birth": "2011-03-14",
+            "reporter_name": "Jo Hartley",
+            "contact_phone": "+44 7700 900123",
+            "contact_email": "",
+            "first_date": MONDAY.isoformat(),
+            "first_session": "AM",
+            "last_date": "",
+            "last_session": "PM",
+            "reason": "illness",
+            "details": SENTINEL,
+            "website": "",
+            **overrides,
+        }
+    )
 
 
 def without_csrf(body: bytes) -> str:
@@ -308,7 +328,7 @@ def test_parent_gets_404_for_another_child_and_nothing_is_stored(pw, client_for,
     report = parent.post(url("report-absence", pw), report_data(pw, pupil=other))
     leave = parent.post(
         url("request-leave", pw),
-        {"pupil": other, "first_date": "2024-09-30", "is_holiday": "no", "reason": "Wedding"},
+        dmy({"pupil": other, "first_date": "2024-09-30", "is_holiday": "no", "reason": "Wedding"}),
     )
     mine = parent.get(url("my-requests", pw)).content.decode()
 
@@ -361,8 +381,8 @@ def test_report_dates_and_details_are_checked(pw, client_for, monkeypatch):
     assert "at most 500 characters" in too_long.content.decode()
     assert "The school has no sessions on those dates" in weekend.content.decode()
     body = past.content.decode()
-    assert 'class="error-summary"' in body
-    assert 'href="#id_first_date"' in body
+    assert 'class="govuk-error-summary"' in body
+    assert 'href="#id_first_date_0"' in body  # the day box of the date
     with scopes_disabled():
         assert not AbsenceReport.objects.exists()
 
@@ -656,13 +676,15 @@ def test_parent_requests_leave_at_short_notice_and_is_warned_but_accepted(
 
     response = parent.post(
         url("request-leave", pw),
-        {
-            "pupil": pw.child.pk,
-            "first_date": "2024-09-16",
-            "last_date": "2024-09-17",
-            "is_holiday": "no",
-            "reason": "Grandmother's funeral in Cork",
-        },
+        dmy(
+            {
+                "pupil": pw.child.pk,
+                "first_date": "2024-09-16",
+                "last_date": "2024-09-17",
+                "is_holiday": "no",
+                "reason": "Grandmother's funeral in Cork",
+            }
+        ),
         follow=True,
     )
 
