@@ -19,6 +19,7 @@ TEMPLATES = [
     "interventions/_period_form.html",
     "interventions/_totals_head.html",
     "interventions/_totals_row.html",
+    "interventions/pupil_attendance.html",
 ]
 
 

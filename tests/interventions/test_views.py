@@ -365,3 +365,21 @@ def test_the_summary_renders_in_welsh(school, client_for):
     assert "Yr ysgol gyfan 2 600 95.0 5.0 0.0 5.0 50.0 (1 o 2)" in page
     assert "Presenoldeb %" in page
     assert "%%" not in page
+
+
+def test_the_pupil_page_leads_with_days_and_sessions_missed(school, client_for):
+    recompute(school)
+    page = text(client_for(school.tutor.user).get(pupil_url(school, school.pupils[0])))
+    # 300 possible sessions, 30 unauthorised absences: then the percentages
+    assert "Missed 15 days (30 sessions) of 150 days Attendance 90.0%" in page
+
+
+def test_the_pupil_page_renders_in_welsh(school, client_for):
+    recompute(school)
+    tutor = school.tutor.user
+    with scopes_disabled():
+        models.UserPreference.objects.update_or_create(user=tutor, defaults={"language": "cy"})
+    page = text(client_for(tutor).get(pupil_url(school, school.pupils[0])))
+    assert "Wedi colli 15 diwrnod (30 sesiwn) o 150 diwrnod Presenoldeb 90.0%" in page
+    assert "Absenoldeb parhaus (wedi colli 10% neu fwy) Ie" in page
+    assert "Trothwy hysbysiad cosb wedi'i gyrraedd" in page  # the event kind's label too
