@@ -108,4 +108,5 @@ def test_the_rules_are_pure():
         "django.db",
         "django.db.models",
         "django.utils.translation",
+        "django.utils.translation.gettext_lazy",
     }
