@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 from interventions.models import IllnessMode
 from interventions.services import BAND_PRESET_CHOICES, COLOUR_RE, BandInput
@@ -109,21 +110,21 @@ class AttendancePeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, so the fields are named here rather than declared.
         date = forms.DateInput(attrs={"type": "date"})
-        self.fields["from"] = forms.DateField(label="From", required=False, widget=date)
-        self.fields["to"] = forms.DateField(label="To", required=False, widget=date)
+        self.fields["from"] = forms.DateField(label=_("From"), required=False, widget=date)
+        self.fields["to"] = forms.DateField(label=_("To"), required=False, widget=date)
         self.fields["as_of"] = forms.DateField(
-            label="As of", required=False, widget=date, help_text="Default: today."
+            label=_("As of"), required=False, widget=date, help_text=_("Default: today.")
         )
         if dfe:
             self.fields["dfe"] = forms.BooleanField(
-                label="DfE-comparable (pupils aged 5 to 15, §4.2)", required=False
+                label=_("DfE-comparable (pupils aged 5 to 15, §4.2)"), required=False
             )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("from"), data.get("to")
         if start is not None and end is not None and end < start:
-            self.add_error("to", "The end of the period is before its start.")
+            self.add_error("to", _("The end of the period is before its start."))
         return data
 
     @property

@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Literal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registers.codes import CodeDefinition, PenaltyNotice, StatCategory
 from schools.calendar import SchoolCalendar
@@ -49,16 +50,16 @@ class EventKind(models.TextChoices):
     The one definition: the engine emits these members, the model's choices, the API's filter
     and the tests use them. The values are stored; changing one needs a data migration."""
 
-    BAND_CHANGED = "band_changed", "Band changed"
-    PA_STARTED = "pa_started", "Persistent absence started"
-    PA_ENDED = "pa_ended", "Persistent absence ended"
-    SA_STARTED = "sa_started", "Severe absence started"
-    SA_ENDED = "sa_ended", "Severe absence ended"
-    PN_THRESHOLD_MET = "pn_threshold_met", "Penalty-notice threshold met"
-    TEN_DAY_REACHED = "ten_day_reached", "10 school days' continuous absence (LA return)"
-    GROUND_I_REACHED = "ground_i_reached", "20 school days' continuous absence (ground (i))"
-    ILLNESS_RETURN_DUE = "illness_return_due", "Illness absence return due"
-    N_OVERDUE = "n_overdue", "N overdue"
+    BAND_CHANGED = "band_changed", _("Band changed")
+    PA_STARTED = "pa_started", _("Persistent absence started")
+    PA_ENDED = "pa_ended", _("Persistent absence ended")
+    SA_STARTED = "sa_started", _("Severe absence started")
+    SA_ENDED = "sa_ended", _("Severe absence ended")
+    PN_THRESHOLD_MET = "pn_threshold_met", _("Penalty-notice threshold met")
+    TEN_DAY_REACHED = "ten_day_reached", _("10 school days' continuous absence (LA return)")
+    GROUND_I_REACHED = "ground_i_reached", _("20 school days' continuous absence (ground (i))")
+    ILLNESS_RETURN_DUE = "illness_return_due", _("Illness absence return due")
+    N_OVERDUE = "n_overdue", _("N overdue")
 
 
 # --- Configuration: penalty notices (§5.2) and illness (§6.2) -------------------------------
@@ -171,9 +172,14 @@ class SessionRates:
         return percentage(self.present_sessions + self.aea_sessions, self.possible_sessions)
 
     @property
+    def missed_sessions(self) -> int:
+        """Sessions missed: authorised and unauthorised absence (what §4.1's absence rate
+        counts), the figure pages lead with before the percentage."""
+        return self.authorised_sessions + self.unauthorised_sessions
+
+    @property
     def overall_absence_rate(self) -> Fraction | None:
-        absence = self.authorised_sessions + self.unauthorised_sessions
-        return percentage(absence, self.possible_sessions)
+        return percentage(self.missed_sessions, self.possible_sessions)
 
     @property
     def authorised_rate(self) -> Fraction | None:
@@ -185,6 +191,12 @@ class SessionRates:
 
 
 # --- Display --------------------------------------------------------------------------------
+
+
+def days1(sessions: int) -> str:
+    """Sessions (half days) as school days for display: "12" or "12.5"."""
+    whole, half = divmod(sessions, 2)
+    return f"{whole}.5" if half else str(whole)
 
 
 def pct1(value: Fraction) -> str:

@@ -23,6 +23,8 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from interventions import rules
 from interventions.engine import STATE_FIELDS, EngineRules, EnrolmentState, compute
@@ -189,18 +191,18 @@ GroupBy = Literal[
 GROUP_BYS: tuple[GroupBy, ...] = get_args(GroupBy)
 # The pupil groups of spec/product.md "Dashboards": each a field of ``Pupil``.
 PUPIL_GROUPS: tuple[GroupBy, ...] = GROUP_BYS[3:]
-GROUP_BY_LABELS: dict[GroupBy, str] = {
-    "school": "Whole school",
-    "form": "Form",
-    "year": "Year group",
-    "fsm": "Free school meals",
-    "sen_status": "SEND status",
-    "gender": "Gender",
-    "ethnicity": "Ethnicity",
-    "eal": "English as an additional language",
-    "looked_after": "Looked after",
-    "child_in_need": "Child in need",
-    "pupil_premium": "Pupil premium",
+GROUP_BY_LABELS: dict[GroupBy, Promise] = {
+    "school": _("Whole school"),
+    "form": _("Form"),
+    "year": _("Year group"),
+    "fsm": _("Free school meals"),
+    "sen_status": _("SEND status"),
+    "gender": _("Gender"),
+    "ethnicity": _("Ethnicity"),
+    "eal": _("English as an additional language"),
+    "looked_after": _("Looked after"),
+    "child_in_need": _("Child in need"),
+    "pupil_premium": _("Pupil premium"),
 }
 _YES_NO_LABELS: dict[GroupBy, tuple[str, str]] = {
     "fsm": ("Free school meals", "Not free school meals"),
@@ -323,7 +325,7 @@ class AttendanceBreakdown:
 
     @property
     def label(self) -> str:
-        return GROUP_BY_LABELS[self.group_by]
+        return str(GROUP_BY_LABELS[self.group_by])  # in the active language
 
 
 @dataclass(frozen=True)
@@ -789,7 +791,7 @@ def pupil_attendance_stored(*, school: School, pupil: Pupil, on: dt.date) -> lis
     """``pupil``'s stored results for the academic year containing ``on``, one per enrolment
     (usually one), newest enrolment first; empty before the first recompute. The caller has
     checked that the user may see the pupil."""
-    period_start, _ = academic_period_for(school=school, on=on)
+    period_start, _end = academic_period_for(school=school, on=on)
     rows = list(
         EnrolmentAttendance.objects.filter(
             school=school, pupil=pupil, period_start=period_start

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from django import template
 
-from interventions.rules import pct1
+from interventions.rules import days1, pct1
 
 register = template.Library()
 
@@ -19,6 +19,12 @@ NO_FIGURE = "\u2013"  # an en dash: no possible session, no rate
 def percent1(value: Fraction | None) -> str:
     """A rate to 1 dp ("96.7"), or a dash when there is none."""
     return NO_FIGURE if value is None else pct1(value)
+
+
+@register.filter
+def days(sessions: int) -> str:
+    """Sessions (half days) as school days ("12" or "12.5")."""
+    return days1(sessions)
 
 
 @register.filter

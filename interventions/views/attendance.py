@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,6 +12,9 @@ from django.forms import BaseFormSet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions import rules, selectors, services
@@ -25,6 +29,8 @@ from interventions.forms import (
 )
 from interventions.periods import Period, period_requested
 from interventions.services import BAND_PRESETS, BandInput
+from interventions.templatetags.attendance_figures import percent1
+from schools.components import Cell, Column
 from schools.models import Jurisdiction, School
 from schools.permissions import Capability, require_capability
 from schools.selectors import pupil_visible_get
@@ -254,6 +260,94 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     )
 
 
+# The summary tables' figure columns, in the order of _totals_cells (and the CSV's).
+TOTALS_COLUMNS = (
+    gettext_lazy("Enrolments"),
+    gettext_lazy("Possible sessions"),
+    gettext_lazy("Attendance %"),
+    gettext_lazy("Absence %"),
+    gettext_lazy("Authorised %"),
+    gettext_lazy("Unauthorised %"),
+    gettext_lazy("Persistent absence %"),
+    gettext_lazy("Severe absence %"),
+)
+
+
+def _totals_columns(first: str) -> list[Column]:
+    return [
+        Column(text=first),
+        *(Column(text=str(text), numeric=True) for text in TOTALS_COLUMNS),
+    ]
+
+
+def _share(rate: Fraction | None, flagged: int, of: int) -> Cell:
+    # "50.0 (1 of 2)": the rate, then the enrolments it counts, so a small group reads right.
+    counts = _("(%(flagged)s of %(of)s)") % {"flagged": flagged, "of": of}
+    return Cell(
+        format_html('{} <span class="muted">{}</span>', percent1(rate), counts),
+        sort_value=-1 if rate is None else float(rate),
+        numeric=True,
+    )
+
+
+def _totals_cells(label: object, totals: selectors.AttendanceTotals) -> list[object]:
+    def rate(value: Fraction | None) -> Cell:
+        return Cell(percent1(value), sort_value=-1 if value is None else float(value), numeric=True)
+
+    return [
+        label,
+        Cell(totals.enrolments, sort_value=totals.enrolments, numeric=True),
+        Cell(totals.possible_sessions, sort_value=totals.possible_sessions, numeric=True),
+        rate(totals.attendance_rate),
+        rate(totals.overall_absence_rate),
+        rate(totals.authorised_rate),
+        rate(totals.unauthorised_rate),
+        _share(totals.pa_rate, totals.pa_enrolments, totals.enrolments_with_possible),
+        _share(totals.sa_rate, totals.sa_enrolments, totals.enrolments_with_possible),
+    ]
+
+
+def _totals_csv_row(label: str, totals: selectors.AttendanceTotals) -> list[object]:
+    return [
+        label,
+        totals.enrolments,
+        totals.possible_sessions,
+        percent1(totals.attendance_rate),
+        percent1(totals.overall_absence_rate),
+        percent1(totals.authorised_rate),
+        percent1(totals.unauthorised_rate),
+        percent1(totals.pa_rate),
+        percent1(totals.sa_rate),
+        totals.pa_enrolments,
+        totals.sa_enrolments,
+        totals.enrolments_with_possible,
+    ]
+
+
+def _summary_csv(school: School, aggregate: selectors.AttendanceAggregate) -> HttpResponse:
+    """The summary's tables as one CSV: a row per group, the group's kind first."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="attendance-{school.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Grouped by"),
+            _("Group"),
+            *(str(text) for text in TOTALS_COLUMNS),
+            _("Persistent absence enrolments"),
+            _("Severe absence enrolments"),
+            _("Enrolments with a possible session"),
+        ]
+    )
+    writer.writerow([_("Whole school"), *_totals_csv_row(school.name, aggregate.total)])
+    for breakdown in aggregate.breakdowns:
+        if breakdown.group_by == "school":
+            continue
+        for group in breakdown.groups:
+            writer.writerow([breakdown.label, *_totals_csv_row(group.label, group.totals)])
+    return response
+
+
 @require_GET
 @require_capability(Capability.VIEW_SUMMARIES)
 def attendance_summary(request: SchoolRequest) -> HttpResponse:
@@ -271,6 +365,25 @@ def attendance_summary(request: SchoolRequest) -> HttpResponse:
         )
     else:
         aggregate = selectors.school_attendance_stored(school=school, on=today)
+    if request.GET.get("format") == "csv" and status == 200:
+        return _summary_csv(school, aggregate)
+    csv_query = request.GET.copy()
+    csv_query["format"] = "csv"
+    tables = [
+        {
+            "id": f"totals-{breakdown.group_by}",
+            "caption": _("By group: %(group)s") % {"group": breakdown.label}
+            + (
+                " " + _("(form placement on the as-of date)")
+                if breakdown.group_by in ("form", "year")
+                else ""
+            ),
+            "head": _totals_columns(breakdown.label),
+            "rows": [_totals_cells(group.label, group.totals) for group in breakdown.groups],
+        }
+        for breakdown in aggregate.breakdowns
+        if breakdown.group_by != "school"
+    ]
     return render(
         request,
         "interventions/attendance_summary.html",
@@ -279,7 +392,10 @@ def attendance_summary(request: SchoolRequest) -> HttpResponse:
             "aggregate": aggregate,
             "form": form,
             "period": period,
-            "breakdowns": [b for b in aggregate.breakdowns if b.group_by != "school"],
+            "csv_url": "?" + csv_query.urlencode(),
+            "school_head": _totals_columns(_("Group")),
+            "school_rows": [_totals_cells(_("Whole school"), aggregate.total)],
+            "tables": tables,
         },
         status=status,
     )

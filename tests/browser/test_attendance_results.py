@@ -51,7 +51,7 @@ def test_a_saved_register_shows_on_the_pupils_attendance_page(
         )
     )
     expect(page.locator("#mode")).to_contain_text("Stored result")
-    facts = page.locator("dl.facts")
+    facts = page.locator("dl.govuk-summary-list")
     expect(facts).to_contain_text("9 September 2024")
     expect(facts).to_contain_text("0.0%")
     expect(page.locator("#events")).to_contain_text("Severe absence started")

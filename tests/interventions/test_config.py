@@ -522,3 +522,10 @@ def test_the_school_settings_page_links_here(world, client_for):
     body = client_for(world.a1.users[Role.HEADTEACHER]).get(settings_url).content.decode()
 
     assert f'href="{_url(school)}"' in body
+
+
+@pytest.mark.parametrize(("sessions", "shown"), [(0, "0"), (1, "0.5"), (24, "12"), (25, "12.5")])
+def test_days1_shows_sessions_as_school_days(sessions, shown):
+    from interventions.rules import days1
+
+    assert days1(sessions) == shown

@@ -100,10 +100,13 @@ def test_the_reference_imports_nothing_it_judges():
 
 
 def test_the_rules_are_pure():
-    # Django only for TextChoices (EventKind): no ORM queries, no models, no engine.
+    # Django only for TextChoices (EventKind) and its labels' gettext_lazy (issue 9: Welsh):
+    # no ORM queries, no models, no engine.
     imports = imports_of(ROOT / "interventions" / "rules.py")
     assert sorted(name for name in imports if name.split(".")[0] == "interventions") == []
     assert {name for name in imports if name.startswith("django")} <= {
         "django.db",
         "django.db.models",
+        "django.utils.translation",
+        "django.utils.translation.gettext_lazy",
     }

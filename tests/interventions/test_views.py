@@ -3,6 +3,8 @@ they show (stored, or computed for a period), and a fixed number of queries."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -324,3 +326,60 @@ def test_trust_leaders_see_each_school_and_the_trust_total(school, client_for):
     assert f"{second.school.name} no stored results yet 0 0" in page
     assert "Trust 2 600 95.0" in page
     assert client_for(school.head.user).get(url).status_code == 404
+
+
+def test_the_summary_downloads_as_csv_with_the_pages_figures(school, client_for):
+    recompute(school)
+    response = client_for(school.head.user).get(summary_url(school, format="csv"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["Grouped by", "Group", "Enrolments", "Possible sessions"]
+    # the same figures as the page (test_the_summary_shows_totals_and_groups)
+    assert rows[1][0] == "Whole school"
+    assert rows[1][2:9] == ["2", "600", "95.0", "5.0", "0.0", "5.0", "50.0"]
+    assert ["Form", "9A", "1", "300", "90.0", "10.0"] in [row[:6] for row in rows]
+
+
+def test_the_summary_links_its_csv_with_the_same_query(school, client_for):
+    response = client_for(school.head.user).get(summary_url(school, dfe="on"))
+    assert 'href="?dfe=on&amp;format=csv"' in response.content.decode()
+    csv_response = client_for(school.head.user).get(summary_url(school, dfe="on", format="csv"))
+    assert csv_response["Content-Type"].startswith("text/csv")
+
+
+def test_the_summary_renders_in_welsh(school, client_for):
+    recompute(school)
+    head = school.head.user
+    with scopes_disabled():
+        models.UserPreference.objects.update_or_create(user=head, defaults={"language": "cy"})
+    response = client_for(head).get(summary_url(school))
+
+    page = text(response)
+    assert response.status_code == 200
+    assert "Crynodeb presenoldeb" in page
+    assert "Canlyniadau wedi'u cadw" in page
+    assert "Yn ôl grŵp: Dosbarth" in page
+    assert "Yr ysgol gyfan 2 600 95.0 5.0 0.0 5.0 50.0 (1 o 2)" in page
+    assert "Presenoldeb %" in page
+    assert "%%" not in page
+
+
+def test_the_pupil_page_leads_with_days_and_sessions_missed(school, client_for):
+    recompute(school)
+    page = text(client_for(school.tutor.user).get(pupil_url(school, school.pupils[0])))
+    # 300 possible sessions, 30 unauthorised absences: then the percentages
+    assert "Missed 15 days (30 sessions) of 150 days Attendance 90.0%" in page
+
+
+def test_the_pupil_page_renders_in_welsh(school, client_for):
+    recompute(school)
+    tutor = school.tutor.user
+    with scopes_disabled():
+        models.UserPreference.objects.update_or_create(user=tutor, defaults={"language": "cy"})
+    page = text(client_for(tutor).get(pupil_url(school, school.pupils[0])))
+    assert "Wedi colli 15 diwrnod (30 sesiwn) o 150 diwrnod Presenoldeb 90.0%" in page
+    assert "Absenoldeb parhaus (wedi colli 10% neu fwy) Ie" in page
+    assert "Trothwy hysbysiad cosb wedi'i gyrraedd" in page  # the event kind's label too
