@@ -238,7 +238,7 @@ CONTENT_SECURITY_POLICY = {
 # Browser features the service never uses are switched off (attendance_app/middleware.py).
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-    "microphone=(), payment=(), usb=(), interest-cohort=()"
+    "microphone=(), payment=(), usb=()"
 )
 
 # --- Brute force (AUTH-04): django-axes -------------------------------------------------------
