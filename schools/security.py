@@ -11,6 +11,7 @@ import hashlib
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
@@ -40,7 +41,9 @@ def password_reset_allowed(*, address: str, email: str) -> bool:
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
-        address = self.request.META.get("REMOTE_ADDR", "")
+        # The same client address axes uses (honours DJANGO_PROXY_COUNT behind a proxy), so
+        # the limit is per visitor, not one shared limit for the proxy's address.
+        address = get_client_ip_address(self.request) or ""
         if not password_reset_allowed(address=address, email=form.cleaned_data["email"]):
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
