@@ -7,11 +7,13 @@ PostgreSQL (psycopg 3) and Redis as the Celery broker.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 # Lets annotations like ``ModelForm[School]`` and ``QuerySet[Pupil]`` run at import time.
 django_stubs_ext.monkeypatch()
@@ -36,6 +38,8 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
+    "csp",
+    "axes",
     "schools",
     "registers",
     "interventions",
@@ -45,6 +49,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Permissions-Policy on every response; Cache-Control: no-store once signed in (WEB, SESS).
+    "attendance_app.middleware.BrowserProtectionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,6 +66,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "schools.middleware.OwnNotFoundPageMiddleware",
     "schools.middleware.SchoolTenantMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page (AUTH-04).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "attendance_app.urls"
@@ -208,6 +217,48 @@ SPECTACULAR_SETTINGS = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# WEB-02: no inline script anywhere (JS lives in static/js/), a nonce for any that must be
+# inline ({{ request.csp_nonce }}), no plugins, no framing, no <base>, forms post only here.
+# TEMPORARY: style-src-attr allows inline style="" attributes, for the two colour swatches in
+# templates/interventions/ (being restyled in parallel); <style> elements stay 'self' only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+    },
+}
+# Browser features the service never uses are switched off (attendance_app/middleware.py).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+
+# --- Brute force (AUTH-04): django-axes -------------------------------------------------------
+# The lock is keyed on username AND address together, so an attacker elsewhere cannot lock the
+# real user out; it lifts by itself after the cool-off, or at once with `manage.py axes_reset`
+# (or axes_reset_username) or from the admin's "Access attempts" list.
+AUTHENTICATION_BACKENDS = [
+    "schools.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+# Password reset: at most this many requests per address and per email an hour; beyond it the
+# same "check your email" page, and no email (schools/security.py).
+PASSWORD_RESET_RATE_LIMIT = 5
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
 # `manage.py seed_demo` creates accounts with a published password; production turns it off.

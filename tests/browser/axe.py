@@ -65,7 +65,7 @@ def axe_watch(context: BrowserContext) -> AxeLog:
 def wait_for_axe(page: Page) -> None:
     """Wait until axe has reported on the page now shown (it runs after the load event)."""
     if page.url.startswith("http"):
-        page.wait_for_function("window.__axeDone === true", timeout=15_000)
+        page.wait_for_function("() => window.__axeDone === true", timeout=15_000)
 
 
 def axe_checked_goto(page: Page) -> None:
