@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from interventions.views import attendance as views
+from interventions.views import dashboards
 
 app_name = "interventions"
 
@@ -18,5 +19,11 @@ urlpatterns = [
         name="pupil-attendance",
     ),
     path("s/<slug:school_slug>/attendance/", views.attendance_summary, name="attendance-summary"),
+    path("s/<slug:school_slug>/dashboard/", dashboards.school_dashboard, name="dashboard"),
+    path(
+        "s/<slug:school_slug>/dashboard/pupils/",
+        dashboards.dashboard_pupils,
+        name="dashboard-pupils",
+    ),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
 ]
