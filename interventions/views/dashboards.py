@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from urllib.parse import urlencode
 
+from django.db.models import Field
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from interventions import dashboards
@@ -24,6 +26,28 @@ from schools.types import SchoolRequest
 
 NO_FIGURE = "\u2013"
 MEASURES = ("all", "persistent", "severe")
+
+
+GROUP_LABELS = {
+    "fsm": _lazy("Free school meals"),
+    "send": _lazy("SEND status"),
+    "gender": _lazy("Gender"),
+    "ethnicity": _lazy("Ethnicity"),
+    "eal": _lazy("English as an additional language"),
+    "looked_after": _lazy("Looked after"),
+    "child_in_need": _lazy("Child in need"),
+    "pupil_premium": _lazy("Pupil premium"),
+}
+
+
+def _value_label(field_name: str, value: str) -> str:
+    """A group's value as people read it: Yes/No, or the choice's label."""
+    if value in ("True", "False"):
+        return str(_("Yes") if value == "True" else _("No"))
+    model_field = Pupil._meta.get_field(field_name)
+    flat = model_field.flatchoices if isinstance(model_field, Field) else []
+    choices = dict(flat)
+    return str(choices.get(value, value)) if value else str(_("Not recorded"))
 
 
 def _pct(value: Fraction | None) -> str:
@@ -106,13 +130,14 @@ def school_dashboard(request: SchoolRequest) -> HttpResponse:
         Column(_("Severe absence"), numeric=True),
     ]
     group_tables = []
+    fields = dict(dashboards.PUPIL_GROUPS)
     for key, rows in board.groups:
         group_tables.append(
             (
-                key,
+                GROUP_LABELS[key],
                 [
                     [
-                        value,
+                        _value_label(fields[key], value),
                         Cell(
                             _link(request, totals.enrolments, "all", f"{key}:{value}"),
                             totals.enrolments,
