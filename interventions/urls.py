@@ -25,5 +25,6 @@ urlpatterns = [
         dashboards.dashboard_pupils,
         name="dashboard-pupils",
     ),
+    path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
 ]

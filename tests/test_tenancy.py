@@ -165,6 +165,7 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "interventions:dashboard": lambda ws: {"school_slug": ws.school.slug},
     "interventions:dashboard-pupils": lambda ws: {"school_slug": ws.school.slug},
     "interventions:trust-attendance": lambda ws: {"trust_slug": _trust_slug(ws)},
+    "interventions:trust-dashboard": lambda ws: {"trust_slug": _trust_slug(ws)},
     "schools:form-detail": lambda ws: {"school_slug": ws.school.slug, "form_id": _form_id(ws)},
     "schools:pupil-detail": lambda ws: {
         "school_slug": ws.school.slug,
