@@ -109,7 +109,13 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.VIEW_PUPIL_ATTENDANCE: _STAFF,
     Capability.VIEW_SUMMARIES: _WHOLE_SCHOOL,
     Capability.VIEW_DASHBOARD: frozenset(
-        {Role.HEADTEACHER, Role.ATTENDANCE_OFFICER, Role.PASTORAL_LEAD, Role.SCHOOL_ADMIN}
+        {
+            Role.HEADTEACHER,
+            Role.ATTENDANCE_OFFICER,
+            Role.PASTORAL_LEAD,
+            Role.SCHOOL_ADMIN,
+            Role.TRUST_LEADER,  # the trust dashboard drills into each school's
+        }
     ),
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
