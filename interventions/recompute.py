@@ -34,6 +34,7 @@ from interventions.models import (
     RunKind,
 )
 from interventions.selectors import academic_period_for, engine_rules_get
+from interventions.summaries import summaries_rewrite
 from schools.models import School
 from schools.selectors import school_calendar_get
 
@@ -57,15 +58,24 @@ def school_recompute(
         with transaction.atomic():
             _tune_for_the_run()
             stored = _stored_states(school=school, period_start=period_start, pupil_ids=None)
+            calendar = school_calendar_get(school=school)
             computed = engine.compute(
                 school=school,
-                calendar=school_calendar_get(school=school),
+                calendar=calendar,
                 rules=engine_rules_get(school=school),
                 period_start=period_start,
                 period_end=period_end,
                 as_of=as_of,
             )
             _store(school=school, run=run, computed=computed, stored=stored, now=now)
+            # Issue 12: the dashboards' weekly summaries, kept by the same path.
+            summaries_rewrite(
+                school=school,
+                calendar=calendar,
+                period_start=period_start,
+                period_end=period_end,
+                as_of=as_of,
+            )
     return run
 
 
@@ -124,6 +134,14 @@ def pupils_recompute(
                     if c.state.enrolment_id not in done
                 ]
             _store(school=school, run=run, computed=computed, stored=stored, now=now)
+            summaries_rewrite(
+                school=school,
+                calendar=calendar,
+                period_start=period_start,
+                period_end=period_end,
+                as_of=as_of,
+                pupil_ids=pupil_ids,
+            )
     return run
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from interventions.views import attendance as views
-from interventions.views import parents
+from interventions.views import dashboards, parents
 
 app_name = "interventions"
 
@@ -24,5 +24,12 @@ urlpatterns = [
         name="child-days-missed",
     ),
     path("s/<slug:school_slug>/attendance/", views.attendance_summary, name="attendance-summary"),
+    path("s/<slug:school_slug>/dashboard/", dashboards.school_dashboard, name="dashboard"),
+    path(
+        "s/<slug:school_slug>/dashboard/pupils/",
+        dashboards.dashboard_pupils,
+        name="dashboard-pupils",
+    ),
+    path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
 ]

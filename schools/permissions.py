@@ -71,6 +71,7 @@ class Capability(StrEnum):
     EDIT_ATTENDANCE_RULES = "edit_attendance_rules"  # attendance bands, the LA's rules
     VIEW_PUPIL_ATTENDANCE = "view_pupil_attendance"  # a pupil's results and events
     VIEW_SUMMARIES = "view_summaries"  # the school's attendance figures by group
+    VIEW_DASHBOARD = "view_dashboard"  # the school dashboard (issue 12)
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -107,6 +108,15 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.EDIT_ATTENDANCE_RULES: _LEADERSHIP,
     Capability.VIEW_PUPIL_ATTENDANCE: _STAFF,
     Capability.VIEW_SUMMARIES: _WHOLE_SCHOOL,
+    Capability.VIEW_DASHBOARD: frozenset(
+        {
+            Role.HEADTEACHER,
+            Role.ATTENDANCE_OFFICER,
+            Role.PASTORAL_LEAD,
+            Role.SCHOOL_ADMIN,
+            Role.TRUST_LEADER,  # the trust dashboard drills into each school's
+        }
+    ),
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
 

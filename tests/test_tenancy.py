@@ -28,6 +28,7 @@ from interventions.models import (
     EnrolmentAttendance,
     RecomputeRun,
     RunKind,
+    WeeklySummary,
 )
 from interventions.rules import EventKind
 from registers.codes import CodeScheme
@@ -165,7 +166,10 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         "pupil_id": ws.pupils[0].pk,
     },
     "interventions:attendance-summary": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:dashboard": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:dashboard-pupils": lambda ws: {"school_slug": ws.school.slug},
     "interventions:trust-attendance": lambda ws: {"trust_slug": _trust_slug(ws)},
+    "interventions:trust-dashboard": lambda ws: {"trust_slug": _trust_slug(ws)},
     "schools:form-detail": lambda ws: {"school_slug": ws.school.slug, "form_id": _form_id(ws)},
     "schools:pupil-detail": lambda ws: {
         "school_slug": ws.school.slug,
@@ -714,6 +718,13 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         period_end=dt.date(2025, 8, 31),
         as_of=dt.date(2024, 9, 9),
         computed_at=NOW,
+    ),
+    "interventions.WeeklySummary": lambda ws: WeeklySummary.objects.create(
+        school=ws.school,
+        enrolment=_enrolment(ws),
+        pupil=ws.pupils[0],
+        period_start=dt.date(2024, 9, 1),
+        week_start=dt.date(2024, 9, 9),
     ),
     "interventions.AttendanceEvent": lambda ws: AttendanceEvent.objects.create(
         school=ws.school,

@@ -13,6 +13,7 @@ from interventions.models.attendance import (
     RecomputeRun,
     RunKind,
 )
+from interventions.models.summaries import WeeklySummary
 
 __all__ = [
     "AttendanceBand",
@@ -22,4 +23,5 @@ __all__ = [
     "IllnessMode",
     "RecomputeRun",
     "RunKind",
+    "WeeklySummary",
 ]
