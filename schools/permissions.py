@@ -71,6 +71,9 @@ class Capability(StrEnum):
     EDIT_ATTENDANCE_RULES = "edit_attendance_rules"  # attendance bands, the LA's rules
     VIEW_PUPIL_ATTENDANCE = "view_pupil_attendance"  # a pupil's results and events
     VIEW_SUMMARIES = "view_summaries"  # the school's attendance figures by group
+    VIEW_CASES = "view_cases"  # cases, notices and returns (a tutor: their forms' open cases)
+    WORK_CASES = "work_cases"  # open and work cases, NTIs, penalty-notice requests, returns
+    SIGN_OFF_PENALTY_NOTICE = "sign_off_penalty_notice"  # the head's sign-off of a PN request
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -107,6 +110,9 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.EDIT_ATTENDANCE_RULES: _LEADERSHIP,
     Capability.VIEW_PUPIL_ATTENDANCE: _STAFF,
     Capability.VIEW_SUMMARIES: _WHOLE_SCHOOL,
+    Capability.VIEW_CASES: _IN_SCHOOL_STAFF,
+    Capability.WORK_CASES: _OFFICE | {Role.PASTORAL_LEAD},
+    Capability.SIGN_OFF_PENALTY_NOTICE: frozenset({Role.HEADTEACHER}),
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
 
