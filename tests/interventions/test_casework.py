@@ -441,3 +441,26 @@ def test_ground_i_blocks_deletion_until_joint_enquiries_are_recorded(rw):
             enquiries="Home visit 30 Sep with the LA's CME officer; no one at the address.",
         )
         assert casework.deletion_allowed(school=rw.school, pupil=pupil, ground="i")
+
+
+def test_export_la_returns_command(rw, tmp_path):
+    from django.core.management import call_command
+
+    with scopes_disabled():
+        enrolment = models.Enrolment.objects.get(pupil=rw.pupils[0])
+        LAReturn.objects.create(
+            school=rw.school,
+            pupil=rw.pupils[0],
+            enrolment=enrolment,
+            kind=ReturnKind.SICKNESS,
+            episode="event:x",
+            triggered_on=D(2024, 9, 27),
+            due_on=D(2024, 10, 4),
+            snapshot={"upn": rw.pupils[0].upn},
+            raised_at=rw.at(D(2024, 9, 27), 18),
+        )
+    out = tmp_path / "sickness.csv"
+    call_command("export_la_returns", school=rw.school.slug, kind="sickness", output=str(out))
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("UPN,")
+    assert lines[1].startswith(rw.pupils[0].upn)
