@@ -26,7 +26,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from interventions import engine
+from interventions import casework, engine
 from interventions.models import (
     AttendanceEvent,
     EnrolmentAttendance,
@@ -67,7 +67,7 @@ def school_recompute(
                 period_end=period_end,
                 as_of=as_of,
             )
-            _store(school=school, run=run, computed=computed, stored=stored, now=now)
+            written = _store(school=school, run=run, computed=computed, stored=stored, now=now)
             # Issue 12: the dashboards' weekly summaries, kept by the same path.
             summaries_rewrite(
                 school=school,
@@ -76,6 +76,7 @@ def school_recompute(
                 period_end=period_end,
                 as_of=as_of,
             )
+            _returns_raise(school=school, run=run, written=written)
     return run
 
 
@@ -133,7 +134,7 @@ def pupils_recompute(
                     )
                     if c.state.enrolment_id not in done
                 ]
-            _store(school=school, run=run, computed=computed, stored=stored, now=now)
+            written = _store(school=school, run=run, computed=computed, stored=stored, now=now)
             summaries_rewrite(
                 school=school,
                 calendar=calendar,
@@ -142,6 +143,7 @@ def pupils_recompute(
                 as_of=as_of,
                 pupil_ids=pupil_ids,
             )
+            _returns_raise(school=school, run=run, written=written)
     return run
 
 
@@ -207,7 +209,7 @@ def _store(
     computed: Sequence[engine.Computed],
     stored: dict[int, engine.EnrolmentState],
     now: dt.datetime | None,
-) -> None:
+) -> list[AttendanceEvent]:
     now = now or run.started_at
     changed = [c.state for c in computed if stored.get(c.state.enrolment_id) != c.state]
     _results_write(school=school, run=run, states=changed, now=now)
@@ -243,6 +245,19 @@ def _store(
     # A conflicting event (a concurrent run wrote it first) is not inserted: the run's own
     # events are exactly the new ones.
     run.events = AttendanceEvent.objects.filter(school=school, run=run).count()
+    return events
+
+
+def _returns_raise(
+    *, school: School, run: RecomputeRun, written: Sequence[AttendanceEvent]
+) -> None:
+    """Raise the LA returns that this run's new events call for (no query when none does)."""
+    kinds = casework.RETURN_EVENT_KINDS
+    if any(event.kind in kinds for event in written):
+        events = AttendanceEvent.objects.filter(school=school, run=run, kind__in=list(kinds))
+        casework.la_returns_raise(
+            school=school, events=list(events.select_related("enrolment__pupil"))
+        )
 
 
 def _known_events(

@@ -22,8 +22,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from interventions.casework import la_returns_raise
 from interventions.models import RecomputeRun, RunKind
 from interventions.recompute import pupils_recompute, school_recompute
+from interventions.selectors import academic_period_for
 from schools.models import School
 from schools.scoping import school_scope
 
@@ -90,7 +92,11 @@ def attendance_recompute_school_task(school_id: int, as_of: str | None = None) -
     school = School.objects.get(pk=school_id)
     day = dt.date.fromisoformat(as_of) if as_of else school.local_time().date()
     with school_scope(school):
-        return school_recompute(school=school, as_of=day).pk
+        run = school_recompute(school=school, as_of=day)
+        # New-pupil and deletion returns come from the roll, not the marks: raised nightly.
+        year_start, _year_end = academic_period_for(school=school, on=day)
+        la_returns_raise(school=school, since=year_start)
+        return run.pk
 
 
 @shared_task(name="interventions.recompute_pupils", **_RELIABLE)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from interventions.views import attendance as views
+from interventions.views import cases as case_views
 from interventions.views import dashboards, parents
 
 app_name = "interventions"
@@ -32,4 +33,7 @@ urlpatterns = [
     ),
     path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
+    path("s/<slug:school_slug>/cases/", case_views.case_list, name="case-list"),
+    path("s/<slug:school_slug>/cases/<int:case_id>/", case_views.case_detail, name="case-detail"),
+    path("s/<slug:school_slug>/la-returns/", case_views.la_returns, name="la-returns"),
 ]

@@ -72,6 +72,9 @@ class Capability(StrEnum):
     VIEW_PUPIL_ATTENDANCE = "view_pupil_attendance"  # a pupil's results and events
     VIEW_SUMMARIES = "view_summaries"  # the school's attendance figures by group
     VIEW_DASHBOARD = "view_dashboard"  # the school dashboard (issue 12)
+    VIEW_CASES = "view_cases"  # cases, notices and returns (a tutor: their forms' open cases)
+    WORK_CASES = "work_cases"  # open and work cases, NTIs, penalty-notice requests, returns
+    SIGN_OFF_PENALTY_NOTICE = "sign_off_penalty_notice"  # the head's sign-off of a PN request
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -117,6 +120,9 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
             Role.TRUST_LEADER,  # the trust dashboard drills into each school's
         }
     ),
+    Capability.VIEW_CASES: _IN_SCHOOL_STAFF,
+    Capability.WORK_CASES: _OFFICE | {Role.PASTORAL_LEAD},
+    Capability.SIGN_OFF_PENALTY_NOTICE: frozenset({Role.HEADTEACHER}),
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
 

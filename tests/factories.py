@@ -217,3 +217,31 @@ class LeaveRequestFactory(factory.django.DjangoModelFactory):
     last_date = factory.SelfAttribute("first_date")
     reason = "Family wedding"
     requested_at = dt.datetime(2024, 8, 20, 19, 0, tzinfo=dt.UTC)
+
+
+class CaseStageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "interventions.CaseStage"
+        django_get_or_create = ("school", "position")
+
+    school = factory.SubFactory(SchoolFactory)
+    position = 0
+    name = "Expect"
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "interventions.Case"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    stage = factory.SubFactory(CaseStageFactory, school=factory.SelfAttribute("..school"))
+    owner = factory.SubFactory(
+        StaffMembershipFactory,
+        school=factory.SelfAttribute("..school"),
+        role=models.Role.ATTENDANCE_OFFICER,
+    )
+    opened_by = factory.SelfAttribute("owner")
+    trigger_kind = "person"
+    trigger_note = "Concern raised"
+    opened_at = dt.datetime(2024, 9, 20, 9, 0, tzinfo=dt.UTC)

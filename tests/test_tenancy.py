@@ -25,11 +25,19 @@ from interventions.models import (
     AttendanceBand,
     AttendanceEvent,
     AttendanceRules,
+    Case,
+    CaseAction,
+    CaseStageChange,
     EnrolmentAttendance,
+    LAReturn,
+    NoticeToImprove,
+    PenaltyNotice,
+    PenaltyNoticeRequest,
     RecomputeRun,
     RunKind,
     WeeklySummary,
 )
+from interventions.penalty_notices import NTI_FIELDS
 from interventions.rules import EventKind
 from registers.codes import CodeScheme
 from registers.models import (
@@ -152,6 +160,13 @@ def _leave_id(ws: SchoolWorld) -> int:
     return leave.pk
 
 
+def _case_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        case = Case.objects.filter(school=ws.school).order_by("pk").first()
+    assert case is not None, "build_school_world opens a case"
+    return case.pk
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
@@ -226,6 +241,12 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     },
     "api:attendance-summary": lambda ws: {"school_slug": ws.school.slug},
     "api:attendance-events": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:case-list": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:la-returns": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:case-detail": lambda ws: {
+        "school_slug": ws.school.slug,
+        "case_id": _case_id(ws),
+    },
 }
 
 # Plausible bodies for POST, so a view that wrongly accepted the request would act on it.
@@ -234,6 +255,7 @@ SAMPLE_POST_DATA: dict[str, dict[str, str]] = {
     "absences:inbox-report": {"action": "accept", "code": "I"},
     "absences:leave-decide": {"action": "approve", "note": "Cross-school approval attempt"},
     "registers:amend": {"code": "O", "reason": "Cross-school amendment attempt"},
+    "interventions:case-detail": {"action": "close", "outcome": "Cross-school close attempt"},
     "schools:settings": {
         "attendance_target": "80.0",
         "welsh_language": "on",
@@ -704,7 +726,69 @@ def _run(ws: SchoolWorld) -> RecomputeRun:
     )
 
 
+def _case(ws: SchoolWorld) -> Case:
+    return Case.objects.filter(school=ws.school).order_by("pk")[0]
+
+
+def _pn_request(ws: SchoolWorld) -> PenaltyNoticeRequest:
+    case = _case(ws)
+    return PenaltyNoticeRequest.objects.create(
+        school=ws.school,
+        case=case,
+        pupil=case.pupil,
+        parent=ws.contacts[0],
+        prepared_by=case.owner,
+        prepared_at=NOW,
+    )
+
+
 EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
+    "interventions.CaseStageChange": lambda ws: CaseStageChange.objects.create(
+        school=ws.school,
+        case=_case(ws),
+        to_stage=_case(ws).stage,
+        changed_by=_case(ws).owner,
+        changed_at=NOW,
+        reason="Opened",
+    ),
+    "interventions.CaseAction": lambda ws: CaseAction.objects.create(
+        school=ws.school,
+        case=_case(ws),
+        kind="call",
+        summary="Call home",
+        owner=_case(ws).owner,
+        due_on=dt.date(2024, 9, 20),
+        created_at=NOW,
+    ),
+    "interventions.NoticeToImprove": lambda ws: NoticeToImprove.objects.create(
+        school=ws.school,
+        case=_case(ws),
+        **dict.fromkeys(NTI_FIELDS, "x"),
+        issued_on=dt.date(2024, 9, 20),
+        period_start=dt.date(2024, 9, 23),
+        school_days=15,
+        period_end=dt.date(2024, 10, 11),
+        criteria_rate=90,
+        issued_by=_case(ws).owner,
+    ),
+    "interventions.PenaltyNoticeRequest": _pn_request,
+    "interventions.PenaltyNotice": lambda ws: PenaltyNotice.objects.create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        parent=ws.contacts[0],
+        request=_pn_request(ws),
+        updated_at=NOW,
+    ),
+    "interventions.LAReturn": lambda ws: LAReturn.objects.create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        enrolment=_enrolment(ws),
+        kind="ten_day",
+        episode="event:2024-09-09",
+        triggered_on=dt.date(2024, 9, 20),
+        due_on=dt.date(2024, 9, 27),
+        raised_at=NOW,
+    ),
     "interventions.AttendanceBand": lambda ws: AttendanceBand.objects.create(
         school=ws.school, position=0, name="At or above 90%", lower_bound=90
     ),

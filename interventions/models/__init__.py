@@ -13,15 +13,46 @@ from interventions.models.attendance import (
     RecomputeRun,
     RunKind,
 )
+from interventions.models.cases import (
+    ActionKind,
+    Case,
+    CaseAction,
+    CaseStage,
+    CaseStageChange,
+    ReferralStatus,
+    ReferralTo,
+    TriggerKind,
+)
+from interventions.models.notices import (
+    NoticeToImprove,
+    PenaltyNotice,
+    PenaltyNoticeRequest,
+    RequestStatus,
+)
+from interventions.models.returns import LAReturn, ReturnKind
 from interventions.models.summaries import WeeklySummary
 
 __all__ = [
+    "ActionKind",
     "AttendanceBand",
     "AttendanceEvent",
     "AttendanceRules",
+    "Case",
+    "CaseAction",
+    "CaseStage",
+    "CaseStageChange",
     "EnrolmentAttendance",
     "IllnessMode",
+    "LAReturn",
+    "NoticeToImprove",
+    "PenaltyNotice",
+    "PenaltyNoticeRequest",
     "RecomputeRun",
+    "ReferralStatus",
+    "ReferralTo",
+    "RequestStatus",
+    "ReturnKind",
     "RunKind",
+    "TriggerKind",
     "WeeklySummary",
 ]
