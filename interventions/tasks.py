@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from interventions.models import RecomputeRun, RunKind
+from interventions.queues import queues_refresh
 from interventions.recompute import pupils_recompute, school_recompute
 from schools.models import School
 from schools.scoping import school_scope
@@ -90,7 +91,10 @@ def attendance_recompute_school_task(school_id: int, as_of: str | None = None) -
     school = School.objects.get(pk=school_id)
     day = dt.date.fromisoformat(as_of) if as_of else school.local_time().date()
     with school_scope(school):
-        return school_recompute(school=school, as_of=day).pk
+        run = school_recompute(school=school, as_of=day)
+        # The queues follow the new results and ledger (interventions.queues).
+        queues_refresh(school=school, as_of=day)
+        return run.pk
 
 
 @shared_task(name="interventions.recompute_pupils", **_RELIABLE)
@@ -98,13 +102,17 @@ def attendance_recompute_pupils_task(
     school_id: int, pupil_ids: Sequence[int], changed_from: str | None
 ) -> int:
     school = School.objects.get(pk=school_id)
+    today = school.local_time().date()
     with school_scope(school):
-        return pupils_recompute(
+        run = pupils_recompute(
             school=school,
             pupil_ids=pupil_ids,
-            as_of=school.local_time().date(),
+            as_of=today,
             changed_from=dt.date.fromisoformat(changed_from) if changed_from else None,
-        ).pk
+        )
+        # Within a minute of the register save: these pupils' queue items follow their marks.
+        queues_refresh(school=school, as_of=today, pupil_ids=pupil_ids)
+        return run.pk
 
 
 def recompute_after_commit(
@@ -125,3 +133,20 @@ def recompute_after_commit(
             logger.exception("Recompute after a change of marks failed (school %s)", school.pk)
 
     transaction.on_commit(send)
+
+
+@shared_task(name="interventions.queues_refresh_all")
+def queues_refresh_all_task() -> int:
+    """Every minute: one queue refresh per active school, since a register closing (or staying
+    incomplete) changes the first-day queue without any mark changing."""
+    schools = list(School.objects.filter(is_active=True).values_list("pk", flat=True))
+    for school_id in schools:
+        queues_refresh_school_task.delay(school_id)
+    return len(schools)
+
+
+@shared_task(name="interventions.queues_refresh_school", **_RELIABLE)
+def queues_refresh_school_task(school_id: int) -> int:
+    school = School.objects.get(pk=school_id)
+    with school_scope(school):
+        return queues_refresh(school=school, as_of=school.local_time().date())

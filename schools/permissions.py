@@ -71,6 +71,7 @@ class Capability(StrEnum):
     EDIT_ATTENDANCE_RULES = "edit_attendance_rules"  # attendance bands, the LA's rules
     VIEW_PUPIL_ATTENDANCE = "view_pupil_attendance"  # a pupil's results and events
     VIEW_SUMMARIES = "view_summaries"  # the school's attendance figures by group
+    WORK_QUEUES = "work_queues"  # the attendance officer's queues: claim, snooze, close, call
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -100,6 +101,7 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.VIEW_MARKS: _IN_SCHOOL_STAFF | _PARENT,
     Capability.AMEND_MARK: _OFFICE,
     Capability.VIEW_UNRESOLVED_N: _OFFICE | {Role.PASTORAL_LEAD},
+    Capability.WORK_QUEUES: _OFFICE | {Role.PASTORAL_LEAD},
     Capability.WORK_INBOX: _OFFICE,
     Capability.DECIDE_LEAVE: frozenset({Role.HEADTEACHER}),
     Capability.MAKE_PARENT_REQUESTS: _PARENT,

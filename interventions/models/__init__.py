@@ -13,13 +13,35 @@ from interventions.models.attendance import (
     RecomputeRun,
     RunKind,
 )
+from interventions.models.queues import (
+    ContactAttempt,
+    ContactMethod,
+    ContactOutcome,
+    ItemState,
+    PnDecision,
+    Queue,
+    QueueItem,
+    QueueItemChange,
+    QueueKind,
+    QueueSettings,
+)
 
 __all__ = [
     "AttendanceBand",
     "AttendanceEvent",
     "AttendanceRules",
+    "ContactAttempt",
+    "ContactMethod",
+    "ContactOutcome",
     "EnrolmentAttendance",
     "IllnessMode",
+    "ItemState",
+    "PnDecision",
+    "Queue",
+    "QueueItem",
+    "QueueItemChange",
+    "QueueKind",
+    "QueueSettings",
     "RecomputeRun",
     "RunKind",
 ]
