@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from interventions.views import attendance as views
+from interventions.views import queues as queue_views
 
 app_name = "interventions"
 
@@ -18,5 +19,6 @@ urlpatterns = [
         name="pupil-attendance",
     ),
     path("s/<slug:school_slug>/attendance/", views.attendance_summary, name="attendance-summary"),
+    path("s/<slug:school_slug>/queues/", queue_views.queues_page, name="queues"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
 ]

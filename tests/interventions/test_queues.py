@@ -272,3 +272,22 @@ def test_export_queue_header_order_and_as_of_a_past_day(rw, tmp_path):
     # The refresh saw every N on record: Baker's two earlier ones come first (due first).
     assert [r[1] for r in rows[1:3]] == [plain_b.upn, plain_b.upn]
     assert rows[1][2:] == ["unresolved-n", "2024-09-09", "2024-09-16"]
+
+
+def test_the_queue_page_lists_items_and_claims_them_for_officers_only(rw, client):
+    with school_scope(rw.school):
+        queues_refresh(school=rw.school, as_of=DAY, now=rw.at(DAY, 9, 11))
+    url = f"/s/{rw.school.slug}/queues/"
+    client.force_login(rw.tutor.user)
+    assert client.get(url).status_code in (403, 404)
+    client.force_login(rw.officer.user)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert rw.pupils[0].display_name in page.content.decode()
+    with scopes_disabled():
+        item = QueueItem.objects.get(pupil=rw.pupils[0], kind=QueueKind.FIRST_DAY_AM)
+    response = client.post(f"{url}?queue=first-day", {"item": item.pk, "action": "claim"})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.claimed_by == rw.officer
+    assert client.post(url, {"item": 999999, "action": "claim"}).status_code == 404
