@@ -24,6 +24,7 @@ from django_scopes import scopes_disabled
 
 from interventions.casework import la_returns_raise
 from interventions.models import RecomputeRun, RunKind
+from interventions.queues import queues_refresh
 from interventions.recompute import pupils_recompute, school_recompute
 from interventions.selectors import academic_period_for
 from schools.models import School
@@ -96,6 +97,8 @@ def attendance_recompute_school_task(school_id: int, as_of: str | None = None) -
         # New-pupil and deletion returns come from the roll, not the marks: raised nightly.
         year_start, _year_end = academic_period_for(school=school, on=day)
         la_returns_raise(school=school, since=year_start)
+        # The queues follow the new results and ledger (interventions.queues).
+        queues_refresh(school=school, as_of=day)
         return run.pk
 
 
@@ -104,13 +107,17 @@ def attendance_recompute_pupils_task(
     school_id: int, pupil_ids: Sequence[int], changed_from: str | None
 ) -> int:
     school = School.objects.get(pk=school_id)
+    today = school.local_time().date()
     with school_scope(school):
-        return pupils_recompute(
+        run = pupils_recompute(
             school=school,
             pupil_ids=pupil_ids,
-            as_of=school.local_time().date(),
+            as_of=today,
             changed_from=dt.date.fromisoformat(changed_from) if changed_from else None,
-        ).pk
+        )
+        # Within a minute of the register save: these pupils' queue items follow their marks.
+        queues_refresh(school=school, as_of=today, pupil_ids=pupil_ids)
+        return run.pk
 
 
 def recompute_after_commit(
@@ -131,3 +138,20 @@ def recompute_after_commit(
             logger.exception("Recompute after a change of marks failed (school %s)", school.pk)
 
     transaction.on_commit(send)
+
+
+@shared_task(name="interventions.queues_refresh_all")
+def queues_refresh_all_task() -> int:
+    """Every minute: one queue refresh per active school, since a register closing (or staying
+    incomplete) changes the first-day queue without any mark changing."""
+    schools = list(School.objects.filter(is_active=True).values_list("pk", flat=True))
+    for school_id in schools:
+        queues_refresh_school_task.delay(school_id)
+    return len(schools)
+
+
+@shared_task(name="interventions.queues_refresh_school", **_RELIABLE)
+def queues_refresh_school_task(school_id: int) -> int:
+    school = School.objects.get(pk=school_id)
+    with school_scope(school):
+        return queues_refresh(school=school, as_of=school.local_time().date())

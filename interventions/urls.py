@@ -5,6 +5,7 @@ from django.urls import path
 from interventions.views import attendance as views
 from interventions.views import cases as case_views
 from interventions.views import dashboards, parents
+from interventions.views import queues as queue_views
 
 app_name = "interventions"
 
@@ -32,6 +33,7 @@ urlpatterns = [
         name="dashboard-pupils",
     ),
     path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
+    path("s/<slug:school_slug>/queues/", queue_views.queues_page, name="queues"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
     path("s/<slug:school_slug>/cases/", case_views.case_list, name="case-list"),
     path("s/<slug:school_slug>/cases/<int:case_id>/", case_views.case_detail, name="case-detail"),

@@ -1,7 +1,8 @@
 """Checking a pupils CSV (``manage.py import_pupils``) against the school's roll.
 
 Columns: ``upn,forename,surname,date_of_birth,gender,year_group,form,start_date,leave_date``
-and optionally ``fsm,sen,eal,looked_after,child_in_need,young_carer,ethnicity``.
+and optionally ``fsm,sen,eal,looked_after,child_in_need,young_carer,ethnicity``
+and ``child_protection_plan,ehcp`` (true/false).
 ``pupils_plan`` loads the roll once (pupils, enrolments, placements, forms, year groups and
 academic years: a fixed number of queries), checks every row and returns the rows to create
 and change; it writes nothing (``schools.services.pupils_import`` applies the plan).
@@ -78,7 +79,12 @@ FLAG_FIELDS = {
     "child_in_need": "child_in_need",
     "young_carer": "young_carer",
 }
-OPTIONAL = (*FLAG_FIELDS, "sen", "ethnicity")
+# Optional true/false columns for the first-day queue's ranking (issue 10); Y/N also read.
+BOOL_FIELDS = {
+    "child_protection_plan": "child_protection_plan",
+    "ehcp": "ehcp",
+}
+OPTIONAL = (*FLAG_FIELDS, *BOOL_FIELDS, "sen", "ethnicity")
 # Choices read once: ``.values`` is rebuilt on every access.
 GENDERS, NC_YEARS, SEN_STATUSES = (
     frozenset(Gender.values),
@@ -236,6 +242,13 @@ def _parse(raw: CsvRow, table: CsvTable, errors: RowErrors) -> _Row | None:
             if flag is None:
                 errors.add(raw, column, f"{raw.get(column)!r} is not Y or N")
             pupil_fields[field_name] = flag
+    for column, field_name in BOOL_FIELDS.items():
+        if table.has(column):
+            value = raw.get(column).strip().lower()
+            truth = {"true": True, "false": False, "y": True, "n": False}.get(value)
+            if truth is None:
+                errors.add(raw, column, f"{raw.get(column)!r} is not true or false")
+            pupil_fields[field_name] = truth
     if table.has("sen"):
         sen = raw.get("sen").upper()
         if sen not in SEN_STATUSES:

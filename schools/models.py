@@ -433,6 +433,7 @@ class Pupil(SchoolOwned):
     child_in_need = models.BooleanField(default=False)
     child_protection_plan = models.BooleanField(default=False)
     young_carer = models.BooleanField(default=False)
+    ehcp = models.BooleanField("education, health and care plan", default=False)
     pupil_premium = models.BooleanField(default=False)
 
     objects = PupilManager["Pupil"]()

@@ -75,6 +75,7 @@ class Capability(StrEnum):
     VIEW_CASES = "view_cases"  # cases, notices and returns (a tutor: their forms' open cases)
     WORK_CASES = "work_cases"  # open and work cases, NTIs, penalty-notice requests, returns
     SIGN_OFF_PENALTY_NOTICE = "sign_off_penalty_notice"  # the head's sign-off of a PN request
+    WORK_QUEUES = "work_queues"  # the attendance officer's queues: claim, snooze, close, call
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -104,6 +105,7 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.VIEW_MARKS: _IN_SCHOOL_STAFF | _PARENT,
     Capability.AMEND_MARK: _OFFICE,
     Capability.VIEW_UNRESOLVED_N: _OFFICE | {Role.PASTORAL_LEAD},
+    Capability.WORK_QUEUES: _OFFICE | {Role.PASTORAL_LEAD},
     Capability.WORK_INBOX: _OFFICE,
     Capability.DECIDE_LEAVE: frozenset({Role.HEADTEACHER}),
     Capability.MAKE_PARENT_REQUESTS: _PARENT,

@@ -28,11 +28,15 @@ from interventions.models import (
     Case,
     CaseAction,
     CaseStageChange,
+    ContactAttempt,
     EnrolmentAttendance,
     LAReturn,
     NoticeToImprove,
     PenaltyNotice,
     PenaltyNoticeRequest,
+    QueueItem,
+    QueueItemChange,
+    QueueSettings,
     RecomputeRun,
     RunKind,
     WeeklySummary,
@@ -183,6 +187,7 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "interventions:attendance-summary": lambda ws: {"school_slug": ws.school.slug},
     "interventions:dashboard": lambda ws: {"school_slug": ws.school.slug},
     "interventions:dashboard-pupils": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:queues": lambda ws: {"school_slug": ws.school.slug},
     "interventions:trust-attendance": lambda ws: {"trust_slug": _trust_slug(ws)},
     "interventions:trust-dashboard": lambda ws: {"trust_slug": _trust_slug(ws)},
     "schools:form-detail": lambda ws: {"school_slug": ws.school.slug, "form_id": _form_id(ws)},
@@ -742,6 +747,21 @@ def _pn_request(ws: SchoolWorld) -> PenaltyNoticeRequest:
     )
 
 
+def _queue_item(ws: SchoolWorld, key: str = "2024-09-09-AM") -> QueueItem:
+    return QueueItem.objects.create(
+        school=ws.school,
+        kind="unresolved-n",
+        pupil=ws.pupils[0],
+        key=key,
+        since=dt.date(2024, 9, 9),
+        opened_at=NOW,
+    )
+
+
+def _officer(ws: SchoolWorld) -> StaffMembership:
+    return StaffMembership.objects.get(school=ws.school, user=ws.users[Role.ATTENDANCE_OFFICER])
+
+
 EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     "interventions.CaseStageChange": lambda ws: CaseStageChange.objects.create(
         school=ws.school,
@@ -788,6 +808,19 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         triggered_on=dt.date(2024, 9, 20),
         due_on=dt.date(2024, 9, 27),
         raised_at=NOW,
+    ),
+    "interventions.QueueItem": _queue_item,
+    "interventions.QueueItemChange": lambda ws: QueueItemChange.objects.create(
+        school=ws.school, item=_queue_item(ws, "2024-09-10-AM"), action="claim", changed_at=NOW
+    ),
+    "interventions.QueueSettings": lambda ws: QueueSettings.objects.create(school=ws.school),
+    "interventions.ContactAttempt": lambda ws: ContactAttempt.objects.create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        method="phone",
+        outcome="no-answer",
+        made_at=NOW,
+        made_by=_officer(ws),
     ),
     "interventions.AttendanceBand": lambda ws: AttendanceBand.objects.create(
         school=ws.school, position=0, name="At or above 90%", lower_bound=90

@@ -182,6 +182,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "interventions.nightly_fanout",
         "schedule": crontab(minute="*/30"),  # https://crontab.guru/#*/30_*_*_*_*
     },
+    # Every minute: the work queues follow registers closing (interventions.tasks).
+    "interventions-queues-refresh": {
+        "task": "interventions.queues_refresh_all",
+        "schedule": crontab(),  # https://crontab.guru/#*_*_*_*_*
+    },
 }
 
 # --- Caches ---------------------------------------------------------------------------------

@@ -29,6 +29,18 @@ from interventions.models.notices import (
     PenaltyNoticeRequest,
     RequestStatus,
 )
+from interventions.models.queues import (
+    ContactAttempt,
+    ContactMethod,
+    ContactOutcome,
+    ItemState,
+    PnDecision,
+    Queue,
+    QueueItem,
+    QueueItemChange,
+    QueueKind,
+    QueueSettings,
+)
 from interventions.models.returns import LAReturn, ReturnKind
 from interventions.models.summaries import WeeklySummary
 
@@ -41,12 +53,22 @@ __all__ = [
     "CaseAction",
     "CaseStage",
     "CaseStageChange",
+    "ContactAttempt",
+    "ContactMethod",
+    "ContactOutcome",
     "EnrolmentAttendance",
     "IllnessMode",
+    "ItemState",
     "LAReturn",
     "NoticeToImprove",
     "PenaltyNotice",
     "PenaltyNoticeRequest",
+    "PnDecision",
+    "Queue",
+    "QueueItem",
+    "QueueItemChange",
+    "QueueKind",
+    "QueueSettings",
     "RecomputeRun",
     "ReferralStatus",
     "ReferralTo",

@@ -518,3 +518,13 @@ def test_import_pupils_rejects_a_file_that_is_not_utf8(tmp_path, today):
     assert errors == ["line 2: the file is not UTF-8 text"]
     with scopes_disabled():
         assert not Pupil.objects.exists()
+
+
+def test_import_pupils_reads_child_protection_plan_and_ehcp(tmp_path, today):
+    school = school_via_commands(tmp_path, pupils=None)
+    header = f"{PUPIL_HEADER},child_protection_plan,ehcp"
+    text = f"{header}\n{CSA},Amara,Okafor,2011-03-14,F,9,9A,2020-09-01,,true,false\n"
+    run("import_pupils", "--school", "oak", write(tmp_path, "a.csv", text))
+    with school_scope(school):
+        pupil = Pupil.objects.get(upn=CSA)
+    assert (pupil.child_protection_plan, pupil.ehcp) == (True, False)
