@@ -381,5 +381,5 @@ def test_the_pupil_page_renders_in_welsh(school, client_for):
         models.UserPreference.objects.update_or_create(user=tutor, defaults={"language": "cy"})
     page = text(client_for(tutor).get(pupil_url(school, school.pupils[0])))
     assert "Wedi colli 15 diwrnod (30 sesiwn) o 150 diwrnod Presenoldeb 90.0%" in page
-    assert "Absenoldeb parhaus (wedi colli 10% neu fwy) Ie" in page
+    assert "Absenoldeb parhaus (wedi colli 10% neu fwy) Ydy" in page
     assert "Trothwy hysbysiad cosb wedi'i gyrraedd" in page  # the event kind's label too
