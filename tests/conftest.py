@@ -11,13 +11,22 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from schools import models
 from tests import factories as f
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise() -> Generator[None, None, None]:
+    # A request leaves its language active in the thread (LocaleMiddleware does not reset it),
+    # so a Welsh page in one test would turn the next test's service messages Welsh.
+    translation.activate("en-gb")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True, scope="session")
