@@ -71,6 +71,8 @@ class Capability(StrEnum):
     EDIT_ATTENDANCE_RULES = "edit_attendance_rules"  # attendance bands, the LA's rules
     VIEW_PUPIL_ATTENDANCE = "view_pupil_attendance"  # a pupil's results and events
     VIEW_SUMMARIES = "view_summaries"  # the school's attendance figures by group
+    EDIT_LETTER_TEMPLATES = "edit_letter_templates"  # letter templates and the letterhead
+    SEND_LETTERS = "send_letters"  # generate, read, email and print letters
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -107,6 +109,8 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.EDIT_ATTENDANCE_RULES: _LEADERSHIP,
     Capability.VIEW_PUPIL_ATTENDANCE: _STAFF,
     Capability.VIEW_SUMMARIES: _WHOLE_SCHOOL,
+    Capability.EDIT_LETTER_TEMPLATES: _LEADERSHIP,
+    Capability.SEND_LETTERS: _OFFICE,
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
 

@@ -30,6 +30,7 @@ from interventions.models import (
     RunKind,
 )
 from interventions.rules import EventKind
+from letters.models import EmailDelivery, Letter, Letterhead
 from registers.codes import CodeScheme
 from registers.models import (
     AbsenceReason,
@@ -151,7 +152,15 @@ def _leave_id(ws: SchoolWorld) -> int:
     return leave.pk
 
 
+def _letter_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        letter = Letter.objects.filter(school=ws.school).order_by("pk").first()
+    assert letter is not None, "build_school_world makes a letter"
+    return letter.pk
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
+    "letters:letter-pdf": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
@@ -722,6 +731,15 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         run=_run(ws),
     ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
+    "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
+    "letters.EmailDelivery": lambda ws: EmailDelivery.objects.create(
+        school=ws.school,
+        letter=Letter.objects.filter(school=ws.school).first(),
+        contact=ws.contacts[0],
+        address="parent@example.org",
+        status="sent",
+        claimed_at=NOW,
+    ),
     "registers.Register": lambda ws: Register.objects.create(
         school=ws.school, form=_form(ws), date=dt.date(2024, 9, 9), session="AM"
     ),
