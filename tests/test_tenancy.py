@@ -734,7 +734,7 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
     "letters.EmailDelivery": lambda ws: EmailDelivery.objects.create(
         school=ws.school,
-        letter=Letter.objects.filter(school=ws.school).first(),
+        letter=Letter.objects.filter(school=ws.school).earliest("pk"),
         contact=ws.contacts[0],
         address="parent@example.org",
         status="sent",
