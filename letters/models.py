@@ -174,10 +174,73 @@ class EmailDelivery(SchoolOwned):
         indexes = [models.Index(fields=["school", "status", "claimed_at"])]
 
 
+class BatchStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class LetterBatch(SchoolOwned):
+    """One template sent to many pupils (a queue, a filtered list, a year group). Work is one
+    task per chunk of ``LetterBatchItem`` rows; the merged PDF (each letter padded to an even
+    page count, for duplex printing) is stored when the last item is done."""
+
+    template = models.ForeignKey(LetterTemplate, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=BatchStatus.choices, default=BatchStatus.RUNNING
+    )
+    merged_pdf = models.FileField(upload_to="letter-batches/", blank=True)
+    created_by = models.ForeignKey(
+        "schools.StaffMembership", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SchoolScopedManager["LetterBatch"]()
+
+    class Meta:
+        indexes = [models.Index(fields=["school", "created_at"])]
+
+
+class ItemState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class LetterBatchItem(SchoolOwned):
+    """One pupil of a batch. Unique per batch and pupil, and its letter is created in the
+    same transaction that marks it done, so a chunk re-run after a worker died skips it."""
+
+    batch = models.ForeignKey(LetterBatch, on_delete=models.CASCADE, related_name="items")
+    pupil = models.ForeignKey("schools.Pupil", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    state = models.CharField(max_length=10, choices=ItemState.choices, default=ItemState.PENDING)
+    letter = models.OneToOneField(
+        Letter, on_delete=models.PROTECT, null=True, blank=True, related_name="batch_item"
+    )
+    error = models.CharField(max_length=300, blank=True)
+
+    objects = SchoolScopedManager["LetterBatchItem"]()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "pupil"], name="letter_batch_item_unique"),
+        ]
+        indexes = [models.Index(fields=["school", "batch", "state"])]
+
+
 __all__ = [
+    "BatchStatus",
     "DeliveryStatus",
     "EmailDelivery",
+    "ItemState",
     "Letter",
+    "LetterBatch",
+    "LetterBatchItem",
     "LetterLanguage",
     "LetterStatus",
     "LetterTemplate",

@@ -30,7 +30,7 @@ from interventions.models import (
     RunKind,
 )
 from interventions.rules import EventKind
-from letters.models import EmailDelivery, Letter, Letterhead
+from letters.models import EmailDelivery, Letter, LetterBatch, LetterBatchItem, Letterhead
 from registers.codes import CodeScheme
 from registers.models import (
     AbsenceReason,
@@ -705,6 +705,19 @@ def _run(ws: SchoolWorld) -> RecomputeRun:
     )
 
 
+def _letter_batch(ws: SchoolWorld) -> LetterBatch:
+    letter = Letter.objects.filter(school=ws.school).select_related("template_version").first()
+    assert letter is not None
+    return LetterBatch.objects.create(
+        school=ws.school,
+        template=letter.template_version.template,
+        period_start=dt.date(2024, 9, 1),
+        period_end=dt.date(2024, 12, 20),
+        created_by=StaffMembership.objects.filter(school=ws.school).earliest("pk"),
+        created_at=NOW,
+    )
+
+
 EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     "interventions.AttendanceBand": lambda ws: AttendanceBand.objects.create(
         school=ws.school, position=0, name="At or above 90%", lower_bound=90
@@ -732,6 +745,10 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
     "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
+    "letters.LetterBatch": _letter_batch,
+    "letters.LetterBatchItem": lambda ws: LetterBatchItem.objects.create(
+        school=ws.school, batch=_letter_batch(ws), pupil=ws.pupils[0], position=0
+    ),
     "letters.EmailDelivery": lambda ws: EmailDelivery.objects.create(
         school=ws.school,
         letter=Letter.objects.filter(school=ws.school).earliest("pk"),
