@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from letters.models import Letter, LetterTemplate
+from letters.models import Letter, LetterBatch, LetterTemplate
 from schools.models import Pupil, School
 
 
@@ -45,3 +45,21 @@ def letter_templates(*, school: School) -> QuerySet[LetterTemplate]:
         .select_related("current")
         .order_by("key", "language")
     )
+
+
+def letter_template_get(*, school: School, template_id: int) -> LetterTemplate:
+    template = (
+        LetterTemplate.objects.filter(school=school, pk=template_id)
+        .select_related("current")
+        .first()
+    )
+    if template is None:
+        raise Http404("No such template")
+    return template
+
+
+def letter_batch_get(*, school: School, batch_id: int) -> LetterBatch:
+    batch = LetterBatch.objects.filter(school=school, pk=batch_id).first()
+    if batch is None:
+        raise Http404("No such batch")
+    return batch

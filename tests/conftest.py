@@ -113,7 +113,11 @@ def build_school_world(school: models.School) -> SchoolWorld:
     # A report and a leave request from that parent, so the isolation matrix attacks real ids.
     f.AbsenceReportFactory(pupil=world.pupils[0], submitted_by=parent.user)
     f.LeaveRequestFactory(pupil=world.pupils[0], requested_by=parent.user)
-    f.LetterFactory(pupil=world.pupils[0])
+    letter = f.LetterFactory(pupil=world.pupils[0])
+    f.LetterBatchFactory(
+        template=letter.template_version.template,
+        created_by=models.StaffMembership.objects.filter(school=school).earliest("pk"),
+    )
     return world
 
 

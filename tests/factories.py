@@ -260,3 +260,18 @@ class LetterFactory(factory.django.DjangoModelFactory):
     snapshot = factory.LazyFunction(dict)
     pdf = factory.django.FileField(filename="letter.pdf", data=b"%PDF-1.4\n%%EOF\n")
     created_at = factory.LazyFunction(timezone.now)
+
+
+class LetterBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.LetterBatch"
+
+    template = factory.SubFactory(LetterTemplateFactory)
+    school = factory.SelfAttribute("template.school")
+    period_start = dt.date(2024, 9, 2)
+    period_end = dt.date(2024, 12, 20)
+    created_by = factory.SubFactory(
+        StaffMembershipFactory, school=factory.SelfAttribute("..school")
+    )
+    created_at = factory.LazyFunction(timezone.now)
+    merged_pdf = factory.django.FileField(filename="batch.pdf", data=b"%PDF-1.4\n%%EOF\n")

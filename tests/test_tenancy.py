@@ -30,7 +30,14 @@ from interventions.models import (
     RunKind,
 )
 from interventions.rules import EventKind
-from letters.models import EmailDelivery, Letter, LetterBatch, LetterBatchItem, Letterhead
+from letters.models import (
+    EmailDelivery,
+    Letter,
+    LetterBatch,
+    LetterBatchItem,
+    Letterhead,
+    LetterTemplate,
+)
 from registers.codes import CodeScheme
 from registers.models import (
     AbsenceReason,
@@ -159,8 +166,40 @@ def _letter_id(ws: SchoolWorld) -> int:
     return letter.pk
 
 
+def _letter_template_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        template = LetterTemplate.objects.filter(school=ws.school).order_by("pk").first()
+    assert template is not None, "build_school_world makes a letter template"
+    return template.pk
+
+
+def _batch_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        batch = LetterBatch.objects.filter(school=ws.school).order_by("pk").first()
+    assert batch is not None, "build_school_world makes a letter batch"
+    return batch.pk
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
+    "letters:templates": lambda ws: {"school_slug": ws.school.slug},
+    "letters:outbox": lambda ws: {"school_slug": ws.school.slug},
     "letters:letter-pdf": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
+    "letters:letter-send": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
+    "letters:template-edit": lambda ws: {
+        "school_slug": ws.school.slug,
+        "template_id": _letter_template_id(ws),
+    },
+    "letters:batch-create": lambda ws: {
+        "school_slug": ws.school.slug,
+        "template_id": _letter_template_id(ws),
+    },
+    "letters:pupil-letters": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "letters:batch": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
+    "letters:batch-cancel": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
+    "letters:batch-pdf": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
