@@ -44,5 +44,6 @@ urlpatterns = [
     path("", include("registers.urls")),
     path("", include("registers.urls_parents")),
     path("", include("interventions.urls")),
+    path("", include("letters.urls")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -76,6 +76,8 @@ class Capability(StrEnum):
     WORK_CASES = "work_cases"  # open and work cases, NTIs, penalty-notice requests, returns
     SIGN_OFF_PENALTY_NOTICE = "sign_off_penalty_notice"  # the head's sign-off of a PN request
     WORK_QUEUES = "work_queues"  # the attendance officer's queues: claim, snooze, close, call
+    EDIT_LETTER_TEMPLATES = "edit_letter_templates"  # letter templates and the letterhead
+    SEND_LETTERS = "send_letters"  # generate, read, email and print letters
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -125,6 +127,8 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.VIEW_CASES: _IN_SCHOOL_STAFF,
     Capability.WORK_CASES: _OFFICE | {Role.PASTORAL_LEAD},
     Capability.SIGN_OFF_PENALTY_NOTICE: frozenset({Role.HEADTEACHER}),
+    Capability.EDIT_LETTER_TEMPLATES: _LEADERSHIP,
+    Capability.SEND_LETTERS: _OFFICE,
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
 

@@ -123,6 +123,11 @@ def build_school_world(school: models.School) -> SchoolWorld:
     f.AbsenceReportFactory(pupil=world.pupils[0], submitted_by=parent.user)
     f.LeaveRequestFactory(pupil=world.pupils[0], requested_by=parent.user)
     f.CaseFactory(pupil=world.pupils[0])  # casework pages get real ids to attack
+    letter = f.LetterFactory(pupil=world.pupils[0])
+    f.LetterBatchFactory(
+        template=letter.template_version.template,
+        created_by=models.StaffMembership.objects.filter(school=school).earliest("pk"),
+    )
     return world
 
 

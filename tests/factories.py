@@ -7,6 +7,7 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from schools import models
 from schools.calendar import academic_year_end, academic_year_name
@@ -245,3 +246,60 @@ class CaseFactory(factory.django.DjangoModelFactory):
     trigger_kind = "person"
     trigger_note = "Concern raised"
     opened_at = dt.datetime(2024, 9, 20, 9, 0, tzinfo=dt.UTC)
+
+
+class LetterTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.LetterTemplate"
+
+    school = factory.SubFactory(SchoolFactory)
+    key = factory.Sequence(lambda n: f"letter_{n}")
+    language = "en"
+    title = "Attendance concern"
+
+
+class LetterTemplateVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.LetterTemplateVersion"
+
+    template = factory.SubFactory(LetterTemplateFactory)
+    school = factory.SelfAttribute("template.school")
+    number = 1
+    body = "<p>Dear {{ addressee.name }},</p>"
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class LetterFactory(factory.django.DjangoModelFactory):
+    """A stored letter (a stand-in PDF file) for tenancy tests; real ones come from
+    ``letters.services.letter_generate``."""
+
+    class Meta:
+        model = "letters.Letter"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SelfAttribute("pupil.school")
+    template_version = factory.SubFactory(
+        LetterTemplateVersionFactory,
+        template=factory.SubFactory(
+            LetterTemplateFactory, school=factory.SelfAttribute("...school")
+        ),
+    )
+    language = "en"
+    snapshot = factory.LazyFunction(dict)
+    pdf = factory.django.FileField(filename="letter.pdf", data=b"%PDF-1.4\n%%EOF\n")
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class LetterBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.LetterBatch"
+
+    template = factory.SubFactory(LetterTemplateFactory)
+    school = factory.SelfAttribute("template.school")
+    period_start = dt.date(2024, 9, 2)
+    period_end = dt.date(2024, 12, 20)
+    created_by = factory.SubFactory(
+        StaffMembershipFactory, school=factory.SelfAttribute("..school")
+    )
+    created_at = factory.LazyFunction(timezone.now)
+    merged_pdf = factory.django.FileField(filename="batch.pdf", data=b"%PDF-1.4\n%%EOF\n")

@@ -43,6 +43,14 @@ from interventions.models import (
 )
 from interventions.penalty_notices import NTI_FIELDS
 from interventions.rules import EventKind
+from letters.models import (
+    EmailDelivery,
+    Letter,
+    LetterBatch,
+    LetterBatchItem,
+    Letterhead,
+    LetterTemplate,
+)
 from registers.codes import CodeScheme
 from registers.models import (
     AbsenceReason,
@@ -171,7 +179,47 @@ def _case_id(ws: SchoolWorld) -> int:
     return case.pk
 
 
+def _letter_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        letter = Letter.objects.filter(school=ws.school).order_by("pk").first()
+    assert letter is not None, "build_school_world makes a letter"
+    return letter.pk
+
+
+def _letter_template_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        template = LetterTemplate.objects.filter(school=ws.school).order_by("pk").first()
+    assert template is not None, "build_school_world makes a letter template"
+    return template.pk
+
+
+def _batch_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        batch = LetterBatch.objects.filter(school=ws.school).order_by("pk").first()
+    assert batch is not None, "build_school_world makes a letter batch"
+    return batch.pk
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
+    "letters:templates": lambda ws: {"school_slug": ws.school.slug},
+    "letters:outbox": lambda ws: {"school_slug": ws.school.slug},
+    "letters:letter-pdf": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
+    "letters:letter-send": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
+    "letters:template-edit": lambda ws: {
+        "school_slug": ws.school.slug,
+        "template_id": _letter_template_id(ws),
+    },
+    "letters:batch-create": lambda ws: {
+        "school_slug": ws.school.slug,
+        "template_id": _letter_template_id(ws),
+    },
+    "letters:pupil-letters": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "letters:batch": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
+    "letters:batch-cancel": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
+    "letters:batch-pdf": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
@@ -762,6 +810,19 @@ def _officer(ws: SchoolWorld) -> StaffMembership:
     return StaffMembership.objects.get(school=ws.school, user=ws.users[Role.ATTENDANCE_OFFICER])
 
 
+def _letter_batch(ws: SchoolWorld) -> LetterBatch:
+    letter = Letter.objects.filter(school=ws.school).select_related("template_version").first()
+    assert letter is not None
+    return LetterBatch.objects.create(
+        school=ws.school,
+        template=letter.template_version.template,
+        period_start=dt.date(2024, 9, 1),
+        period_end=dt.date(2024, 12, 20),
+        created_by=StaffMembership.objects.filter(school=ws.school).earliest("pk"),
+        created_at=NOW,
+    )
+
+
 EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     "interventions.CaseStageChange": lambda ws: CaseStageChange.objects.create(
         school=ws.school,
@@ -854,6 +915,19 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         run=_run(ws),
     ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
+    "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
+    "letters.LetterBatch": _letter_batch,
+    "letters.LetterBatchItem": lambda ws: LetterBatchItem.objects.create(
+        school=ws.school, batch=_letter_batch(ws), pupil=ws.pupils[0], position=0
+    ),
+    "letters.EmailDelivery": lambda ws: EmailDelivery.objects.create(
+        school=ws.school,
+        letter=Letter.objects.filter(school=ws.school).earliest("pk"),
+        contact=ws.contacts[0],
+        address="parent@example.org",
+        status="sent",
+        claimed_at=NOW,
+    ),
     "registers.Register": lambda ws: Register.objects.create(
         school=ws.school, form=_form(ws), date=dt.date(2024, 9, 9), session="AM"
     ),

@@ -1,0 +1,52 @@
+"""The default letters every school starts with (issue 11 item 2). The texts are data files in
+templates/letters/defaults/<key>.<language>.j2, written in plain language that leads with the
+days and sessions missed and the period, the percentage second (regulations.md §9); the seed
+policies 001 and 004 are their model. A bilingual letter is the Welsh text, then the English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+DEFAULTS_DIR = Path(settings.BASE_DIR) / "templates" / "letters" / "defaults"
+BILINGUAL_SEPARATOR = '\n<hr class="language-break">\n'
+
+
+@dataclass(frozen=True)
+class DefaultLetter:
+    key: str
+    title_en: str
+    title_cy: str
+
+
+DEFAULT_LETTERS = (
+    DefaultLetter(
+        "first_day_no_contact", "Absence: please contact us", "Absenoldeb: cysylltwch â ni"
+    ),
+    DefaultLetter("attendance_concern_1", "Attendance concern", "Pryder am bresenoldeb"),
+    DefaultLetter(
+        "attendance_concern_2",
+        "Attendance concern: invitation to meet",
+        "Pryder am bresenoldeb: gwahoddiad i gyfarfod",
+    ),
+    DefaultLetter("termly_report", "Attendance report", "Adroddiad presenoldeb"),
+)
+DEFAULTS_BY_KEY = {letter.key: letter for letter in DEFAULT_LETTERS}
+
+
+def default_body(key: str, language: str) -> str:
+    """The default text of ``key`` in ``language`` ("en", "cy" or "bilingual")."""
+    if language == "bilingual":
+        return default_body(key, "cy") + BILINGUAL_SEPARATOR + default_body(key, "en")
+    return (DEFAULTS_DIR / f"{key}.{language}.j2").read_text(encoding="utf-8")
+
+
+def default_title(key: str, language: str) -> str:
+    letter = DEFAULTS_BY_KEY[key]
+    if language == "cy":
+        return letter.title_cy
+    if language == "bilingual":
+        return f"{letter.title_cy} / {letter.title_en}"
+    return letter.title_en

@@ -1,0 +1,617 @@
+"""Writes for letters: installing the default templates, adding template versions, generating
+a letter (snapshot → sandboxed template → WeasyPrint → storage, with its SHA-256) and emailing
+it at most once per parent.
+
+A letter's facts come from the engine (``interventions.selectors.pupil_attendance_computed``)
+and the register's marks; nothing here recomputes an attendance rule. Days are sessions ÷ 2
+(``letters.templating.days_text``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import mimetypes
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pypdf
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from interventions.rules import pct1, percentage
+from interventions.selectors import pupil_attendance_computed
+from letters import hooks
+from letters.defaults import DEFAULT_LETTERS, default_body, default_title
+from letters.models import (
+    BatchStatus,
+    DeliveryStatus,
+    EmailDelivery,
+    ItemState,
+    Letter,
+    LetterBatch,
+    LetterBatchItem,
+    Letterhead,
+    LetterLanguage,
+    LetterStatus,
+    LetterTemplate,
+    LetterTemplateVersion,
+)
+from letters.rendering import letter_pdf
+from letters.templating import (
+    MERGE_FIELDS,
+    NO_FIGURE,
+    TemplateProblemError,
+    and_list,
+    days_text,
+    template_check,
+)
+from registers.codes import code_lookup
+from registers.models import AttendanceMark
+from schools.models import Contact, Pupil, School, StaffMembership
+from schools.permissions import Capability, check_capability
+
+# --- Templates -------------------------------------------------------------------------------
+
+
+def school_letter_languages(*, school: School) -> tuple[str, ...]:
+    """The languages a school's letters come in: English everywhere; Welsh and bilingual as
+    well for a school that offers Welsh."""
+    if school.welsh_language or school.welsh_medium:
+        return (LetterLanguage.ENGLISH, LetterLanguage.WELSH, LetterLanguage.BILINGUAL)
+    return (LetterLanguage.ENGLISH,)
+
+
+@transaction.atomic
+def letter_templates_install_defaults(*, school: School) -> list[LetterTemplate]:
+    """Give ``school`` every default letter it does not have yet, in each of its languages,
+    as version 1 (created by nobody). Idempotent: an edited template is never touched."""
+    installed = []
+    existing = set(LetterTemplate.objects.filter(school=school).values_list("key", "language"))
+    now = timezone.now()
+    for default in DEFAULT_LETTERS:
+        for language in school_letter_languages(school=school):
+            if (default.key, language) in existing:
+                continue
+            template = LetterTemplate.objects.create(
+                school=school,
+                key=default.key,
+                language=language,
+                title=default_title(default.key, language),
+            )
+            version = LetterTemplateVersion.objects.create(
+                school=school,
+                template=template,
+                number=1,
+                body=default_body(default.key, language),
+                created_at=now,
+            )
+            template.current = version
+            template.save(update_fields=["current"])
+            installed.append(template)
+    return installed
+
+
+@transaction.atomic
+def letter_template_version_add(
+    *, school: School, template: LetterTemplate, body: str, created_by: StaffMembership
+) -> LetterTemplateVersion:
+    """Save a new text for ``template`` and make it current; earlier versions stay as they
+    were (a sent letter keeps its own). Raises ``TemplateProblemError`` (with line numbers)
+    if the text has an unknown field or bad syntax, ``ValidationError`` if ``created_by`` may
+    not edit templates at ``school``."""
+    check_capability(
+        created_by,
+        Capability.EDIT_LETTER_TEMPLATES,
+        school=school,
+        message=_("You cannot edit this school's letters."),
+    )
+    if template.school_id != school.pk:
+        raise ValidationError(_("This template belongs to another school."))
+    problems = template_check(body, language=_render_language(template.language))
+    if problems:
+        raise TemplateProblemError(problems)
+    locked = LetterTemplate.objects.select_for_update().get(pk=template.pk)
+    last = locked.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    version = LetterTemplateVersion.objects.create(
+        school=school,
+        template=locked,
+        number=last + 1,
+        body=body,
+        created_by=created_by,
+        created_at=timezone.now(),
+    )
+    locked.current = version
+    locked.save(update_fields=["current"])
+    template.current = version
+    return version
+
+
+def _render_language(language: str) -> str:
+    # Dates and "A and B" in a bilingual letter follow its first language, Welsh.
+    return "en" if language == LetterLanguage.ENGLISH else "cy"
+
+
+# --- Snapshot --------------------------------------------------------------------------------
+
+
+def letter_contacts(*, school: School, pupil: Pupil) -> list[Contact]:
+    """The parents a letter is addressed to: contacts with parental responsibility, in
+    priority order."""
+    return list(
+        Contact.objects.filter(school=school, pupil=pupil, parental_responsibility=True).order_by(
+            "priority", "full_name"
+        )
+    )
+
+
+def letter_snapshot(
+    *,
+    school: School,
+    pupil: Pupil,
+    contacts: Sequence[Contact],
+    period_start: dt.date,
+    period_end: dt.date,
+    language: str,
+    today: dt.date | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """Every fact a letter states, as merge values (``letters.templating.MERGE_FIELDS``): the
+    pupil, the parents addressed, the school and letterhead, the period, sessions and days
+    missed, the rates (one decimal place), lateness, and the absence marks it lists; ``extra``
+    adds the case stage and NTI fields. Figures come from the engine over the period, as of
+    ``period_end``."""
+    render_language = _render_language(language)
+    today = today or timezone.localdate()
+    results = pupil_attendance_computed(
+        school=school,
+        pupil=pupil,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=min(period_end, today),
+    )
+    possible = sum(r.state.possible_sessions for r in results)
+    present = sum(r.state.present_sessions + r.state.aea_sessions for r in results)
+    unauthorised = sum(r.state.unauthorised_sessions for r in results)
+    missed = sum(r.state.authorised_sessions + r.state.unauthorised_sessions for r in results)
+    lates = sum(r.state.late_sessions for r in results)
+    late_minutes = sum(r.state.late_minutes + r.state.u_minutes for r in results)
+    # Summed over the enrolments in the period (usually one), then the engine's percentage.
+    rate = percentage(present, possible)
+    unauth_rate = percentage(unauthorised, possible)
+
+    marks = []
+    for mark in AttendanceMark.objects.filter(
+        school=school, pupil=pupil, date__gte=period_start, date__lte=min(period_end, today)
+    ).order_by("date", "session"):
+        definition = code_lookup(jurisdiction=school.jurisdiction, code=mark.code, on=mark.date)
+        if definition is None or not definition.is_absence:
+            continue
+        marks.append(
+            {
+                "date": mark.date,
+                "session": mark.session,
+                "code": mark.code,
+                "meaning": definition.meaning,
+            }
+        )
+
+    letterhead = Letterhead.objects.filter(school=school).first()
+    parents = [contact.full_name for contact in contacts]
+    first_address = next((c.address for c in contacts if c.address.strip()), "")
+    values: dict[str, object] = {
+        "pupil.first_name": pupil.preferred_forename or pupil.legal_forename,
+        "pupil.last_name": pupil.preferred_surname or pupil.legal_surname,
+        "pupil.full_name": pupil.display_name,
+        "pupil.form": "",
+        "pupil.year": "",
+        "parents": parents,
+        "addressee.name": and_list(parents, render_language),
+        "addressee.address": [line.strip() for line in first_address.splitlines() if line.strip()],
+        "school.name": school.name,
+        "school.address": (letterhead.address.replace("\n", ", ") if letterhead else ""),
+        "school.phone": letterhead.phone if letterhead else "",
+        "school.email": letterhead.email if letterhead else "",
+        "school.headteacher": "",
+        "signatory.name": letterhead.signatory_name if letterhead else "",
+        "signatory.role": letterhead.signatory_role if letterhead else "",
+        "period.start": period_start,
+        "period.end": period_end,
+        "sessions.possible": possible,
+        "sessions.missed": missed,
+        "days.possible": days_text(possible, render_language),
+        "days.missed": days_text(missed, render_language),
+        "rates.attendance": f"{pct1(rate)}%" if rate is not None else NO_FIGURE,
+        "rates.unauthorised": f"{pct1(unauth_rate)}%" if unauth_rate is not None else NO_FIGURE,
+        "lates.count": lates,
+        "lates.minutes": late_minutes,
+        "marks": marks,
+        "today": today,
+    }
+    values.update(extra or {})
+    return values
+
+
+def snapshot_to_json(values: Mapping[str, object]) -> dict[str, Any]:
+    """Merge values as JSON: dates (also in the marks) as ISO strings."""
+
+    def encode(value: object) -> object:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, Mapping):
+            return {key: encode(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [encode(item) for item in value]
+        return value
+
+    return {name: encode(value) for name, value in values.items()}
+
+
+def snapshot_from_json(stored: Mapping[str, Any]) -> dict[str, object]:
+    """The inverse of ``snapshot_to_json``: a field documented as a date is a date again."""
+    values: dict[str, object] = {}
+    for name, value in stored.items():
+        field = MERGE_FIELDS[name]
+        if isinstance(field.example, dt.date) and isinstance(value, str):
+            values[name] = dt.date.fromisoformat(value)
+        elif field.item_fields and "date" in field.item_fields and isinstance(value, list):
+            values[name] = [{**item, "date": dt.date.fromisoformat(item["date"])} for item in value]
+        else:
+            values[name] = value
+    return values
+
+
+# --- Generating ------------------------------------------------------------------------------
+
+
+def _file_data_url(field: Any) -> str | None:
+    """A letterhead image read from storage as a data: URL (the renderer fetches nothing)."""
+    if not field:
+        return None
+    mime = mimetypes.guess_type(field.name)[0] or "image/png"
+    with field.open("rb") as handle:
+        data = handle.read()
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def letter_render(*, letter: Letter) -> bytes:
+    """The PDF of ``letter`` rendered again from its snapshot and template version: the same
+    text as when it was generated, whatever changed since."""
+    version = letter.template_version
+    letterhead = Letterhead.objects.filter(school_id=letter.school_id).first()
+    return letter_pdf(
+        body_source=version.body,
+        values=snapshot_from_json(letter.snapshot),
+        title=version.template.title,
+        language=_render_language(letter.language),
+        logo_src=_file_data_url(letterhead.logo) if letterhead else None,
+        signature_src=_file_data_url(letterhead.signature) if letterhead else None,
+    )
+
+
+@transaction.atomic
+def letter_generate(
+    *,
+    school: School,
+    pupil: Pupil,
+    template: LetterTemplate,
+    period_start: dt.date,
+    period_end: dt.date,
+    created_by: StaffMembership | None,
+    extra: Mapping[str, object] | None = None,
+    source: str = "",
+    case_id: int | None = None,
+    queue_item_id: int | None = None,
+    today: dt.date | None = None,
+) -> Letter:
+    """Generate one letter for ``pupil`` from ``template``'s current version: take the
+    snapshot, render the PDF, store it with its SHA-256 and address it to the pupil's parents.
+    ``created_by`` None is the system (a batch task checks its starter). Raises
+    ``ValidationError`` if the staff member may not send letters or the objects belong to
+    another school, ``TemplateProblemError`` if the template cannot render this letter. The
+    ``letter_generated`` hooks run after commit (the case timeline records the action)."""
+    if created_by is not None:
+        check_capability(
+            created_by,
+            Capability.SEND_LETTERS,
+            school=school,
+            message=_("You cannot send letters at this school."),
+        )
+    if not (pupil.school_id == template.school_id == school.pk):
+        raise ValidationError(_("The pupil and the template must belong to this school."))
+    if template.current is None:
+        raise ValidationError(_("This template has no text yet."))
+    contacts = letter_contacts(school=school, pupil=pupil)
+    values = letter_snapshot(
+        school=school,
+        pupil=pupil,
+        contacts=contacts,
+        period_start=period_start,
+        period_end=period_end,
+        language=template.language,
+        today=today,
+        extra=extra,
+    )
+    letter = Letter.objects.create(
+        school=school,
+        pupil=pupil,
+        template_version=template.current,
+        language=template.language,
+        snapshot=snapshot_to_json(values),
+        source=source,
+        case_id=case_id,
+        queue_item_id=queue_item_id,
+        created_by=created_by,
+        created_at=timezone.now(),
+    )
+    letter.contacts.set(contacts)
+    pdf = letter_render(letter=letter)
+    letter.sha256 = hashlib.sha256(pdf).hexdigest()
+    letter.pdf.save(f"{school.pk}/{letter.pk}.pdf", ContentFile(pdf), save=False)
+    letter.save(update_fields=["sha256", "pdf"])
+    transaction.on_commit(lambda: hooks.letter_generated(letter))
+    return letter
+
+
+# --- Sending ---------------------------------------------------------------------------------
+
+
+def letter_email_body(*, letter: Letter) -> str:
+    """The plain-text email that carries the PDF."""
+    values = letter.snapshot
+    return _(
+        "Dear %(name)s,\n\nPlease find attached a letter from %(school)s about %(pupil)s.\n\n"
+        "If you have any questions, please contact the school.\n"
+    ) % {
+        "name": values.get("addressee.name", ""),
+        "school": values.get("school.name", ""),
+        "pupil": values.get("pupil.full_name", ""),
+    }
+
+
+def letter_email_send(*, school: School, letter: Letter) -> list[EmailDelivery]:
+    """Email ``letter``'s PDF to each addressed parent with an email address, at most once
+    each (security.md Q-01): a delivery row is claimed, unique per letter and contact, before
+    the email is sent, so a retry skips everyone already claimed. A claimed row whose send
+    failed is marked failed and not retried by itself. Parents without an address are the
+    print pile (``letter_print_pile``). Returns the deliveries made by this call."""
+    if letter.school_id != school.pk:
+        raise ValidationError(_("This letter belongs to another school."))
+    made = []
+    for contact in letter.contacts.filter(school=school).exclude(email=""):
+        try:
+            with transaction.atomic():
+                delivery = EmailDelivery.objects.create(
+                    school=school,
+                    letter=letter,
+                    contact=contact,
+                    address=contact.email,
+                    status=DeliveryStatus.CLAIMED,
+                    claimed_at=timezone.now(),
+                )
+        except IntegrityError:
+            continue  # claimed before: sent, being sent or failed; never twice
+        title = letter.template_version.template.title
+        message = EmailMessage(
+            subject=f"{title}: {letter.snapshot.get('pupil.full_name', '')}",
+            body=letter_email_body(letter=letter),
+            to=[contact.email],
+        )
+        with letter.pdf.open("rb") as handle:
+            message.attach(f"letter-{letter.pk}.pdf", handle.read(), "application/pdf")
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.error = str(exc)[:300]
+            delivery.save(update_fields=["status", "error"])
+        else:
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = timezone.now()
+            delivery.save(update_fields=["status", "sent_at"])
+        made.append(delivery)
+    if any(d.status == DeliveryStatus.SENT for d in made):
+        Letter.objects.filter(pk=letter.pk).update(status=LetterStatus.SENT)
+    elif made and all(d.status == DeliveryStatus.FAILED for d in made):
+        Letter.objects.filter(pk=letter.pk, status=LetterStatus.GENERATED).update(
+            status=LetterStatus.FAILED
+        )
+    return made
+
+
+def letter_print_pile(*, school: School, letters: Iterable[Letter]) -> list[Letter]:
+    """The letters that must go by post: no addressed parent has an email address."""
+    return [
+        letter
+        for letter in letters
+        if letter.school_id == school.pk
+        and not letter.contacts.filter(school=school).exclude(email="").exists()
+    ]
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+BATCH_CHUNK_SIZE = 50
+
+
+@transaction.atomic
+def letter_batch_create(
+    *,
+    school: School,
+    template: LetterTemplate,
+    pupils: Sequence[Pupil],
+    period_start: dt.date,
+    period_end: dt.date,
+    created_by: StaffMembership,
+    chunk_size: int = BATCH_CHUNK_SIZE,
+) -> LetterBatch:
+    """A batch of ``template`` for ``pupils`` (one item each, duplicates dropped), and after
+    commit one ``letters.batch_chunk`` task per ``chunk_size`` items. Raises
+    ``ValidationError`` if ``created_by`` may not send letters or a pupil or the template is
+    another school's."""
+    check_capability(
+        created_by,
+        Capability.SEND_LETTERS,
+        school=school,
+        message=_("You cannot send letters at this school."),
+    )
+    if template.school_id != school.pk or any(p.school_id != school.pk for p in pupils):
+        raise ValidationError(_("The pupils and the template must belong to this school."))
+    batch = LetterBatch.objects.create(
+        school=school,
+        template=template,
+        period_start=period_start,
+        period_end=period_end,
+        created_by=created_by,
+        created_at=timezone.now(),
+    )
+    unique = list({pupil.pk: pupil for pupil in pupils}.values())
+    items = LetterBatchItem.objects.bulk_create(
+        LetterBatchItem(school=school, batch=batch, pupil=pupil, position=n)
+        for n, pupil in enumerate(unique)
+    )
+    transaction.on_commit(
+        lambda: letter_batch_enqueue(school=school, batch=batch, chunk_size=chunk_size)
+    )
+    if not items:
+        batch.status = BatchStatus.DONE
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["status", "finished_at"])
+    return batch
+
+
+def letter_batch_enqueue(
+    *, school: School, batch: LetterBatch, chunk_size: int = BATCH_CHUNK_SIZE
+) -> int:
+    """Send one chunk task per ``chunk_size`` pending items; also resumes a batch whose worker
+    died (the items already done are skipped). Returns how many tasks were sent."""
+    from letters.tasks import letter_batch_chunk_task  # tasks import services
+
+    pending = list(
+        LetterBatchItem.objects.filter(school=school, batch=batch, state=ItemState.PENDING)
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    chunks = [pending[i : i + chunk_size] for i in range(0, len(pending), chunk_size)]
+    for chunk in chunks:
+        letter_batch_chunk_task.delay(school_id=school.pk, batch_id=batch.pk, item_ids=chunk)
+    return len(chunks)
+
+
+def letter_batch_run_chunk(*, school: School, batch: LetterBatch, item_ids: Sequence[int]) -> int:
+    """Generate the letters of ``item_ids`` that are still pending, each in its own
+    transaction with its item (so a re-run never duplicates one), naming failures on the
+    item; when no item is pending any more, merge the batch. Returns letters made."""
+    made = 0
+    template = batch.template
+    for item_id in item_ids:
+        with transaction.atomic():
+            item = (
+                LetterBatchItem.objects.select_for_update()
+                .filter(school=school, batch=batch, pk=item_id, state=ItemState.PENDING)
+                .select_related("pupil")
+                .first()
+            )
+            if item is None:
+                continue  # done by an earlier delivery of this chunk, or cancelled
+            if LetterBatch.objects.filter(pk=batch.pk, status=BatchStatus.CANCELLED).exists():
+                break
+            try:
+                with transaction.atomic():
+                    letter = letter_generate(
+                        school=school,
+                        pupil=item.pupil,
+                        template=template,
+                        period_start=batch.period_start,
+                        period_end=batch.period_end,
+                        created_by=None,
+                        source="batch",
+                    )
+            except (ValidationError, TemplateProblemError, ValueError) as exc:
+                item.state = ItemState.FAILED
+                item.error = str(exc)[:300]
+                item.save(update_fields=["state", "error"])
+                continue
+            item.letter = letter
+            item.state = ItemState.DONE
+            item.save(update_fields=["letter", "state"])
+            made += 1
+    letter_batch_finish_if_complete(school=school, batch=batch)
+    return made
+
+
+def letter_batch_finish_if_complete(*, school: School, batch: LetterBatch) -> bool:
+    """Merge and close ``batch`` once none of its items is pending."""
+    with transaction.atomic():
+        locked = LetterBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.finished_at is not None:
+            return True
+        if LetterBatchItem.objects.filter(
+            school=school, batch=locked, state=ItemState.PENDING
+        ).exists():
+            return False
+        letters = [
+            item.letter
+            for item in LetterBatchItem.objects.filter(
+                school=school, batch=locked, state=ItemState.DONE
+            )
+            .select_related("letter")
+            .order_by("position")
+            if item.letter is not None
+        ]
+        if letters:
+            locked.merged_pdf.save(
+                f"{school.pk}/batch-{locked.pk}.pdf",
+                ContentFile(letters_merge(letters=letters)),
+                save=False,
+            )
+        if locked.status == BatchStatus.RUNNING:
+            locked.status = BatchStatus.DONE
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["merged_pdf", "status", "finished_at"])
+        batch.refresh_from_db()
+    return True
+
+
+def letters_merge(*, letters: Sequence[Letter]) -> bytes:
+    """One PDF of ``letters`` in order for printing, each padded with a blank page to an even
+    page count so every letter starts on a fresh sheet when printed on both sides."""
+    writer = pypdf.PdfWriter()
+    for letter in letters:
+        with letter.pdf.open("rb") as handle:
+            reader = pypdf.PdfReader(io.BytesIO(handle.read()))
+        for page in reader.pages:
+            writer.add_page(page)
+        if len(reader.pages) % 2:
+            last = reader.pages[-1].mediabox
+            writer.add_blank_page(width=float(last.width), height=float(last.height))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@transaction.atomic
+def letter_batch_cancel(
+    *, school: School, batch: LetterBatch, cancelled_by: StaffMembership
+) -> None:
+    """Stop ``batch``: its pending items are cancelled (letters already made stay)."""
+    check_capability(
+        cancelled_by,
+        Capability.SEND_LETTERS,
+        school=school,
+        message=_("You cannot send letters at this school."),
+    )
+    LetterBatchItem.objects.filter(school=school, batch=batch, state=ItemState.PENDING).update(
+        state=ItemState.CANCELLED
+    )
+    LetterBatch.objects.filter(school=school, pk=batch.pk, status=BatchStatus.RUNNING).update(
+        status=BatchStatus.CANCELLED
+    )
+    batch.refresh_from_db()
+    letter_batch_finish_if_complete(school=school, batch=batch)

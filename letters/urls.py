@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from letters import views
+
+app_name = "letters"
+
+urlpatterns = [
+    path("s/<slug:school_slug>/letters/", views.template_list, name="templates"),
+    path(
+        "s/<slug:school_slug>/letters/templates/<int:template_id>/",
+        views.template_edit,
+        name="template-edit",
+    ),
+    path(
+        "s/<slug:school_slug>/letters/templates/<int:template_id>/batch/",
+        views.batch_create,
+        name="batch-create",
+    ),
+    path("s/<slug:school_slug>/letters/outbox/", views.outbox, name="outbox"),
+    path("s/<slug:school_slug>/letters/<int:letter_id>/pdf/", views.letter_pdf, name="letter-pdf"),
+    path(
+        "s/<slug:school_slug>/letters/<int:letter_id>/send/", views.letter_send, name="letter-send"
+    ),
+    path(
+        "s/<slug:school_slug>/pupils/<int:pupil_id>/letters/",
+        views.pupil_letter_generate,
+        name="pupil-letters",
+    ),
+    path("s/<slug:school_slug>/letters/batches/<int:batch_id>/", views.batch_detail, name="batch"),
+    path(
+        "s/<slug:school_slug>/letters/batches/<int:batch_id>/cancel/",
+        views.batch_cancel,
+        name="batch-cancel",
+    ),
+    path(
+        "s/<slug:school_slug>/letters/batches/<int:batch_id>/pdf/",
+        views.batch_pdf,
+        name="batch-pdf",
+    ),
+]

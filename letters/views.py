@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from interventions.selectors import academic_period_for
+from letters import selectors, services
+from letters.forms import GenerateForm, TemplateBodyForm
+from letters.models import EmailDelivery, ItemState, LetterBatch, LetterBatchItem
+from letters.rendering import letter_html
+from letters.templating import MERGE_FIELDS, TemplateProblem, TemplateProblemError
+from schools.models import Pupil, StaffMembership
+from schools.permissions import Capability, require_capability
+from schools.selectors import pupil_visible_get
+from schools.types import SchoolRequest
+
+
+def _file_response(field: Any, filename: str) -> HttpResponse:
+    # The only way to read a stored PDF: the caller has checked tenancy and capability; no
+    # file is ever on a public MEDIA_URL.
+    if not field:
+        raise Http404("No PDF yet")
+    response: HttpResponse = FileResponse(  # type: ignore[assignment]  # a streaming response
+        field.open("rb"), content_type="application/pdf", filename=filename
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _render(request: SchoolRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    return render(request, template, {"school": request.school, **context})
+
+
+def _membership(request: SchoolRequest) -> StaffMembership:
+    # Only staff roles hold the letter capabilities; anyone else sees nothing.
+    if request.access.membership is None:
+        raise Http404("Staff only")
+    return request.access.membership
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+def letter_pdf(request: SchoolRequest, letter_id: int) -> HttpResponse:
+    letter = selectors.letter_get(school=request.school, letter_id=letter_id)
+    return _file_response(letter.pdf, f"letter-{letter.pk}.pdf")
+
+
+@require_GET
+@require_capability(Capability.EDIT_LETTER_TEMPLATES)
+def template_list(request: SchoolRequest) -> HttpResponse:
+    services.letter_templates_install_defaults(school=request.school)  # first use
+    templates = selectors.letter_templates(school=request.school)
+    batches = LetterBatch.objects.filter(school=request.school).order_by("-created_at")[:10]
+    return _render(
+        request, "letters/template_list.html", {"templates": templates, "batches": batches}
+    )
+
+
+def _preview(request: SchoolRequest, template: Any, body: str) -> tuple[str, list[TemplateProblem]]:
+    pupil = Pupil.objects.filter(school=request.school).order_by("legal_surname", "pk").first()
+    if pupil is None:
+        return "", []
+    today = timezone.localdate()
+    start, _end = academic_period_for(school=request.school, on=today)
+    contacts = services.letter_contacts(school=request.school, pupil=pupil)
+    values = services.letter_snapshot(
+        school=request.school,
+        pupil=pupil,
+        contacts=contacts,
+        period_start=start,
+        period_end=today,
+        language=template.language,
+    )
+    try:
+        html = letter_html(
+            body_source=body,
+            values=values,
+            title=template.title,
+            language="en" if template.language == "en" else "cy",
+        )
+    except TemplateProblemError as exc:
+        return "", exc.problems
+    return html, []
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.EDIT_LETTER_TEMPLATES)
+@vary_on_headers("HX-Request")
+def template_edit(request: SchoolRequest, template_id: int) -> HttpResponse:
+    template = selectors.letter_template_get(school=request.school, template_id=template_id)
+    problems: list[TemplateProblem] = []
+    if request.method == "POST":
+        form = TemplateBodyForm(request.POST)
+        if form.is_valid():
+            body = form.cleaned_data["body"]
+            if request.POST.get("action") == "save":
+                try:
+                    services.letter_template_version_add(
+                        school=request.school,
+                        template=template,
+                        body=body,
+                        created_by=_membership(request),
+                    )
+                except TemplateProblemError as exc:
+                    problems = exc.problems
+                else:
+                    messages.success(request, _("A new version of the letter is saved."))
+                    return redirect(
+                        "letters:template-edit",
+                        school_slug=request.school.slug,
+                        template_id=template.pk,
+                    )
+    else:
+        form = TemplateBodyForm(initial={"body": template.current.body if template.current else ""})
+    body = form.data.get("body") if form.is_bound else form.initial["body"]
+    preview, preview_problems = _preview(request, template, str(body or ""))
+    context = {
+        "template": template,
+        "form": form,
+        "problems": problems or preview_problems,
+        "preview": preview,
+        "versions": template.versions.select_related("created_by__user").order_by("-number"),
+        "fields": MERGE_FIELDS.values(),
+    }
+    page = "letters/template_edit.html"
+    if request.htmx:
+        page += "#preview"
+    return _render(request, page, context)
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def pupil_letter_generate(request: SchoolRequest, pupil_id: int) -> HttpResponse:
+    today = timezone.localdate()
+    pupil = pupil_visible_get(
+        school=request.school,
+        access=request.access,
+        user=request.user,
+        pupil_id=pupil_id,
+        on=today,
+    )
+    services.letter_templates_install_defaults(school=request.school)
+    templates = list(selectors.letter_templates(school=request.school))
+    form = GenerateForm(
+        request.POST or None, choices=[(t.pk, f"{t.title} ({t.language})") for t in templates]
+    )
+    if request.method == "POST" and form.is_valid():
+        template = selectors.letter_template_get(
+            school=request.school, template_id=form.cleaned_data["template"]
+        )
+        start, _end = academic_period_for(school=request.school, on=today)
+        try:
+            letter = services.letter_generate(
+                school=request.school,
+                pupil=pupil,
+                template=template,
+                period_start=start,
+                period_end=today,
+                created_by=_membership(request),
+            )
+        except TemplateProblemError as exc:
+            form.add_error(None, "; ".join(str(p) for p in exc.problems))
+        else:
+            messages.success(request, _("The letter is ready."))
+            return redirect(
+                "letters:letter-pdf", school_slug=request.school.slug, letter_id=letter.pk
+            )
+    letters = selectors.pupil_letters(school=request.school, pupil=pupil)
+    return _render(
+        request, "letters/pupil_letters.html", {"pupil": pupil, "form": form, "letters": letters}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def letter_send(request: SchoolRequest, letter_id: int) -> HttpResponse:
+    letter = selectors.letter_get(school=request.school, letter_id=letter_id)
+    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
+        return HttpResponseNotAllowed(["POST"])
+    made = services.letter_email_send(school=request.school, letter=letter)
+    messages.success(request, _("Emails sent: %(count)s.") % {"count": len(made)})
+    return redirect("letters:outbox", school_slug=request.school.slug)
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+def outbox(request: SchoolRequest) -> HttpResponse:
+    deliveries = (
+        EmailDelivery.objects.filter(school=request.school)
+        .select_related("letter__pupil", "letter__template_version__template", "contact")
+        .order_by("-claimed_at")[:200]
+    )
+    return _render(request, "letters/outbox.html", {"deliveries": deliveries})
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def batch_create(request: SchoolRequest, template_id: int) -> HttpResponse:
+    template = selectors.letter_template_get(school=request.school, template_id=template_id)
+    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
+        return HttpResponseNotAllowed(["POST"])
+    today = timezone.localdate()
+    start, _end = academic_period_for(school=request.school, on=today)
+    pupils = list(Pupil.objects.filter(school=request.school).on_roll(today).order_by("pk"))
+    batch = services.letter_batch_create(
+        school=request.school,
+        template=template,
+        pupils=pupils,
+        period_start=start,
+        period_end=today,
+        created_by=_membership(request),
+    )
+    return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+@vary_on_headers("HX-Request")
+def batch_detail(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
+    items = LetterBatchItem.objects.filter(school=request.school, batch=batch)
+    total = items.count()
+    done = items.exclude(state=ItemState.PENDING).count()
+    failures = items.filter(state=ItemState.FAILED).select_related("pupil").order_by("position")
+    page = "letters/batch.html"
+    if request.htmx:
+        page += "#progress"
+    return _render(
+        request,
+        page,
+        {"batch": batch, "total": total, "done": done, "failures": failures},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def batch_cancel(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
+    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
+        return HttpResponseNotAllowed(["POST"])
+    services.letter_batch_cancel(
+        school=request.school, batch=batch, cancelled_by=_membership(request)
+    )
+    return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+def batch_pdf(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
+    return _file_response(batch.merged_pdf, f"letters-{batch.pk}.pdf")
