@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from interventions.rules import pct1, percentage
@@ -151,6 +151,13 @@ def letter_contacts(*, school: School, pupil: Pupil) -> list[Contact]:
     )
 
 
+def _meaning_text(meaning: object, *, language: str) -> str:
+    """A code's meaning as plain text in the letter's language (Welsh for ``cy`` and the Welsh
+    half of a bilingual letter, else English)."""
+    with translation.override("en-gb" if language == "en" else "cy"):
+        return str(meaning)
+
+
 def letter_snapshot(
     *,
     school: School,
@@ -198,7 +205,8 @@ def letter_snapshot(
                 "date": mark.date,
                 "session": mark.session,
                 "code": mark.code,
-                "meaning": definition.meaning,
+                # Frozen as text in the letter's language: a snapshot never changes later.
+                "meaning": _meaning_text(definition.meaning, language=language),
             }
         )
 
