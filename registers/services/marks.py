@@ -251,25 +251,11 @@ def marks_write(
             result.marks.append(current)
             continue
         history.append(
-            MarkChange(
-                school=school,
-                mark=current,
-                pupil_id=current.pupil_id,
-                date=current.date,
-                session=current.session,
-                original_code=current.code,
-                original_minutes_late=current.minutes_late,
-                original_recorded_at=current.recorded_at,
-                new_code=write.code,
-                new_minutes_late=write.minutes_late,
-                reason=reason,
-                changed_at=now,
-                changed_by=actor.membership,
-                changed_by_name=actor.name,
-                changed_by_position=actor.position,
+            _history_row(
+                school=school, mark=current, write=write, reason=reason, at=now, actor=actor,
                 source=source,
             )
-        )
+        )  # fmt: skip
         current.code, current.minutes_late, current.scheme = write.code, write.minutes_late, scheme
         current.source, current.recorded_at, current.recorded_by = source, now, actor.membership
         current.version += 1
@@ -506,13 +492,7 @@ def mark_amend(
         school=school,
         message="Only attendance officers, administrators and heads amend marks.",
     )
-    reason = reason.strip()
-    if len(reason) < 3:
-        raise ValidationError(_("Give the reason for the amendment."))
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationError(
-            _("Keep the reason to %(count)s characters.") % {"count": REASON_MAX_LENGTH}
-        )
+    reason = amendment_reason_check(reason)
     write = mark_validate(
         school=school,
         write=MarkWrite(pupil, date, session, code, minutes_late),
@@ -532,6 +512,51 @@ def mark_amend(
 
 # The amendment reason is kept on the ``MarkChange`` row; the limit is the column's.
 REASON_MAX_LENGTH = field_max_length(MarkChange, "reason")
+
+
+def amendment_reason_check(reason: str) -> str:
+    """The reason an amendment must give (§3.5), trimmed: at least 3 characters and no more
+    than the column holds (refused, never cut short). ``ValidationError`` otherwise."""
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise ValidationError(_("Give the reason for the amendment."))
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            _("Keep the reason to %(count)s characters.") % {"count": REASON_MAX_LENGTH}
+        )
+    return reason
+
+
+def _history_row(
+    *,
+    school: School,
+    mark: AttendanceMark,
+    write: MarkWrite,
+    reason: str,
+    at: dt.datetime,
+    actor: Actor,
+    source: str,
+) -> MarkChange:
+    """The append-only record of one change to a recorded mark (§3.5): the original entry,
+    the new one, the reason, when, and who with their position at the time."""
+    return MarkChange(
+        school=school,
+        mark=mark,
+        pupil_id=mark.pupil_id,
+        date=mark.date,
+        session=mark.session,
+        original_code=mark.code,
+        original_minutes_late=mark.minutes_late,
+        original_recorded_at=mark.recorded_at,
+        new_code=write.code,
+        new_minutes_late=write.minutes_late,
+        reason=reason,
+        changed_at=at,
+        changed_by=actor.membership,
+        changed_by_name=actor.name,
+        changed_by_position=actor.position,
+        source=source,
+    )
 
 
 def enrolments_by_pupil(*, school: School, pupil_ids: list[int]) -> dict[int, list[Enrolment]]:
@@ -793,13 +818,11 @@ def _amendments_apply(
             current[(found.pupil_id, found.date, found.session)] = found
     updates: list[tuple[Any, ...]] = []
     history: list[MarkChange] = []
-    reason_length = MarkChange._meta.get_field("reason").max_length
     for a in amendments:
         mark = current.get((a.pupil_id, a.date, a.session))
         if mark is None or a.pupil_id not in pupils:
             raise ValidationError(f"No mark to amend for pupil {a.pupil_id} on {a.date}.")
-        if len(a.reason.strip()) < 3:
-            raise ValidationError("Give the reason for the amendment.")
+        reason = amendment_reason_check(a.reason)
         write = mark_validate(
             school=school,
             write=MarkWrite(pupils[a.pupil_id], a.date, a.session, a.code, a.minutes_late),
@@ -808,25 +831,11 @@ def _amendments_apply(
         )
         scheme = definition_for(school=school, write=write).scheme.value
         history.append(
-            MarkChange(
-                school=school,
-                mark=mark,
-                pupil_id=mark.pupil_id,
-                date=mark.date,
-                session=mark.session,
-                original_code=mark.code,
-                original_minutes_late=mark.minutes_late,
-                original_recorded_at=mark.recorded_at,
-                new_code=write.code,
-                new_minutes_late=write.minutes_late,
-                reason=a.reason.strip()[:reason_length],
-                changed_at=a.changed_at,
-                changed_by=amended_by,
-                changed_by_name=actor.name,
-                changed_by_position=actor.position,
-                source=MarkSource.AMENDMENT,
+            _history_row(
+                school=school, mark=mark, write=write, reason=reason, at=a.changed_at,
+                actor=actor, source=MarkSource.AMENDMENT,
             )
-        )
+        )  # fmt: skip
         updates.append(
             (write.code, write.minutes_late, scheme, MarkSource.AMENDMENT.value,
              connection.ops.adapt_datetimefield_value(a.changed_at), amended_by.pk, mark.pk)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from registers.models import AttendanceMark, MarkChange, Register
+from registers.services import marks
 from registers.services.marks import RegisterEntry, mark_amend, register_save
 from schools.scoping import school_scope
 from tests.registers.conftest import MONDAY, build_register_world
@@ -377,3 +378,17 @@ def test_the_amendment_form_follows_a_next_on_this_site(rw, client_for, monkeypa
 
     assert response.status_code == 302
     assert response["Location"] == back
+
+
+@pytest.mark.parametrize(
+    ("reason", "accepted"),
+    [("  ok ", False), (" Dentist letter ", True), ("x" * 500, True), ("x" * 501, False)],
+)
+def test_one_reason_rule_for_every_amendment_path(reason, accepted):
+    # mark_amend and the bulk history load (the demo) both ask amendment_reason_check: a
+    # reason is refused over the column's length, never cut short.
+    if accepted:
+        assert marks.amendment_reason_check(reason) == reason.strip()
+    else:
+        with pytest.raises(ValidationError):
+            marks.amendment_reason_check(reason)
