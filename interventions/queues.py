@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from interventions import queue_rules
+from interventions.casework import case_open_or_advance
 from interventions.models import (
     AttendanceEvent,
     ContactAttempt,
@@ -522,9 +523,10 @@ def queue_item_decide(
 ) -> QueueItem:
     """Record the decision on a penalty-notice threshold met (§5.2) and close the item.
 
-    The hook for casework: ``reference`` names the case, Notice to Improve or penalty-notice
-    request the decision led to (wired to their services when merged). "No action" needs a
-    reason. A term-time holiday may go straight to a penalty-notice request."""
+    "Support first" opens the pupil's case, or advances the open one a stage
+    (``casework.case_open_or_advance``), triggered by the threshold's event; ``reference``
+    names what the decision led to (by default that case). "No action" needs a reason. A
+    term-time holiday may go straight to a penalty-notice request."""
     _check(school=school, item=item, by=by)
     if item.kind != QueueKind.PN_THRESHOLD_MET:
         raise ValidationError(_("Only a penalty-notice threshold takes a decision."))
@@ -533,6 +535,17 @@ def queue_item_decide(
     if decision == PnDecision.NO_ACTION and not reason.strip():
         raise ValidationError(_("Give the reason for taking no action."))
     now = now or timezone.now()
+    if decision == PnDecision.SUPPORT_FIRST:
+        assert item.pupil is not None  # a threshold is always a pupil's
+        case = case_open_or_advance(
+            school=school,
+            pupil=item.pupil,
+            by=by,
+            reason=reason.strip() or _("Penalty-notice threshold met: support first"),
+            trigger_event=item.source_event,
+            now=now,
+        )
+        reference = reference or f"case-{case.pk}"
     item.decision = decision
     item.decision_reason = reason.strip()
     item.decided_by = by

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django_scopes import scopes_disabled
 
 from interventions.models import (
+    Case,
     ContactMethod,
     ContactOutcome,
     ItemState,
@@ -291,3 +292,18 @@ def test_the_queue_page_lists_items_and_claims_them_for_officers_only(rw, client
     item.refresh_from_db()
     assert item.claimed_by == rw.officer
     assert client.post(url, {"item": 999999, "action": "claim"}).status_code == 404
+
+
+def test_support_first_opens_the_pupils_case_from_the_threshold(ledger_world):
+    rw = ledger_world
+    _steady, truant = rw.pupils
+    attendance_recompute_school_task(rw.school.pk, "2024-10-04")
+    with school_scope(rw.school):
+        item = QueueItem.objects.get(kind=QueueKind.PN_THRESHOLD_MET)
+        queue_item_decide(
+            school=rw.school, item=item, decision=PnDecision.SUPPORT_FIRST, by=rw.officer
+        )
+        item.refresh_from_db()
+        case = Case.objects.get(pupil=truant, closed_at__isnull=True)
+        assert item.reference == f"case-{case.pk}"
+        assert case.trigger_event_id == item.source_event_id
