@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from registers.codes import CodeScheme
 from schools.models import SessionChoice
@@ -49,11 +50,11 @@ class Register(SchoolOwned):
 
 
 class MarkSource(models.TextChoices):
-    REGISTER = "register", "Register"
-    AMENDMENT = "amendment", "Amendment"
-    IMPORT = "import", "Import"
-    ABSENCE_REPORT = "absence_report", "Parent's absence report"
-    LEAVE = "leave", "Leave of absence"
+    REGISTER = "register", _("Register")
+    AMENDMENT = "amendment", _("Amendment")
+    IMPORT = "import", _("Import")
+    ABSENCE_REPORT = "absence_report", _("Parent's absence report")
+    LEAVE = "leave", _("Leave of absence")
 
 
 class AttendanceMark(SchoolOwned):
@@ -138,10 +139,10 @@ class MarkChange(SchoolOwned):
 class AbsenceReason(models.TextChoices):
     """What a parent may say; the code the school applies on acceptance (product.md Parents)."""
 
-    ILLNESS = "illness", "Illness"
-    MEDICAL = "medical", "Medical or dental appointment"
-    RELIGIOUS = "religious", "Religious observance"
-    OTHER = "other", "Other reason"
+    ILLNESS = "illness", _("Illness")
+    MEDICAL = "medical", _("Medical or dental appointment")
+    RELIGIOUS = "religious", _("Religious observance")
+    OTHER = "other", _("Other reason")
 
 
 REASON_CODES: dict[str, str] = {
@@ -152,11 +153,11 @@ REASON_CODES: dict[str, str] = {
 
 
 class ReportStatus(models.TextChoices):
-    UNVERIFIED = "unverified", "Unverified (public form)"
-    PENDING = "pending", "Waiting for the office"
-    EVIDENCE_REQUESTED = "evidence_requested", "Evidence requested"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
+    UNVERIFIED = "unverified", _("Unverified (public form)")
+    PENDING = "pending", _("Waiting for the office")
+    EVIDENCE_REQUESTED = "evidence_requested", _("Evidence requested")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
 
 
 class AbsenceReport(SchoolOwned):
@@ -216,10 +217,10 @@ class AbsenceReport(SchoolOwned):
 
 
 class LeaveStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the headteacher"
-    APPROVED = "approved", "Approved"
-    REFUSED = "refused", "Refused"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    PENDING = "pending", _("Waiting for the headteacher")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class LeaveRequest(SchoolOwned):

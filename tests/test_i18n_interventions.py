@@ -20,6 +20,9 @@ TEMPLATES = [
     "interventions/_totals_head.html",
     "interventions/_totals_row.html",
     "interventions/pupil_attendance.html",
+    "interventions/cases/list.html",
+    "interventions/cases/detail.html",
+    "interventions/cases/returns.html",
 ]
 
 
@@ -44,3 +47,19 @@ def test_the_interventions_catalogue_has_no_empty_or_fuzzy_translation():
     empty = [msgid for msgid, string in _app_catalogue().items() if not string]
     assert empty == []
     assert "#, fuzzy" not in APP_PO.read_text()
+
+
+def test_every_label_of_the_casework_forms_has_its_welsh():
+    from babel.messages.extract import extract_from_file
+
+    catalogue = {**_catalogue(), **_app_catalogue()}
+    msgids: set[str] = set()
+    for name in ("interventions/forms_cases.py", "interventions/views/cases.py"):
+        path = Path(settings.BASE_DIR) / name
+        keywords = {"_": None, "gettext": None, "gettext_lazy": None}
+        for _line, message, _comments, _context in extract_from_file(
+            "python", str(path), keywords=keywords
+        ):
+            msgids.add(message if isinstance(message, str) else message[0])
+    assert len(msgids) > 20
+    assert sorted(m for m in msgids if not catalogue.get(m)) == []

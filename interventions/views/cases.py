@@ -5,8 +5,6 @@ in a form is looked up within this school and this case (404 otherwise)."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -18,8 +16,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from interventions import casework
+from interventions.forms_cases import (
+    ActionAddForm,
+    ActionCompleteForm,
+    CloseForm,
+    NtiForm,
+    NtiOutcomeForm,
+    OpenCaseForm,
+    PenaltyNoticeUpdateForm,
+    ReturnEnquiriesForm,
+    ReturnSentForm,
+    StageForm,
+    cleaned,
+)
 from interventions.models import (
-    ActionKind,
     Case,
     CaseAction,
     CaseStage,
@@ -27,10 +37,8 @@ from interventions.models import (
     NoticeToImprove,
     PenaltyNotice,
     PenaltyNoticeRequest,
-    ReferralTo,
     ReturnKind,
 )
-from interventions.penalty_notices import NTI_CONTENTS, NoticeStatus
 from schools.models import Contact, StaffMembership
 from schools.permissions import Capability, can, require_capability
 from schools.selectors import pupil_visible_get, pupil_visible_to
@@ -55,17 +63,6 @@ def _membership(request: SchoolRequest) -> StaffMembership:
     return membership
 
 
-def _date(value: str | None) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError as exc:
-        raise ValidationError(_("Enter a real date.")) from exc
-
-
-def _optional_date(value: str | None) -> dt.date | None:
-    return _date(value) if value else None
-
-
 @require_http_methods(["GET", "POST"])
 @require_capability(Capability.VIEW_CASES)
 def case_list(request: SchoolRequest) -> HttpResponse:
@@ -75,6 +72,7 @@ def case_list(request: SchoolRequest) -> HttpResponse:
     if request.method == "POST":
         if not can(request.access, Capability.WORK_CASES):
             raise Http404("Not found")
+        open_form = OpenCaseForm(request.POST)
         pupil = pupil_visible_get(
             school=school,
             access=request.access,
@@ -83,11 +81,12 @@ def case_list(request: SchoolRequest) -> HttpResponse:
             on=timezone.localdate(),
         )
         try:
+            data = cleaned(open_form)
             case = casework.case_open_or_advance(
                 school=school,
                 pupil=pupil,
                 by=_membership(request),
-                reason=request.POST.get("reason", "").strip() or _("Opened by staff"),
+                reason=data["reason"].strip() or _("Opened by staff"),
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -104,6 +103,7 @@ def case_list(request: SchoolRequest) -> HttpResponse:
             "show_closed": show_closed,
             "overdue": casework.case_actions_overdue(school=school, on=timezone.localdate()),
             "can_work": can(request.access, Capability.WORK_CASES),
+            "open_form": OpenCaseForm(),
         },
     )
 
@@ -120,29 +120,32 @@ def _handle(request: SchoolRequest, case: Case) -> None:
     school, by, post = request.school, _membership(request), request.POST
     action = post.get("action")
     if action == "stage":
-        stage = CaseStage.objects.filter(school=school, pk=_int(post.get("stage_id"))).first()
+        stages = CaseStage.objects.filter(school=school)
+        stage = stages.filter(pk=_int(post.get("stage_id"))).first()
         if stage is None:
             raise Http404("Not found")
+        data = cleaned(StageForm(post, stages=stages))
         casework.case_open_or_advance(
-            school=school, pupil=case.pupil, by=by, stage=stage, reason=post.get("reason", "")
+            school=school, pupil=case.pupil, by=by, stage=stage, reason=data["reason"]
         )
     elif action == "close":
-        casework.case_close(school=school, case=case, by=by, outcome=post.get("outcome", ""))
+        data = cleaned(CloseForm(post))
+        casework.case_close(school=school, case=case, by=by, outcome=data["outcome"])
     elif action == "action-add":
-        details: dict[str, Any] = {}
-        for key in ("attendees", "barriers", "agreed", "targets"):
-            if post.get(key):
-                details[key] = post[key]
-        if post.get("review_on"):
-            details["review_on"] = _date(post["review_on"]).isoformat()
+        data = cleaned(ActionAddForm(post))
+        details: dict[str, Any] = {
+            key: data[key] for key in ("attendees", "barriers", "agreed", "targets") if data[key]
+        }
+        if data["review_on"]:
+            details["review_on"] = data["review_on"].isoformat()
         casework.case_action_add(
             school=school,
             case=case,
             by=by,
-            kind=post.get("kind", ""),
-            summary=post.get("summary", "").strip() or _("Action"),
-            due_on=_date(post.get("due_on")),
-            referral_to=post.get("referral_to", ""),
+            kind=data["kind"],
+            summary=data["summary"].strip() or _("Action"),
+            due_on=data["due_on"],
+            referral_to=data["referral_to"],
             details=details,
         )
     elif action == "action-complete":
@@ -150,41 +153,39 @@ def _handle(request: SchoolRequest, case: Case) -> None:
         found = item.first()
         if found is None:
             raise Http404("Not found")
+        data = cleaned(ActionCompleteForm(post))
         casework.case_action_complete(
             school=school,
             action=found,
             by=by,
-            done_on=_date(post.get("done_on")),
-            outcome=post.get("outcome", ""),
-            referral_status=post.get("referral_status", ""),
+            done_on=data["done_on"],
+            outcome=data["outcome"],
+            referral_status=data["referral_status"],
         )
     elif action == "nti":
-        try:
-            criteria = Decimal(post.get("criteria_rate", ""))
-        except InvalidOperation as exc:
-            raise ValidationError(
-                _("Enter the attendance percentage that counts as enough.")
-            ) from exc
+        nti_form = NtiForm(post)
+        data = cleaned(nti_form)
         casework.nti_issue(
             school=school,
             case=case,
             by=by,
-            contents={name: post.get(name, "") for name, _wording in NTI_CONTENTS},
-            period_start=_date(post.get("period_start")),
-            school_days=_int(post.get("school_days")),
-            criteria_rate=criteria,
+            contents=nti_form.contents(),
+            period_start=data["period_start"],
+            school_days=data["school_days"],
+            criteria_rate=data["criteria_rate"],
         )
     elif action == "nti-outcome":
         nti = NoticeToImprove.objects.filter(school=school, case=case, pk=_int(post.get("nti_id")))
         found_nti = nti.first()
         if found_nti is None:
             raise Http404("Not found")
+        data = cleaned(NtiOutcomeForm(post))
         casework.nti_outcome_record(
             school=school,
             nti=found_nti,
             by=by,
-            improved=post.get("improved") == "yes",
-            note=post.get("note", ""),
+            improved=data["improved"] == "yes",
+            note=data["note"],
             on=timezone.localdate(),
         )
     elif action == "pn-prepare":
@@ -210,15 +211,16 @@ def _handle(request: SchoolRequest, case: Case) -> None:
         ).first()
         if notice is None:
             raise Http404("Not found")
+        data = cleaned(PenaltyNoticeUpdateForm(post))
         casework.penalty_notice_update(
             school=school,
             notice=notice,
             by=by,
-            status=post.get("status", ""),
-            issued_on=_optional_date(post.get("issued_on")),
-            received_on=_optional_date(post.get("received_on")),
-            paid_on=_optional_date(post.get("paid_on")),
-            prosecution_outcome=post.get("prosecution_outcome", ""),
+            status=data["status"],
+            issued_on=data["issued_on"],
+            received_on=data["received_on"],
+            paid_on=data["paid_on"],
+            prosecution_outcome=data["prosecution_outcome"],
         )
     else:
         raise ValidationError(_("Unknown request."))
@@ -252,6 +254,7 @@ def case_detail(request: SchoolRequest, case_id: int) -> HttpResponse:
         return redirect("interventions:case-detail", school_slug=school.slug, case_id=case.pk)
     today = timezone.localdate()
     parents = list(casework.liable_parents(school=school, pupil=case.pupil))
+    stages = CaseStage.objects.filter(school=school).order_by("position")
     return render(
         request,
         "interventions/cases/detail.html",
@@ -259,29 +262,54 @@ def case_detail(request: SchoolRequest, case_id: int) -> HttpResponse:
             "case": case,
             "can_work": can_work and case.is_open,
             "can_sign_off": can(request.access, Capability.SIGN_OFF_PENALTY_NOTICE),
-            "stages": CaseStage.objects.filter(school=school).order_by("position"),
+            "stage_form": StageForm(
+                initial={"stage_id": case.stage_id}, stages=stages, auto_id="id_stage_%s"
+            ),
+            "close_form": CloseForm(auto_id="id_close_%s"),
+            "add_form": ActionAddForm(initial={"due_on": today}, auto_id="id_add_%s"),
+            "nti_form": NtiForm(
+                initial={"period_start": today, "school_days": 20, "criteria_rate": 90},
+                auto_id="id_nti_%s",
+            ),
             "history": case.stage_changes.select_related(
                 "from_stage", "to_stage", "changed_by__user"
             ),
-            "actions": case.actions.select_related("owner__user"),
-            "action_kinds": ActionKind.choices,
-            "referral_choices": ReferralTo.choices,
-            "nti_contents": NTI_CONTENTS,
+            "actions": [
+                (
+                    item,
+                    ActionCompleteForm(initial={"done_on": today}, auto_id=f"id_done{item.pk}_%s"),
+                )
+                for item in case.actions.select_related("owner__user")
+            ],
             "reviews": [
-                casework.nti_review(school=school, nti=nti, on=today) for nti in case.ntis.all()
+                (
+                    casework.nti_review(school=school, nti=nti, on=today),
+                    NtiOutcomeForm(auto_id=f"id_nti{nti.pk}_%s"),
+                )
+                for nti in case.ntis.all()
             ],
             "requests": case.pn_requests.select_related("parent", "signed_off_by__user"),
             "ledgers": [
                 (
                     parent,
-                    casework.penalty_notice_ledger(school=school, pupil=case.pupil, parent=parent),
+                    [
+                        (
+                            row,
+                            PenaltyNoticeUpdateForm(
+                                initial={"status": row.notice.status},
+                                auto_id=f"id_pn{row.notice.pk}_%s",
+                            ),
+                        )
+                        for row in casework.penalty_notice_ledger(
+                            school=school, pupil=case.pupil, parent=parent
+                        )
+                    ],
                     casework.penalty_notice_decision(
                         school=school, pupil=case.pupil, parent=parent, on=today
                     ),
                 )
                 for parent in parents
             ],
-            "notice_statuses": [s.value for s in NoticeStatus],
             "today": today,
         },
     )
@@ -308,14 +336,14 @@ def la_returns(request: SchoolRequest) -> HttpResponse:
                     school=school,
                     la_return=found,
                     by=_membership(request),
-                    enquiries=request.POST.get("enquiries", ""),
+                    enquiries=cleaned(ReturnEnquiriesForm(request.POST))["enquiries"],
                 )
             else:
                 casework.la_return_mark_sent(
                     school=school,
                     la_return=found,
                     by=_membership(request),
-                    how=request.POST.get("how", ""),
+                    how=cleaned(ReturnSentForm(request.POST))["how"],
                 )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -333,5 +361,16 @@ def la_returns(request: SchoolRequest) -> HttpResponse:
     return render(
         request,
         "interventions/cases/returns.html",
-        {"returns": returns, "kinds": ReturnKind.choices, "kind": kind},
+        {
+            "returns": [
+                (
+                    item,
+                    ReturnEnquiriesForm(auto_id=f"id_enquiries{item.pk}_%s"),
+                    ReturnSentForm(auto_id=f"id_sent{item.pk}_%s"),
+                )
+                for item in returns
+            ],
+            "kinds": ReturnKind.choices,
+            "kind": kind,
+        },
     )

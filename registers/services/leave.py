@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from registers.models import LeaveRequest, LeaveStatus, MarkSource, field_max_length
 from registers.selectors import holiday_days_taken
@@ -61,17 +62,19 @@ def leave_request_submit(
     reason = reason.strip()
     errors: dict[str, str] = {}
     if len(reason) < 3:
-        errors["reason"] = "Tell the school why you are asking for leave."
+        errors["reason"] = _("Tell the school why you are asking for leave.")
     elif len(reason) > LeaveRequest._meta.get_field("reason").max_length:  # type: ignore[operator]
-        errors["reason"] = "Keep the reason to 1,000 characters."
+        errors["reason"] = _("Keep the reason to 1,000 characters.")
     if first_date < timezone.localdate(now):
-        errors["first_date"] = "Leave is asked for in advance: choose today or a later day."
+        errors["first_date"] = _("Leave is asked for in advance: choose today or a later day.")
     if last_date < first_date:
-        errors["last_date"] = "The last day must be the same as the first day or later."
+        errors["last_date"] = _("The last day must be the same as the first day or later.")
     elif (last_date - first_date).days >= LEAVE_MAX_DAYS:
-        errors["last_date"] = f"Ask for at most {LEAVE_MAX_DAYS} days at a time."
+        errors["last_date"] = _("Ask for at most %(days)s days at a time.") % {
+            "days": LEAVE_MAX_DAYS
+        }
     elif not school_calendar_get(school=school).school_days_between(first_date, last_date):
-        errors["first_date"] = "Those dates are all outside term time: no leave is needed."
+        errors["first_date"] = _("Those dates are all outside term time: no leave is needed.")
     if errors:
         raise ValidationError(errors)
     return LeaveRequest.objects.create(
@@ -94,13 +97,13 @@ def _open_leave(
         membership,
         Capability.DECIDE_LEAVE,
         school=school,
-        message="Only the headteacher decides leave of absence.",
+        message=_("Only the headteacher decides leave of absence."),
     )
     locked = LeaveRequest.objects.select_for_update().filter(school=school, pk=leave.pk).first()
     if locked is None:
-        raise ValidationError("This leave request is not one of this school's.")
+        raise ValidationError(_("This leave request is not one of this school's."))
     if locked.status != LeaveStatus.PENDING:
-        raise ValidationError("This leave request has already been decided.")
+        raise ValidationError(_("This leave request has already been decided."))
     return locked
 
 
@@ -159,23 +162,34 @@ def leave_request_approve(
     now = now or timezone.now()
     leave = _open_leave(school=school, leave=leave, membership=membership)
     exceptional, note = exceptional_circumstances.strip(), note.strip()
-    for value, field_name, what in (
-        (exceptional, "exceptional_circumstances", "exceptional circumstances"),
-        (note, "decision_note", "note"),
+    for value, field_name, message in (
+        (
+            exceptional,
+            "exceptional_circumstances",
+            _("Keep the exceptional circumstances to %(limit)s characters."),
+        ),
+        (note, "decision_note", _("Keep the note to %(limit)s characters.")),
     ):
         limit = field_max_length(LeaveRequest, field_name)
         if len(value) > limit:  # refused, never cut short: the record must say what was written
-            raise ValidationError(f"Keep the {what} to {limit} characters.")
+            raise ValidationError(message % {"limit": limit})
     calendar = school_calendar_get(school=school)
     code = leave_code(school=school, leave=leave)
     if code == "H":
         days, year_name = leave_holiday_days(school=school, leave=leave, calendar=calendar)
         if days > WALES_HOLIDAY_SCHOOL_DAYS and not exceptional:
             raise ValidationError(
-                f"Approving this would give {leave.pupil} {days} school days of holiday leave "
-                f"in {year_name}. Holiday leave is limited to {WALES_HOLIDAY_SCHOOL_DAYS} "
-                "school days a year save in exceptional circumstances: record them to approve, "
-                "or refuse the request."
+                _(
+                    "Approving this would give %(pupil)s %(days)s school days of holiday leave "
+                    "in %(year)s. Holiday leave is limited to %(limit)s school days a year save "
+                    "in exceptional circumstances: record them to approve, or refuse the request."
+                )
+                % {
+                    "pupil": leave.pupil,
+                    "days": days,
+                    "year": year_name,
+                    "limit": WALES_HOLIDAY_SCHOOL_DAYS,
+                }
             )
     sessions = [
         (d, str(s)) for d, s in calendar.sessions_between(leave.first_date, leave.last_date)
@@ -219,7 +233,7 @@ def leave_request_refuse(
     """The headteacher refuses leave, with a note the parent sees. No mark is written: the
     tutor's register shows "Leave refused: G if absent" for those dates. Raises
     ``ValidationError`` without a note, for anyone but the head, or if already decided."""
-    note = note_check(note, what="saying why the leave is refused")
+    note = note_check(note, missing=_("Write a note saying why the leave is refused."))
     leave = _open_leave(school=school, leave=leave, membership=membership)
     leave.status, leave.decision_note = LeaveStatus.REFUSED, note
     leave.decided_by, leave.decided_at = membership, now or timezone.now()

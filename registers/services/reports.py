@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from registers.codes import code_lookup
 from registers.models import (
@@ -53,18 +54,18 @@ def evidence_check(*, upload: UploadedFile) -> str:
     """
     size = upload.size or 0
     if size == 0:
-        raise ValidationError("The file is empty.")
+        raise ValidationError(_("The file is empty."))
     if size > EVIDENCE_MAX_BYTES:
-        raise ValidationError("The file is larger than 5 MB. Choose a smaller file or a photo.")
+        raise ValidationError(_("The file is larger than 5 MB. Choose a smaller file or a photo."))
     if PurePath(upload.name or "").suffix.lower() not in EVIDENCE_EXTENSIONS:
-        raise ValidationError("Send a PDF, JPEG or PNG file.")
+        raise ValidationError(_("Send a PDF, JPEG or PNG file."))
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
     for signature, extension, _content_type in EVIDENCE_SIGNATURES:
         if head.startswith(signature):
             return extension
-    raise ValidationError("The file is not a PDF, JPEG or PNG, whatever its name says.")
+    raise ValidationError(_("The file is not a PDF, JPEG or PNG, whatever its name says."))
 
 
 def _evidence_store(*, school: School, report: AbsenceReport, upload: UploadedFile) -> None:
@@ -82,7 +83,7 @@ def parent_check(*, school: School, pupil: Pupil, user: User) -> None:
         pupil.school_id != school.pk
         or not ParentLink.objects.filter(school=school, pupil=pupil, user_id=user.pk).exists()
     ):
-        raise ValidationError("You can only send requests about your own children.")
+        raise ValidationError(_("You can only send requests about your own children."))
 
 
 def _report_fields_check(
@@ -98,23 +99,23 @@ def _report_fields_check(
 ) -> None:
     errors: dict[str, str] = {}
     if reason not in AbsenceReason.values:
-        errors["reason"] = "Choose the reason for the absence."
+        errors["reason"] = _("Choose the reason for the absence.")
     if len(details) > AbsenceReport._meta.get_field("details").max_length:  # type: ignore[operator]
-        errors["details"] = "Keep the details to 500 characters."
+        errors["details"] = _("Keep the details to 500 characters.")
     if {first_session, last_session} - {"AM", "PM"}:
-        errors["first_session"] = "Choose morning or afternoon."
+        errors["first_session"] = _("Choose morning or afternoon.")
     if first_date < today:
-        errors["first_date"] = (
+        errors["first_date"] = _(
             "Report an absence for today or a later day. For an earlier day, phone the school."
         )
     if last_date < first_date:
-        errors["last_date"] = "The last day must be the same as the first day or later."
+        errors["last_date"] = _("The last day must be the same as the first day or later.")
     elif (last_date - first_date).days >= REPORT_MAX_DAYS:
-        errors["last_date"] = (
-            f"Report at most {REPORT_MAX_DAYS} days at a time. For a longer absence, phone the school."
-        )
+        errors["last_date"] = _(
+            "Report at most %(days)s days at a time. For a longer absence, phone the school."
+        ) % {"days": REPORT_MAX_DAYS}
     elif (first_date, first_session) > (last_date, last_session):
-        errors["last_session"] = "The absence must end after it starts."
+        errors["last_session"] = _("The absence must end after it starts.")
     if not errors:
         sessions = report_sessions(
             calendar=school_calendar_get(school=school),
@@ -124,7 +125,7 @@ def _report_fields_check(
             last_session=last_session,
         )
         if not sessions:
-            errors["first_date"] = "The school has no sessions on those dates."
+            errors["first_date"] = _("The school has no sessions on those dates.")
     if errors:
         raise ValidationError(errors)
 
@@ -219,11 +220,11 @@ def absence_report_submit_public(
     details = details.strip()
     errors: dict[str, str] = {}
     if not reporter_name.strip():
-        errors["reporter_name"] = "Enter your name."
+        errors["reporter_name"] = _("Enter your name.")
     if not (contact_phone.strip() or contact_email.strip()):
-        errors["contact_phone"] = "Enter a phone number or an email address the school can use."
+        errors["contact_phone"] = _("Enter a phone number or an email address the school can use.")
     if date_of_birth >= today:
-        errors["date_of_birth"] = "Enter the child's date of birth."
+        errors["date_of_birth"] = _("Enter the child's date of birth.")
     try:
         _report_fields_check(
             school=school,
@@ -247,7 +248,9 @@ def absence_report_submit_public(
     ):
         limit = field_max_length(AbsenceReport, model_field)
         if len(value) > limit:
-            errors.setdefault(form_field, f"Keep this to {limit} characters.")
+            errors.setdefault(
+                form_field, _("Keep this to %(limit)s characters.") % {"limit": limit}
+            )
     if errors:
         raise ValidationError(errors)
     pupil = pupil_match_public(
@@ -281,7 +284,7 @@ def _check_office(*, school: School, membership: StaffMembership) -> None:
         membership,
         Capability.WORK_INBOX,
         school=school,
-        message="Only attendance officers, administrators and heads decide reports.",
+        message=_("Only attendance officers, administrators and heads decide reports."),
     )
 
 
@@ -289,9 +292,9 @@ def _open_report(*, school: School, report: AbsenceReport) -> AbsenceReport:
     """The report re-read and locked for this transaction; refuses one already decided."""
     locked = AbsenceReport.objects.select_for_update().filter(school=school, pk=report.pk).first()
     if locked is None:
-        raise ValidationError("This report is not one of this school's.")
+        raise ValidationError(_("This report is not one of this school's."))
     if locked.status not in REPORT_OPEN_STATUSES:
-        raise ValidationError("This report has already been decided.")
+        raise ValidationError(_("This report has already been decided."))
     return locked
 
 
@@ -318,13 +321,13 @@ def absence_report_accept(
     _check_office(school=school, membership=membership)
     report = _open_report(school=school, report=report)
     if report.pupil is None:
-        raise ValidationError("Match this report to a pupil before accepting it, or reject it.")
+        raise ValidationError(_("Match this report to a pupil before accepting it, or reject it."))
     code = code.strip().upper()
     if not code:
-        raise ValidationError("Choose the code to record.")
+        raise ValidationError(_("Choose the code to record."))
     definition = code_lookup(jurisdiction=school.jurisdiction, code=code, on=report.first_date)
     if definition is not None and not definition.is_absence:
-        raise ValidationError(f"{code} is not an absence code.")
+        raise ValidationError(_("%(code)s is not an absence code.") % {"code": code})
     calendar = school_calendar_get(school=school)
     sessions = report_sessions(
         calendar=calendar,
@@ -350,12 +353,13 @@ def absence_report_accept(
     return result
 
 
-def note_check(note: str, *, what: str) -> str:
+def note_check(note: str, *, missing: str) -> str:
+    """The note stripped; ``missing`` is the (translated) message when there is none."""
     note = note.strip()
     if len(note) < 3:
-        raise ValidationError(f"Write a note {what}.")
+        raise ValidationError(missing)
     if len(note) > AbsenceReport._meta.get_field("decision_note").max_length:  # type: ignore[operator]
-        raise ValidationError("Keep the note to 500 characters.")
+        raise ValidationError(_("Keep the note to 500 characters."))
     return note
 
 
@@ -371,7 +375,7 @@ def absence_report_reject(
     """Reject a report with a note (the parent sees it). Writes no mark. Raises
     ``ValidationError`` without a note or if the report is decided already."""
     _check_office(school=school, membership=membership)
-    note = note_check(note, what="saying why the report is rejected")
+    note = note_check(note, missing=_("Write a note saying why the report is rejected."))
     report = _open_report(school=school, report=report)
     report.status, report.decision_note = ReportStatus.REJECTED, note
     report.decided_by, report.decided_at = membership, now or timezone.now()
@@ -393,11 +397,11 @@ def absence_report_request_evidence(
     parent account: the public form's reporter has nowhere to see the request, so the office
     phones them instead."""
     _check_office(school=school, membership=membership)
-    note = note_check(note, what="saying what evidence is needed")
+    note = note_check(note, missing=_("Write a note saying what evidence is needed."))
     report = _open_report(school=school, report=report)
     if report.submitted_by_id is None:
         raise ValidationError(
-            "This report came from the public form: contact the person who sent it."
+            _("This report came from the public form: contact the person who sent it.")
         )
     report.status, report.decision_note = ReportStatus.EVIDENCE_REQUESTED, note
     report.decided_by, report.decided_at = membership, now or timezone.now()
@@ -415,9 +419,9 @@ def absence_report_match(
     _check_office(school=school, membership=membership)
     report = _open_report(school=school, report=report)
     if report.pupil_id is not None:
-        raise ValidationError("This report is already matched to a pupil.")
+        raise ValidationError(_("This report is already matched to a pupil."))
     if pupil.school_id != school.pk:
-        raise ValidationError("Choose a pupil of this school.")
+        raise ValidationError(_("Choose a pupil of this school."))
     report.pupil = pupil
     report.save(update_fields=["pupil"])
     return report
@@ -437,7 +441,7 @@ def absence_report_add_evidence(
         or report.status != ReportStatus.EVIDENCE_REQUESTED
         or report.submitted_by_id != user.pk
     ):
-        raise ValidationError("The school has not asked you for evidence for this report.")
+        raise ValidationError(_("The school has not asked you for evidence for this report."))
     parent_check(school=school, pupil=report.pupil, user=user)
     try:
         _evidence_store(school=school, report=report, upload=evidence)

@@ -3,6 +3,7 @@ form, and the attendance office's absence inbox (product.md "Parents")."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
@@ -10,10 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -273,6 +279,114 @@ def _accept_form(school: School, report: AbsenceReport, data: object | None = No
     return AcceptForm(data, codes=codes, suggested=REASON_CODES.get(report.reason, ""))
 
 
+# The colour of a report's status tag (the words are the status's label; colour never alone).
+REPORT_STATUS_COLOURS = {
+    ReportStatus.UNVERIFIED: "orange",
+    ReportStatus.PENDING: "blue",
+    ReportStatus.EVIDENCE_REQUESTED: "yellow",
+    ReportStatus.ACCEPTED: "green",
+    ReportStatus.REJECTED: "red",
+}
+
+
+def status_tag(*, text: object, colour: str, code: str = "") -> SafeString:
+    """The tag component rendered for a summary-list value."""
+    return SafeString(
+        render_to_string(
+            "_components/tag.html", {"text": text, "colour": colour, "code": code}
+        ).strip()
+    )
+
+
+def _report_facts(
+    request: SchoolRequest, report: AbsenceReport, sessions: int
+) -> list[dict[str, object]]:
+    """The rows of the report's summary list (``_components/summary_list.html``)."""
+    slug = request.school.slug
+    if report.status == ReportStatus.UNVERIFIED:
+        status = format_html(
+            "{} {}",
+            status_tag(text=_("Unverified"), colour="orange"),
+            _("sent with the public form, without an account"),
+        )
+    else:
+        status = status_tag(
+            text=report.get_status_display(),
+            colour=REPORT_STATUS_COLOURS.get(ReportStatus(report.status), "grey"),
+            code=report.applied_code if report.status == ReportStatus.ACCEPTED else "",
+        )
+    sender = report.reporter_name
+    if report.reporter_contact:
+        sender = f"{sender}, {report.reporter_contact}"
+    rows: list[dict[str, object]] = [
+        {
+            "key": _("Pupil"),
+            "value": SafeString(
+                render_to_string("registers/office/_pupil.html", {"r": report}).strip()
+            ),
+        },
+        {
+            "key": _("Dates"),
+            "value": SafeString(
+                render_to_string("registers/parents/_dates.html", {"r": report}).strip()
+            ),
+        },
+        {"key": _("Status"), "value": status},
+        {"key": _("School sessions"), "value": sessions},
+        {"key": _("Reason"), "value": report.get_reason_display()},
+        {"key": _("Details"), "value": report.details},
+        {
+            "key": _("From"),
+            "value": _("%(sender)s (%(when)s)")
+            % {
+                "sender": sender,
+                "when": date_format(timezone.localtime(report.submitted_at), "j M Y H:i"),
+            },
+        },
+    ]
+    if report.pupil_id and report.stated_pupil_name:
+        rows.append(
+            {
+                "key": _("Stated on the form"),
+                "value": _("%(name)s, born %(born)s")
+                % {
+                    "name": report.stated_pupil_name,
+                    "born": date_format(report.stated_date_of_birth, "j M Y")
+                    if report.stated_date_of_birth
+                    else "",
+                },
+            }
+        )
+    evidence_url = reverse(
+        "absences:inbox-evidence", kwargs={"school_slug": slug, "report_id": report.pk}
+    )
+    rows.append(
+        {
+            "key": _("Evidence"),
+            "value": format_html(
+                '<a class="govuk-link" href="{}">{}</a>', evidence_url, _("Download the evidence")
+            )
+            if report.evidence
+            else _("None"),
+        }
+    )
+    if report.decision_note:
+        rows.append({"key": _("Note"), "value": report.decision_note})
+    if report.decided_by and report.decided_at:
+        user = report.decided_by.user
+        decided = _("%(name)s, %(when)s") % {
+            "name": user.get_full_name() or user.get_username(),
+            "when": date_format(timezone.localtime(report.decided_at), "j M Y H:i"),
+        }
+        if report.applied_code:
+            decided = _("%(decided)s: recorded as %(code)s") % {
+                "decided": decided,
+                "code": report.applied_code,
+            }
+        rows.append({"key": _("Decided"), "value": decided})
+    return rows
+
+
 @require_http_methods(["GET", "POST"])
 @require_capability(Capability.WORK_INBOX)
 def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
@@ -280,15 +394,18 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
     report = selectors.absence_report_get(school=school, report_id=report_id)
     membership = request.access.membership
     assert membership is not None  # office roles are staff memberships
-    accept_form, reject_form, evidence_form = _accept_form(school, report), NoteForm(), NoteForm()
+    accept_form = _accept_form(school, report)
+    reject_form = NoteForm(auto_id="id_reject_%s")
+    evidence_form = NoteForm(auto_id="id_evidence_%s")
+    acting_form: AcceptForm | NoteForm | None = None
     error = ""
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "accept":
-                accept_form = _accept_form(school, report, request.POST)
+                accept_form = acting_form = _accept_form(school, report, request.POST)
                 if not accept_form.is_valid():
-                    raise ValidationError("Choose the code to record.")
+                    raise ValidationError(_("Choose the code to record."))
                 result = services.absence_report_accept(
                     school=school,
                     report=report,
@@ -298,11 +415,15 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
                 written = result.created + result.changed + result.unchanged
                 messages.success(
                     request,
-                    f"Report accepted: {written} session{'s' if written != 1 else ''} "
-                    f"recorded as {accept_form.cleaned_data['code']}.",
+                    ngettext(
+                        "Report accepted: %(count)s session recorded as %(code)s.",
+                        "Report accepted: %(count)s sessions recorded as %(code)s.",
+                        written,
+                    )
+                    % {"count": written, "code": accept_form.cleaned_data["code"]},
                 )
             elif action == "reject":
-                reject_form = NoteForm(request.POST)  # keeps what was typed if refused
+                reject_form = acting_form = NoteForm(request.POST, auto_id="id_reject_%s")
                 services.absence_report_reject(
                     school=school,
                     report=report,
@@ -311,7 +432,7 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
                 )
                 messages.success(request, _("Report rejected. No mark was written."))
             elif action == "evidence":
-                evidence_form = NoteForm(request.POST)
+                evidence_form = acting_form = NoteForm(request.POST, auto_id="id_evidence_%s")
                 services.absence_report_request_evidence(
                     school=school,
                     report=report,
@@ -327,7 +448,7 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
                     else None
                 )
                 if pupil is None:
-                    raise ValidationError("Choose the pupil this report is about.")
+                    raise ValidationError(_("Choose the pupil this report is about."))
                 services.absence_report_match(
                     school=school, report=report, membership=membership, pupil=pupil
                 )
@@ -336,9 +457,9 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
                 )
                 return redirect(request.path)
             else:
-                raise ValidationError("Choose what to do with this report.")
+                raise ValidationError(_("Choose what to do with this report."))
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = form_error(acting_form, exc)
         else:
             return redirect(_inbox_url(request))
     query = request.GET.get("q", "").strip()
@@ -354,17 +475,30 @@ def inbox_report(request: SchoolRequest, report_id: int) -> HttpResponse:
         "registers/office/report.html",
         {
             "report": report,
+            "facts": _report_facts(request, report, _session_count(school, report)),
             "is_open": report.status in services.REPORT_OPEN_STATUSES,
-            "sessions": _session_count(school, report),
             "accept_form": accept_form,
             "reject_form": reject_form,
             "evidence_form": evidence_form,
             "query": query,
             "candidates": candidates,
             "error": error,
+            "acting_form": acting_form,
         },
         status=400 if error else 200,
     )
+
+
+def form_error(form: forms.Form | None, exc: ValidationError) -> str:
+    """Where a refused decision is shown: in the acting form (its error summary and field),
+    keeping what was typed; the text for a banner when no form acted (matching a pupil)."""
+    if form is None:
+        return " ".join(exc.messages)
+    form.errors.clear()  # the service's message says why, in place of the form's own checks
+    # A one-field form (the note, the code) shows it on its field; otherwise above the form.
+    field = next(iter(form.fields)) if len(form.fields) == 1 else None
+    form.add_error(field, ValidationError(exc.messages))
+    return " ".join(exc.messages)
 
 
 def _session_count(school: School, report: AbsenceReport) -> int:

@@ -41,7 +41,9 @@ def test_officer_works_a_case_through_the_page(setup, client):
             "action": "action-add",
             "kind": "meeting",
             "summary": "Parent meeting",
-            "due_on": "2024-09-20",
+            "due_on_day": "20",
+            "due_on_month": "9",
+            "due_on_year": "2024",
             "attendees": "Mum, HoY",
             "barriers": "Anxiety",
             "agreed": "Soft start",
@@ -137,3 +139,66 @@ def test_only_the_head_signs_off(setup, client):
         request.refresh_from_db()
     assert request.signed_off_by == rw.head
     assert rw.head.role == Role.HEADTEACHER
+
+
+def dmy(name: str, date: dt.date) -> dict[str, str]:
+    """A date posted as the DayMonthYearField's three boxes."""
+    return {
+        f"{name}_day": str(date.day),
+        f"{name}_month": str(date.month),
+        f"{name}_year": str(date.year),
+    }
+
+
+def test_the_case_page_asks_dates_as_day_month_year_boxes_and_posts_them(setup, client):
+    rw, case = setup
+    with scopes_disabled():
+        parent = f.ContactFactory(pupil=rw.pupils[0])
+    with school_scope(rw.school):
+        pn_request = casework.penalty_notice_request_prepare(
+            school=rw.school, case=case, parent=parent, by=rw.officer, on=dt.date(2024, 10, 1)
+        )
+        casework.penalty_notice_request_sign_off(school=rw.school, request=pn_request, by=rw.head)
+        notice = pn_request.notice
+    client.force_login(rw.officer.user)
+    url = reverse(
+        "interventions:case-detail", kwargs={"school_slug": rw.school.slug, "case_id": case.pk}
+    )
+    added = client.post(
+        url,
+        {"action": "action-add", "kind": "call", "summary": "Ring home"}
+        | dmy("due_on", dt.date(2024, 9, 20)),
+    )
+    with scopes_disabled():
+        action = CaseAction.objects.get(case=case)
+    bad_date = client.post(
+        url,
+        {"action": "action-complete", "action_id": action.pk, "done_on_day": "31"}
+        | {"done_on_month": "6", "done_on_year": "2024"},
+    )
+    done = client.post(
+        url,
+        {"action": "action-complete", "action_id": action.pk, "outcome": "Spoke to mum"}
+        | dmy("done_on", dt.date(2024, 9, 19)),
+    )
+    issued = client.post(
+        url,
+        {"action": "pn-update", "notice_id": notice.pk, "status": "issued"}
+        | dmy("issued_on", dt.date(2024, 10, 2)),
+    )
+    page = client.get(url).content.decode()
+
+    assert added.status_code == bad_date.status_code == done.status_code == 302
+    assert issued.status_code == 302
+    with scopes_disabled():
+        action.refresh_from_db()
+        notice.refresh_from_db()
+    assert (action.due_on, action.done_on) == (dt.date(2024, 9, 20), dt.date(2024, 9, 19))
+    assert notice.issued_on == dt.date(2024, 10, 2)
+    assert 'type="date"' not in page
+    assert 'name="due_on_day"' in page
+    assert 'name="period_start_year"' in page
+    assert 'class="govuk-date-input"' in page
+    assert f'id="id_pn{notice.pk}_issued_on_0"' in page  # one form per notice, ids unique
+    bad_page = client.get(url)  # the refused completion's message, shown after the redirect
+    assert bad_page.status_code == 200

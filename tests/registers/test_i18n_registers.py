@@ -89,3 +89,72 @@ def test_a_welsh_tutor_gets_a_welsh_register_page(client_for, monkeypatch):
     assert "Pawb yn bresennol" in body
     assert "Yn bresennol (bore)" in body  # the code list's meanings
     assert "Save register" not in body
+
+
+CHOICES = ("MarkSource", "AbsenceReason", "ReportStatus", "LeaveStatus")
+
+
+def test_every_choice_label_users_see_is_translatable_and_has_its_welsh():
+    from django.utils.functional import Promise
+
+    from registers import models
+
+    welsh = _welsh()
+    labels = []
+    for name in CHOICES:
+        for member in getattr(models, name):
+            assert isinstance(member.label, Promise), (name, member)  # gettext_lazy
+            labels.append(str(member.label))
+    assert len(labels) >= 18
+    assert sorted(label for label in labels if not welsh.get(label)) == []
+
+
+@pytest.mark.django_db
+def test_the_choice_labels_read_in_welsh_for_a_welsh_reader():
+    from django.utils import translation
+
+    from registers.models import AbsenceReason, LeaveStatus, ReportStatus
+
+    with translation.override("cy"):
+        assert str(ReportStatus.EVIDENCE_REQUESTED.label) == "Gofynnwyd am dystiolaeth"
+        assert str(LeaveStatus.PENDING.label) == "Yn aros am y pennaeth"
+        assert str(AbsenceReason.OTHER.label) == "Rheswm arall"
+    assert str(ReportStatus.EVIDENCE_REQUESTED.label) == "Evidence requested"
+
+
+@pytest.mark.django_db
+def test_a_welsh_parents_calendar_legend_gives_each_codes_meaning_in_welsh(client_for, monkeypatch):
+    import datetime as dt
+
+    from django.utils import translation
+    from django_scopes import scopes_disabled
+
+    from registers.codes import code_lookup
+    from schools.models import UserPreference
+    from tests import factories as f
+    from tests.interventions.attendance_world import add_marks
+
+    rw = build_register_world(size=1)
+    child = rw.pupils[0]
+    add_marks(rw.school, child, [(MONDAY, "AM")], "/")
+    add_marks(rw.school, child, [(MONDAY, "PM")], "I")
+    add_marks(rw.school, child, [(MONDAY + dt.timedelta(days=1), "AM")], "O")
+    with scopes_disabled():
+        parent = f.ParentLinkFactory(pupil=child).user
+        UserPreference.objects.update_or_create(user=parent, defaults={"language": "cy"})
+    monkeypatch.setattr(timezone, "now", lambda: rw.at(MONDAY + dt.timedelta(days=2), 16))
+    url = reverse(
+        "interventions:child-days-missed",
+        kwargs={"school_slug": rw.school.slug, "pupil_id": child.pk},
+    )
+    body = client_for(parent).get(url).content.decode()
+
+    welsh = _welsh()
+    for code in ("/", "I", "O"):
+        definition = code_lookup(jurisdiction=rw.school.jurisdiction, code=code, on=MONDAY)
+        assert definition is not None
+        with translation.override("en-gb"):
+            english = str(definition.meaning)
+        assert welsh.get(english), english  # the registers catalogue has it
+        assert str(welsh[english]) in body
+        assert english not in body

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -917,3 +918,33 @@ def test_public_report_names_over_their_column_length_are_refused(pw, monkeypatc
     assert refused.value.message_dict == {"reporter_name": ["Keep this to 200 characters."]}
     with scopes_disabled():
         assert not AbsenceReport.objects.exists()
+
+
+def test_the_office_and_the_head_read_the_report_and_the_leave_in_welsh(
+    pw, client_for, monkeypatch
+):
+    frozen_now(monkeypatch, pw.rw.at(MONDAY, 7))
+    report = submit(pw, client_for(pw.parent))
+    leave = make_leave(pw, dt.date(2024, 9, 19), dt.date(2024, 9, 20), holiday=True)
+    officer = client_for(pw.rw.officer.user)
+    officer.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    head = client_for(pw.rw.head.user)
+    head.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+    review = url("inbox-report", pw, report_id=report.pk)
+
+    page = officer.get(review).content.decode()
+    no_note = officer.post(review, {"action": "reject", "note": " "}).content.decode()
+    leave_page = head.get(url("leave-decide", pw, leave_id=leave.pk)).content.decode()
+
+    assert "Adroddiad absenoldeb" in page  # the page header
+    assert "govuk-summary-list__key" in page
+    assert "Yn aros am y swyddfa" in page  # the status tag, from the model's label
+    assert "Gwrthod yr adroddiad" in page
+    assert "Absence report" not in page
+    assert 'class="govuk-error-summary"' in no_note
+    assert 'href="#id_reject_note"' in no_note  # the summary links to the note
+    assert "Ysgrifennwch nodyn yn dweud pam mae\u2019r adroddiad yn cael ei wrthod." in no_note
+    assert "Cais am absenoldeb" in leave_page
+    assert "Yn aros am y pennaeth" in leave_page
+    assert "Cymeradwyo\u2019r absenoldeb" in leave_page
+    assert "Leave request" not in leave_page

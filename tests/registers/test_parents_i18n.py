@@ -21,14 +21,22 @@ TEMPLATES = [
     *sorted((ROOT / "templates/registers/parents").glob("*.html")),
     ROOT / "templates/registers/office/inbox.html",
     ROOT / "templates/registers/office/leave_list.html",
+    ROOT / "templates/registers/office/report.html",
+    ROOT / "templates/registers/office/leave.html",
     ROOT / "templates/registers/office/_pupil.html",
     ROOT / "templates/_components/mark_calendar.html",
     ROOT / "templates/_components/_mark_cell.html",
     ROOT / "templates/interventions/child_days_missed.html",
     ROOT / "templates/schools/home_parent.html",
 ]
-PYTHON = ["registers/forms_parents.py", "registers/views/reports.py", "registers/views/leave.py"]
-KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None}
+PYTHON = [
+    "registers/forms_parents.py",
+    "registers/views/reports.py",
+    "registers/views/leave.py",
+    "registers/services/reports.py",
+    "registers/services/leave.py",
+]
+KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2)}
 
 
 def _msgids() -> set[str]:
