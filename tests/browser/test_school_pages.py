@@ -42,6 +42,7 @@ def test_the_head_uses_the_school_pages_in_english_and_welsh(live_server, browse
     expect(page.get_by_text("Bands set from the preset")).to_be_visible()
     expect(page.locator('#current-bands rect[fill="#15803d"]')).to_have_count(1)
     assert page.locator("[style]").count() == 0
+    assert no_horizontal_scroll(page)  # the bands tables scroll inside their own wrapper
 
     page.goto(
         base + reverse("schools:form-detail", kwargs={"school_slug": slug, "form_id": rw.form.pk})
