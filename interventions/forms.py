@@ -19,9 +19,9 @@ class BandForm(forms.Form):
     """One row of the bands table. A row with neither a name nor a bound (an added row left
     empty) is blank: ``band_input()`` returns ``None`` for it and the save ignores it."""
 
-    name = forms.CharField(max_length=60, required=False)
+    name = forms.CharField(label=_("Name"), max_length=60, required=False)
     lower_bound = forms.DecimalField(
-        label="Lower bound (%)",
+        label=_("Lower bound (%)"),
         min_value=0,
         max_value=100,
         max_digits=5,
@@ -29,23 +29,24 @@ class BandForm(forms.Form):
         required=False,
     )
     # The page's hint explains it: does a rate exactly at the bound belong to this band?
-    inclusive = forms.BooleanField(label="Includes the bound", required=False)
+    inclusive = forms.BooleanField(label=_("Includes the bound"), required=False)
     colour = forms.CharField(
+        label=_("Colour"),
         max_length=7,
         initial=DEFAULT_COLOUR,
         widget=forms.TextInput(attrs={"type": "color"}),
-        validators=[RegexValidator(rf"^{COLOUR_RE.pattern}\Z", "Write the colour as #rrggbb.")],
+        validators=[RegexValidator(rf"^{COLOUR_RE.pattern}\Z", _("Write the colour as #rrggbb."))],
     )
-    meaning = forms.CharField(max_length=300, required=False)
+    meaning = forms.CharField(label=_("Meaning"), max_length=300, required=False)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         name, bound = data.get("name"), data.get("lower_bound")
         if name or bound is not None or "lower_bound" in self.errors:
             if not name and "name" not in self.errors:
-                self.add_error("name", "Give the band a name.")
+                self.add_error("name", _("Give the band a name."))
             if bound is None and "lower_bound" not in self.errors:
-                self.add_error("lower_bound", "Give the band's lower bound, from 0 to 100.")
+                self.add_error("lower_bound", _("Give the band's lower bound, from 0 to 100."))
         return data
 
     def band_input(self) -> BandInput | None:
@@ -73,27 +74,40 @@ BAND_FORMSET_PREFIX = "bands"
 
 class PresetForm(forms.Form):
     preset = forms.ChoiceField(
-        label="Start from a preset", choices=BAND_PRESET_CHOICES, widget=forms.RadioSelect
+        label=_("Replace the bands above with"),
+        choices=BAND_PRESET_CHOICES,
+        widget=forms.RadioSelect,
     )
 
 
 class AttendanceRulesForm(forms.Form):
-    pn_enabled = forms.BooleanField(label="A penalty-notice threshold applies", required=False)
+    pn_enabled = forms.BooleanField(label=_("A penalty-notice threshold applies"), required=False)
     pn_sessions = forms.IntegerField(
-        label="Sessions of unauthorised absence", min_value=1, max_value=400
+        label=_("Sessions of unauthorised absence"), min_value=1, max_value=400
     )
     pn_school_weeks = forms.IntegerField(
-        label="In a rolling window of school weeks", min_value=1, max_value=60
+        label=_("In a rolling window of school weeks"), min_value=1, max_value=60
     )
     pn_include_n = forms.BooleanField(
-        label="Count N (no reason yet) as provisional",
+        label=_("Count N (no reason yet) as provisional"),
         required=False,
-        help_text="Some local authorities count unresolved N sessions towards the threshold.",
+        help_text=_("Some local authorities count unresolved N sessions towards the threshold."),
     )
     illness_days = forms.IntegerField(
-        label="Illness absence to report to the LA after (school days)", min_value=1, max_value=200
+        label=_("Illness absence to report to the LA after (school days)"),
+        min_value=1,
+        max_value=200,
     )
-    illness_mode = forms.ChoiceField(label="Counting the days", choices=IllnessMode.choices)
+    illness_mode = forms.ChoiceField(
+        label=_("Counting the days"),
+        # IllnessMode's labels, in the reader's language.
+        choices=[
+            (IllnessMode.EITHER, _("Whichever comes first")),
+            (IllnessMode.CONSECUTIVE, _("Consecutive school days")),
+            (IllnessMode.CUMULATIVE, _("Cumulative school days")),
+        ],
+        widget=forms.RadioSelect,
+    )
 
 
 # An on-the-fly computation sends one bound parameter per school day (interventions.engine):

@@ -13,15 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from interventions import rules
 from interventions.models import AttendanceBand, AttendanceRules
 from interventions.selectors import attendance_rules_get
 from schools.models import School, StaffMembership
 from schools.permissions import Capability, check_capability
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 _NAME_MAX, _MEANING_MAX = 60, 300  # AttendanceBand.name and .meaning max_length
@@ -46,7 +52,7 @@ class BandInput:
 @dataclass(frozen=True)
 class BandPreset:
     key: str
-    label: str
+    label: StrOrPromise  # gettext_lazy: shown in the reader's language
     bands: tuple[rules.Band, ...]
     colours: tuple[str, ...]  # one per band, from green (highest) to red (lowest)
 
@@ -60,34 +66,42 @@ BAND_PRESETS: dict[str, BandPreset] = {
     for preset in (
         BandPreset(
             key="dfe",
-            label="DfE default: above 90%, persistent absence (90% or below), "
-            "severe absence (50% or below)",
+            label=gettext_lazy(
+                "DfE default: above 90 per cent, persistent absence (90 per cent or below), "
+                "severe absence (50 per cent or below)"
+            ),
             bands=rules.DFE_DEFAULT,
             colours=(_GREEN, _AMBER, _DARK_RED),
         ),
         BandPreset(
             key="seed_002",
-            label="Seed 002 (Bedford High School): bands A to G (97, 95, 93, 90, 80, 50, 0%)",
+            label=gettext_lazy(
+                "Seed 002 (Bedford High School): bands A to G (97, 95, 93, 90, 80, 50, 0 per cent)"
+            ),
             bands=rules.SEED_002_BEDFORD,
             colours=(_GREEN, _LIME, _YELLOW, _AMBER, _RED, _DARK_RED, _MAROON),
         ),
         BandPreset(
             key="seed_000",
-            label="Seed 000 (King Henry VIII 3-19 School, Wales): tiers 96%, 90-96%, 81-90%, "
-            "51-80%, 31-50%",
+            label=gettext_lazy(
+                "Seed 000 (King Henry VIII 3-19 School, Wales): tiers 96, 90-96, 81-90, 51-80 "
+                "and 31-50 per cent"
+            ),
             bands=rules.SEED_000_KING_HENRY,
             colours=(_GREEN, _LIME, _YELLOW, _AMBER, _DARK_RED),
         ),
         BandPreset(
             key="seed_004",
-            label="Seed 004 (a staged approach): above 97%, cause for concern levels 1 and 2",
+            label=gettext_lazy(
+                "Seed 004 (a staged approach): above 97 per cent, cause for concern levels 1 and 2"
+            ),
             bands=rules.SEED_004_STAGED,
             colours=(_GREEN, _AMBER, _DARK_RED),
         ),
     )
 }
 # For a ChoiceField: (key, human label).
-BAND_PRESET_CHOICES: tuple[tuple[str, str], ...] = tuple(
+BAND_PRESET_CHOICES: tuple[tuple[str, StrOrPromise], ...] = tuple(
     (preset.key, preset.label) for preset in BAND_PRESETS.values()
 )
 
@@ -103,7 +117,7 @@ def preset_inputs(preset: str) -> list[BandInput]:
     """The preset's bands as ``BandInput`` rows, coloured; ``ValidationError`` if unknown."""
     found = BAND_PRESETS.get(preset)
     if found is None:
-        raise ValidationError(f"Unknown band preset {preset!r}.")
+        raise ValidationError(_("Unknown band preset %(preset)r.") % {"preset": preset})
     return [
         BandInput(
             name=band.name,
@@ -121,35 +135,52 @@ def preset_inputs(preset: str) -> list[BandInput]:
 
 def _row(number: int, band: BandInput) -> str:
     name = band.name.strip()
-    return f"Row {number} ({name})" if name else f"Row {number}"
+    if name:
+        return _("Row %(number)s (%(name)s)") % {"number": number, "name": name}
+    return _("Row %(number)s") % {"number": number}
 
 
 def band_errors(bands: Sequence[BandInput]) -> list[str]:
     """Every problem with ``bands`` as a whole, each naming its row (1-based, in the given
     order); empty if they can be saved. Pure: no database access."""
     if not bands:
-        return ["Define at least one band."]
+        return [_("Define at least one band.")]
     errors: list[str] = []
     seen: dict[str, int] = {}
     for number, band in enumerate(bands, start=1):
         name, row = band.name.strip(), _row(number, band)
         if not name:
-            errors.append(f"{row}: give the band a name.")
+            errors.append(_("%(row)s: give the band a name.") % {"row": row})
         elif len(name) > _NAME_MAX:
-            errors.append(f"{row}: the name can be at most {_NAME_MAX} characters.")
+            errors.append(
+                _("%(row)s: the name can be at most %(max)s characters.")
+                % {"row": row, "max": _NAME_MAX}
+            )
         elif name.casefold() in seen:
-            errors.append(f"{row}: the name is already used by row {seen[name.casefold()]}.")
+            errors.append(
+                _("%(row)s: the name is already used by row %(other)s.")
+                % {"row": row, "other": seen[name.casefold()]}
+            )
         else:
             seen[name.casefold()] = number
         bound = band.lower_bound
         if not bound.is_finite() or not Decimal(0) <= bound <= _HUNDRED:
-            errors.append(f"{row}: the lower bound must be a percentage from 0 to 100.")
+            errors.append(
+                _("%(row)s: the lower bound must be a percentage from 0 to 100.") % {"row": row}
+            )
         elif bound != bound.quantize(_CENT):
-            errors.append(f"{row}: the lower bound can have at most 2 decimal places.")
+            errors.append(
+                _("%(row)s: the lower bound can have at most 2 decimal places.") % {"row": row}
+            )
         if COLOUR_RE.fullmatch(band.colour) is None:
-            errors.append(f"{row}: the colour must be written #rrggbb, e.g. #15803d.")
+            errors.append(
+                _("%(row)s: the colour must be written #rrggbb, e.g. #15803d.") % {"row": row}
+            )
         if len(band.meaning.strip()) > _MEANING_MAX:
-            errors.append(f"{row}: the meaning can be at most {_MEANING_MAX} characters.")
+            errors.append(
+                _("%(row)s: the meaning can be at most %(max)s characters.")
+                % {"row": row, "max": _MEANING_MAX}
+            )
     for number, (higher, lower) in enumerate(itertools.pairwise(bands), start=2):
         if not (higher.lower_bound.is_finite() and lower.lower_bound.is_finite()):
             continue
@@ -158,13 +189,13 @@ def band_errors(bands: Sequence[BandInput]) -> list[str]:
         # order must be strict.
         if (higher.lower_bound, not higher.inclusive) <= (lower.lower_bound, not lower.inclusive):
             if higher.lower_bound == lower.lower_bound:
-                problem = (
-                    "two bands share this lower bound, so the upper one must exclude it "
-                    "(not inclusive) and the lower one include it"
+                problem = _(
+                    "%(row)s: two bands share this lower bound, so the upper one must exclude "
+                    "it (not inclusive) and the lower one include it."
                 )
             else:
-                problem = "bands must be listed from the highest lower bound down"
-            errors.append(f"{_row(number, lower)}: {problem}.")
+                problem = _("%(row)s: bands must be listed from the highest lower bound down.")
+            errors.append(problem % {"row": _row(number, lower)})
     return errors
 
 
@@ -222,7 +253,7 @@ def bands_replace(
         membership,
         Capability.EDIT_ATTENDANCE_RULES,
         school=school,
-        message="Only the headteacher and school administrators change the bands.",
+        message=_("Only the headteacher and school administrators change the bands."),
     )
     return _bands_write(school=school, bands=bands)
 
@@ -249,9 +280,9 @@ RULES_FIELDS = (
     "illness_mode",
 )
 _AT_LEAST_ONE = {
-    "pn_sessions": "The penalty-notice threshold needs at least 1 session.",
-    "pn_school_weeks": "The penalty-notice window needs at least 1 school week.",
-    "illness_days": "The illness return needs at least 1 school day.",
+    "pn_sessions": gettext_lazy("The penalty-notice threshold needs at least 1 session."),
+    "pn_school_weeks": gettext_lazy("The penalty-notice window needs at least 1 school week."),
+    "illness_days": gettext_lazy("The illness return needs at least 1 school day."),
 }
 
 
@@ -267,12 +298,14 @@ def attendance_rules_update(*, school: School, **fields: object) -> AttendanceRu
     """
     unknown = set(fields) - set(RULES_FIELDS)
     if unknown:
-        raise ValidationError(f"Not an attendance rule: {', '.join(sorted(unknown))}")
+        raise ValidationError(
+            _("Not an attendance rule: %(names)s") % {"names": ", ".join(sorted(unknown))}
+        )
     errors: dict[str, str] = {}
     for name, message in _AT_LEAST_ONE.items():
         value = fields.get(name, 1)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            errors[name] = message
+            errors[name] = str(message)
     if errors:
         raise ValidationError(errors)
     rules = AttendanceRules.objects.select_for_update().filter(school=school).first()

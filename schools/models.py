@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from schools.scoping import SchoolOwned, SchoolOwnedQuerySet, SchoolScopedManager
 from schools.upn import upn_error
@@ -64,17 +65,27 @@ def register_window_errors(
 
     am, pm = length(am_opens, am_closes), length(pm_opens, pm_closes)
     errors: dict[str, list[str]] = {}
-    for name, field, window in (
-        ("morning", "am_register_closes", am),
-        ("afternoon", "pm_register_closes", pm),
+    for field, window, backwards, too_long in (
+        (
+            "am_register_closes",
+            am,
+            _("The morning register must close after it opens."),
+            _("The morning register may stay open for at most 30 minutes."),
+        ),
+        (
+            "pm_register_closes",
+            pm,
+            _("The afternoon register must close after it opens."),
+            _("The afternoon register may stay open for at most 30 minutes."),
+        ),
     ):
         if window <= dt.timedelta(0):
-            errors[field] = [f"The {name} register must close after it opens."]
+            errors[field] = [backwards]
         elif window > MAX_REGISTER_WINDOW:
-            errors[field] = [f"The {name} register may stay open for at most 30 minutes."]
+            errors[field] = [too_long]
     if am != pm:
         errors[NON_FIELD_ERRORS] = [
-            "The morning and afternoon registers must stay open for the same time."
+            _("The morning and afternoon registers must stay open for the same time.")
         ]
     return errors
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from schools.csv_calendar import CalendarPlan
 from schools.csv_pupils import PupilsPlan
@@ -50,7 +51,9 @@ def school_update_settings(*, school: School, **changes: object) -> School:
     """
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
-        raise ValidationError(f"Not a school setting: {', '.join(sorted(unknown))}")
+        raise ValidationError(
+            _("Not a school setting: %(names)s") % {"names": ", ".join(sorted(unknown))}
+        )
     candidate = copy.copy(school)
     for name, value in changes.items():
         setattr(candidate, name, value)
@@ -218,7 +221,7 @@ def pupils_import(*, school: School, plan: PupilsPlan) -> PupilsPlan:
 def user_preference_set(*, user: User, language: str) -> UserPreference:
     """Save the user's interface language ("" for the default)."""
     if language and language not in dict(settings.LANGUAGES):
-        raise ValidationError({"language": "Not a language this service offers."})
+        raise ValidationError({"language": _("Not a language this service offers.")})
     preference, _created = UserPreference.objects.update_or_create(
         user=user, defaults={"language": language}
     )

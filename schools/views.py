@@ -5,16 +5,20 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.i18n import set_language
 
 from schools import selectors, services
+from schools.components import Cell, Column
 from schools.context_processors import user_places
 from schools.forms import SchoolSettingsForm
 from schools.home import home_items
 from schools.i18n import SUPPORTED, language_remember
-from schools.models import Contact, Enrolment, FormPlacement, School
+from schools.models import Contact, Enrolment, FormPlacement, Pupil, School
 from schools.permissions import (
     Capability,
     PupilScope,
@@ -111,13 +115,57 @@ def form_detail(request: SchoolRequest, form_id: int) -> HttpResponse:
         access.membership is None or not form.tutors.filter(membership=access.membership).exists()
     ):
         raise Http404("Form not found")  # another tutor's form: same answer as missing
-    pupils = selectors.pupils_in_form_on(school=school, form=form, on=today)
+    pupils = list(selectors.pupils_in_form_on(school=school, form=form, on=today))
     tutors = form.tutors.select_related("membership__user")
+    head = [Column(_("Pupil")), Column(_("UPN")), Column(_("Date of birth"))]
+    rows = [
+        [
+            Cell(
+                format_html(
+                    '<a class="govuk-link" href="{}">{}</a>',
+                    reverse(
+                        "schools:pupil-detail",
+                        kwargs={"school_slug": school.slug, "pupil_id": pupil.pk},
+                    ),
+                    pupil.display_name,
+                ),
+                sort_value=pupil.display_name,
+            ),
+            pupil.upn,
+            Cell(
+                formats.date_format(pupil.date_of_birth, "j M Y"),
+                sort_value=pupil.date_of_birth.isoformat(),
+            ),
+        ]
+        for pupil in pupils
+    ]
     return render(
         request,
         "schools/form_detail.html",
-        {"form": form, "pupils": pupils, "tutors": tutors, "today": today},
+        {
+            "form": form,
+            "pupils": pupils,
+            "tutors": tutors,
+            "today": today,
+            "head": head,
+            "rows": rows,
+        },
     )
+
+
+def _needs_and_context(pupil: Pupil) -> str:
+    """The pupil's SEN status and flags, in words, joined by middle dots."""
+    flags = [
+        (pupil.fsm, _("FSM")),
+        (pupil.pupil_premium, _("pupil premium")),
+        (pupil.eal, _("EAL")),
+        (pupil.looked_after, _("looked after")),
+        (pupil.child_in_need, _("child in need")),
+        (pupil.child_protection_plan, _("child protection plan")),
+        (pupil.young_carer, _("young carer")),
+    ]
+    parts = [str(pupil.get_sen_status_display()), *(text for on, text in flags if on)]
+    return " · ".join(part for part in parts if part)
 
 
 @require_GET
@@ -128,14 +176,54 @@ def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     pupil = selectors.pupil_visible_get(
         school=school, access=request.access, user=request.user, pupil_id=pupil_id, on=today
     )
+    is_parent = not can(request.access, Capability.VIEW_PUPIL_RECORD)
+    facts: list[dict[str, object]] = [
+        {"key": _("Legal name"), "value": f"{pupil.legal_forename} {pupil.legal_surname}"},
+        {"key": _("Date of birth"), "value": formats.date_format(pupil.date_of_birth, "j F Y")},
+    ]
+    contact_head: list[Column] = []
+    contact_rows: list[list[object]] = []
+    if not is_parent:
+        facts += [
+            {"key": _("UPN"), "value": pupil.upn},
+            {"key": _("Needs and context"), "value": _needs_and_context(pupil)},
+        ]
+        contact_head = [
+            Column(_("Priority"), numeric=True),
+            Column(_("Name")),
+            Column(_("Relationship")),
+            Column(_("Phone"), sortable=False),
+            Column(_("Email"), sortable=False),
+        ]
+        tag = '<strong class="govuk-tag govuk-tag--grey app-tag">{}</strong>'
+        for c in Contact.objects.filter(school=school, pupil=pupil):
+            name = format_html(
+                "{}{}{}",
+                c.full_name,
+                format_html(" " + tag, _("parental responsibility"))
+                if c.parental_responsibility
+                else "",
+                format_html(" " + tag, _("lives with the pupil")) if c.lives_with_pupil else "",
+            )
+            contact_rows.append(
+                [
+                    Cell(c.priority, sort_value=c.priority, numeric=True),
+                    Cell(name, sort_value=c.full_name),
+                    c.get_relationship_display(),
+                    c.mobile_phone or c.home_phone,
+                    c.email,
+                ]
+            )
     context = {
         "pupil": pupil,
+        "facts": facts,
         "enrolments": Enrolment.objects.filter(school=school, pupil=pupil),
         "placements": FormPlacement.objects.filter(school=school, pupil=pupil).select_related(
             "form"
         ),
-        "contacts": Contact.objects.filter(school=school, pupil=pupil),
-        "is_parent": not can(request.access, Capability.VIEW_PUPIL_RECORD),
+        "contact_head": contact_head,
+        "contact_rows": contact_rows,
+        "is_parent": is_parent,
     }
     return render(request, "schools/pupil_detail.html", context)
 
@@ -154,7 +242,7 @@ def school_settings(request: SchoolRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Settings saved.")
+            messages.success(request, _("Settings saved."))
             return redirect("schools:settings", school_slug=school.slug)
     return render(request, "schools/settings.html", {"form": form})
 
@@ -163,4 +251,36 @@ def school_settings(request: SchoolRequest) -> HttpResponse:
 def trust_home(request: TrustRequest) -> HttpResponse:
     today = timezone.localdate()
     schools = selectors.trust_schools_with_roll(trust=request.trust, on=today)
-    return render(request, "schools/trust_home.html", {"schools": schools, "today": today})
+    head = [
+        Column(_("School")),
+        Column(_("Phase")),
+        Column(_("Jurisdiction")),
+        Column(_("On roll"), numeric=True),
+        Column(_("Target"), numeric=True),
+    ]
+    rows = [
+        [
+            Cell(
+                format_html(
+                    '<a class="govuk-link" href="{}">{}</a>',
+                    reverse("schools:home", kwargs={"school_slug": school.slug}),
+                    school.name,
+                ),
+                sort_value=school.name,
+            ),
+            school.get_phase_display(),
+            school.get_jurisdiction_display(),
+            Cell(school.roll, sort_value=school.roll, numeric=True),  # type: ignore[attr-defined]
+            Cell(
+                f"{school.attendance_target}%",
+                sort_value=school.attendance_target,
+                numeric=True,
+            ),
+        ]
+        for school in schools
+    ]
+    return render(
+        request,
+        "schools/trust_home.html",
+        {"schools": schools, "today": today, "head": head, "rows": rows},
+    )

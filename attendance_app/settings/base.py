@@ -224,14 +224,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # WEB-02: no inline script anywhere (JS lives in static/js/), a nonce for any that must be
 # inline ({{ request.csp_nonce }}), no plugins, no framing, no <base>, forms post only here.
-# TEMPORARY: style-src-attr allows inline style="" attributes, for the two colour swatches in
-# templates/interventions/ (being restyled in parallel); <style> elements stay 'self' only.
+# No inline style="" attributes either: the band colour swatches are SVG fill attributes.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "style-src-attr": ["'unsafe-inline'"],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

@@ -56,21 +56,25 @@ def _band_rows(bands: tuple[rules.Band, ...]) -> list[BandRow]:
     """Each band with the rates it holds, as ``rules.band_for`` assigns them."""
     rows = []
     for index, band in enumerate(bands):
-        start = (
-            f"from {_pct(band.lower_bound)}"
-            if band.inclusive
-            else f"above {_pct(band.lower_bound)}"
-        )
+        low = _pct(band.lower_bound)
         if index == 0:
-            rates = f"{_pct(band.lower_bound)} and above" if band.inclusive else start
+            rates = (
+                _("%(low)s and above") % {"low": low}
+                if band.inclusive
+                else _("above %(low)s") % {"low": low}
+            )
         else:
             higher = bands[index - 1]
-            end = (
-                f"to below {_pct(higher.lower_bound)}"
-                if higher.inclusive
-                else f"up to and including {_pct(higher.lower_bound)}"
-            )
-            rates = f"{start} {end}"
+            high = _pct(higher.lower_bound)
+            if band.inclusive and higher.inclusive:
+                rates = _("from %(low)s to below %(high)s")
+            elif band.inclusive:
+                rates = _("from %(low)s up to and including %(high)s")
+            elif higher.inclusive:
+                rates = _("above %(low)s to below %(high)s")
+            else:
+                rates = _("above %(low)s up to and including %(high)s")
+            rates = rates % {"low": low, "high": high}
         rows.append(BandRow(band=band, rates=rates))
     return rows
 
@@ -81,8 +85,8 @@ def _uncovered(bands: tuple[rules.Band, ...]) -> str:
     if lowest.lower_bound == 0 and lowest.inclusive:
         return ""
     if lowest.inclusive:
-        return f"below {_pct(lowest.lower_bound)}"
-    return f"{_pct(lowest.lower_bound)} or below"
+        return _("below %(low)s") % {"low": _pct(lowest.lower_bound)}
+    return _("%(low)s or below") % {"low": _pct(lowest.lower_bound)}
 
 
 def _band_initial(band: rules.Band | BandInput) -> dict[str, object]:
@@ -152,7 +156,7 @@ def attendance_settings(request: SchoolRequest) -> HttpResponse:
                 else:
                     messages.success(
                         request,
-                        "Bands saved. Pupils' stored bands follow at the next recompute.",
+                        _("Bands saved. Pupils' stored bands follow at the next recompute."),
                     )
                     return redirect("interventions:attendance-settings", school_slug=school.slug)
             status = 400
@@ -161,7 +165,11 @@ def attendance_settings(request: SchoolRequest) -> HttpResponse:
             if preset_form.is_valid():
                 key = preset_form.cleaned_data["preset"]
                 services.bands_install_preset(school=school, preset=key)
-                messages.success(request, f"Bands set from the preset: {BAND_PRESETS[key].label}.")
+                messages.success(
+                    request,
+                    _("Bands set from the preset: %(preset)s.")
+                    % {"preset": BAND_PRESETS[key].label},
+                )
                 return redirect("interventions:attendance-settings", school_slug=school.slug)
             status = 400
         elif action == "save-rules":
@@ -172,11 +180,11 @@ def attendance_settings(request: SchoolRequest) -> HttpResponse:
                 except ValidationError as exc:
                     rules_form.add_error(None, exc)
                 else:
-                    messages.success(request, "Local-authority rules saved.")
+                    messages.success(request, _("Local-authority rules saved."))
                     return redirect("interventions:attendance-settings", school_slug=school.slug)
             status = 400
         else:
-            band_errors = ["Choose what to save."]
+            band_errors = [_("Choose what to save.")]
             status = 400
 
     return render(

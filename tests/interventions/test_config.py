@@ -350,7 +350,7 @@ def test_head_and_admin_see_the_dfe_default_and_the_england_note(world, client_f
     assert "DfE default applies" in body
     for fact in ("10 sessions", "G, O and U", "10 school weeks", "provisional"):
         assert fact in body
-    assert "background: #15803d" not in body  # the DfE default, before any preset: grey
+    assert 'fill="#15803d"' not in body  # the DfE default, before any preset: grey
 
 
 def test_a_welsh_school_is_told_its_la_rule_is_off(client_for):
@@ -384,7 +384,7 @@ def test_admin_saves_bands_sorted_from_the_top(world, client_for):
     ]
     page = client.get(_url(school)).content.decode()
     assert "Bands saved." in page
-    assert "background: #15803d" in page
+    assert 'fill="#15803d"' in page
 
 
 def test_saving_bands_shows_the_services_errors_and_saves_nothing(world, client_for):

@@ -153,7 +153,7 @@ def test_the_stored_result_with_band_flags_and_events(school, client_for):
     assert "Absence 10.0% (0.0% authorised, 10.0% unauthorised)" in page
     # Seed 002's band D: exactly 90% is "At Risk", shown with its colour.
     assert "At Risk" in page
-    assert "background: #ea580c;" in response.content.decode()
+    assert 'fill="#ea580c"' in response.content.decode()  # the swatch: an SVG rect
     assert "Persistent absence (10% or more missed) Yes" in page
     assert "Severe absence (50% or more missed) No" in page
     # Possible, present, AEA, authorised, unauthorised, not counted, late.

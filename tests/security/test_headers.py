@@ -39,6 +39,7 @@ def _assert_browser_headers(response, url: str) -> None:
     assert "'unsafe-inline'" not in script, url
     assert "'unsafe-eval'" not in script, url
     assert "'unsafe-inline'" not in csp["style-src"], url
+    assert "style-src-attr" not in csp, url  # no style="" attributes allowed either
     assert "camera=()" in response.headers["Permissions-Policy"], url
     assert response.headers["X-Content-Type-Options"] == "nosniff", url
     assert response.headers["Referrer-Policy"] == "same-origin", url
