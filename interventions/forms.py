@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from interventions.models import IllnessMode
 from interventions.services import BAND_PRESET_CHOICES, COLOUR_RE, BandInput
+from schools.forms_widgets import DayMonthYearField
 
 DEFAULT_COLOUR = "#6b7280"
 
@@ -123,11 +124,11 @@ class AttendancePeriodForm(forms.Form):
     def __init__(self, *args: Any, dfe: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, so the fields are named here rather than declared.
-        date = forms.DateInput(attrs={"type": "date"})
-        self.fields["from"] = forms.DateField(label=_("From"), required=False, widget=date)
-        self.fields["to"] = forms.DateField(label=_("To"), required=False, widget=date)
-        self.fields["as_of"] = forms.DateField(
-            label=_("As of"), required=False, widget=date, help_text=_("Default: today.")
+        # Day / month / year boxes in the British order; an ISO date in a link still works.
+        self.fields["from"] = DayMonthYearField(label=_("From"), required=False)
+        self.fields["to"] = DayMonthYearField(label=_("To"), required=False)
+        self.fields["as_of"] = DayMonthYearField(
+            label=_("As of"), required=False, help_text=_("Default: today.")
         )
         if dfe:
             self.fields["dfe"] = forms.BooleanField(

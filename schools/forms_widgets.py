@@ -41,6 +41,19 @@ class DayMonthYearWidget(forms.MultiWidget):
 
         super().__init__(widgets={"day": box(2), "month": box(2), "year": box(4)}, attrs=attrs)
 
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        # A link or a bookmark may carry the date whole, ISO-style (``?from=2024-09-02``):
+        # read it as its three parts, so the boxes and such URLs mean the same date.
+        whole = data.get(name)
+        if isinstance(whole, str) and whole.strip():
+            year, _sep, rest = whole.strip().partition("-")
+            month, _sep, day = rest.partition("-")
+            return [day, month, year]
+        return super().value_from_datadict(data, files, name)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and super().value_omitted_from_data(data, files, name)
+
     def decompress(self, value: dt.date | None) -> list[str | None]:
         if value is None:
             return [None, None, None]

@@ -194,6 +194,30 @@ def test_a_period_is_computed_on_the_fly_and_says_so(school, client_for):
     assert only_as_of.context["results"][0].state.possible_sessions == 20
 
 
+def test_the_period_is_asked_as_day_month_year_boxes_and_means_the_same(school, client_for):
+    recompute(school)
+    ours = school.pupils[0]
+    client = client_for(school.officer.user)
+
+    boxes = client.get(
+        pupil_url(
+            school,
+            ours,
+            from_day="2", from_month="9", from_year="2024", to_day="13", to_month="9",
+            to_year="2024",
+        )
+    )  # fmt: skip
+    iso = client.get(pupil_url(school, ours, **{"from": "2024-09-02", "to": "2024-09-13"}))
+
+    assert boxes.context["results"][0].state == iso.context["results"][0].state
+    body = boxes.content.decode()
+    assert 'type="date"' not in body
+    assert 'name="from_day"' in body
+    assert 'name="to_year"' in body
+    june_31 = client.get(pupil_url(school, ours, to_day="31", to_month="6", to_year="2025"))
+    assert "Date must be a real date" in text(june_31)
+
+
 def test_a_bad_period_is_refused_and_the_stored_result_shown(school, client_for):
     recompute(school)
     client = client_for(school.officer.user)
