@@ -64,6 +64,7 @@ from schools.models import (
     Trust,
     TrustMembership,
     YearGroup,
+    stored_label,
 )
 
 # A fixed salt gives the demo password the same hash on every run, so a re-run can see that a
@@ -248,7 +249,7 @@ def _write_school(
             YearGroup(
                 school=school,
                 nc_year=spec.nc_year,
-                name="Nursery" if spec.nc_year == NCYear.N2 else spec.nc_year.label,
+                name="Nursery" if spec.nc_year == NCYear.N2 else stored_label(spec.nc_year.label),
                 sort_order=NC_YEAR_ORDER[spec.nc_year],
             )
             for spec in bp.years

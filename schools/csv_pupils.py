@@ -57,6 +57,7 @@ from schools.models import (
     School,
     SenStatus,
     YearGroup,
+    stored_label,
 )
 from schools.upn import upn_error
 
@@ -352,7 +353,7 @@ def _form_for(
         year_group = YearGroup(
             school=school,
             nc_year=row.nc_year,
-            name=NCYear(row.nc_year).label,
+            name=stored_label(NCYear(row.nc_year).label),
             sort_order=NC_YEAR_ORDER[row.nc_year],
         )
         roll.year_groups[row.nc_year] = year_group

@@ -17,8 +17,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from schools.scoping import SchoolOwned, SchoolOwnedQuerySet, SchoolScopedManager
 from schools.upn import upn_error
@@ -26,27 +28,35 @@ from schools.upn import upn_error
 MAX_REGISTER_WINDOW = dt.timedelta(minutes=30)
 
 
+def stored_label(label: StrOrPromise) -> str:
+    """A choice's label as text to store (a year group's name, the position on an audit row):
+    always the English, whatever language the person who caused the write reads. Labels shown
+    on pages stay translatable."""
+    with translation.override("en-gb"):
+        return str(label)
+
+
 class Jurisdiction(models.TextChoices):
-    ENGLAND = "england", "England"
-    WALES = "wales", "Wales"
+    ENGLAND = "england", gettext_lazy("England")
+    WALES = "wales", gettext_lazy("Wales")
 
 
 class Phase(models.TextChoices):
-    NURSERY = "nursery", "Nursery"
-    PRIMARY = "primary", "Primary"
-    SECONDARY = "secondary", "Secondary"
-    ALL_THROUGH = "all_through", "All-through"
-    SPECIAL = "special", "Special"
+    NURSERY = "nursery", gettext_lazy("Nursery")
+    PRIMARY = "primary", gettext_lazy("Primary")
+    SECONDARY = "secondary", gettext_lazy("Secondary")
+    ALL_THROUGH = "all_through", gettext_lazy("All-through")
+    SPECIAL = "special", gettext_lazy("Special")
 
 
 class Role(models.TextChoices):
-    FORM_TUTOR = "form_tutor", "Form tutor"
-    ATTENDANCE_OFFICER = "attendance_officer", "Attendance officer"
-    PASTORAL_LEAD = "pastoral_lead", "Pastoral lead"
-    HEADTEACHER = "headteacher", "Headteacher"
-    SCHOOL_ADMIN = "school_admin", "School administrator"
-    TRUST_LEADER = "trust_leader", "Trust leader"
-    PARENT = "parent", "Parent or carer"
+    FORM_TUTOR = "form_tutor", gettext_lazy("Form tutor")
+    ATTENDANCE_OFFICER = "attendance_officer", gettext_lazy("Attendance officer")
+    PASTORAL_LEAD = "pastoral_lead", gettext_lazy("Pastoral lead")
+    HEADTEACHER = "headteacher", gettext_lazy("Headteacher")
+    SCHOOL_ADMIN = "school_admin", gettext_lazy("School administrator")
+    TRUST_LEADER = "trust_leader", gettext_lazy("Trust leader")
+    PARENT = "parent", gettext_lazy("Parent or carer")
     # Which role may do what: schools.permissions.ROLE_MATRIX.
 
 
@@ -273,16 +283,16 @@ class Term(SchoolOwned):
 
 
 class ClosureKind(models.TextChoices):
-    HALF_TERM = "half_term", "Half-term holiday"
-    INSET = "inset", "INSET day"
-    BANK_HOLIDAY = "bank_holiday", "Bank holiday"
-    PLANNED = "planned", "Planned closure"
-    OTHER = "other", "Other closure"
+    HALF_TERM = "half_term", gettext_lazy("Half-term holiday")
+    INSET = "inset", gettext_lazy("INSET day")
+    BANK_HOLIDAY = "bank_holiday", gettext_lazy("Bank holiday")
+    PLANNED = "planned", gettext_lazy("Planned closure")
+    OTHER = "other", gettext_lazy("Other closure")
 
 
 class SessionChoice(models.TextChoices):
-    AM = "AM", "Morning"
-    PM = "PM", "Afternoon"
+    AM = "AM", gettext_lazy("Morning")
+    PM = "PM", gettext_lazy("Afternoon")
 
 
 class Closure(SchoolOwned):
@@ -318,23 +328,23 @@ class Closure(SchoolOwned):
 
 
 class NCYear(models.TextChoices):
-    N1 = "N1", "Nursery 1"
-    N2 = "N2", "Nursery 2"
-    R = "R", "Reception"
-    Y1 = "1", "Year 1"
-    Y2 = "2", "Year 2"
-    Y3 = "3", "Year 3"
-    Y4 = "4", "Year 4"
-    Y5 = "5", "Year 5"
-    Y6 = "6", "Year 6"
-    Y7 = "7", "Year 7"
-    Y8 = "8", "Year 8"
-    Y9 = "9", "Year 9"
-    Y10 = "10", "Year 10"
-    Y11 = "11", "Year 11"
-    Y12 = "12", "Year 12"
-    Y13 = "13", "Year 13"
-    Y14 = "14", "Year 14"
+    N1 = "N1", gettext_lazy("Nursery 1")
+    N2 = "N2", gettext_lazy("Nursery 2")
+    R = "R", gettext_lazy("Reception")
+    Y1 = "1", gettext_lazy("Year 1")
+    Y2 = "2", gettext_lazy("Year 2")
+    Y3 = "3", gettext_lazy("Year 3")
+    Y4 = "4", gettext_lazy("Year 4")
+    Y5 = "5", gettext_lazy("Year 5")
+    Y6 = "6", gettext_lazy("Year 6")
+    Y7 = "7", gettext_lazy("Year 7")
+    Y8 = "8", gettext_lazy("Year 8")
+    Y9 = "9", gettext_lazy("Year 9")
+    Y10 = "10", gettext_lazy("Year 10")
+    Y11 = "11", gettext_lazy("Year 11")
+    Y12 = "12", gettext_lazy("Year 12")
+    Y13 = "13", gettext_lazy("Year 13")
+    Y14 = "14", gettext_lazy("Year 14")
 
 
 NC_YEAR_ORDER = {value: index for index, value in enumerate(NCYear.values)}
@@ -393,14 +403,14 @@ class FormTutor(SchoolOwned):
 
 
 class Gender(models.TextChoices):
-    FEMALE = "F", "Female"
-    MALE = "M", "Male"
+    FEMALE = "F", gettext_lazy("Female")
+    MALE = "M", gettext_lazy("Male")
 
 
 class SenStatus(models.TextChoices):
-    NONE = "N", "No special educational need"
-    SUPPORT = "K", "SEN support"
-    EHC_PLAN = "E", "Education, health and care plan"
+    NONE = "N", gettext_lazy("No special educational need")
+    SUPPORT = "K", gettext_lazy("SEN support")
+    EHC_PLAN = "E", gettext_lazy("Education, health and care plan")
 
 
 def validate_upn(value: str) -> None:
@@ -467,30 +477,33 @@ class Pupil(SchoolOwned):
 
 
 class Registration(models.TextChoices):
-    SINGLE = "single", "Single registration"
-    MAIN = "main", "Dual registration: main school"
-    SUBSIDIARY = "subsidiary", "Dual registration: subsidiary school"
+    SINGLE = "single", gettext_lazy("Single registration")
+    MAIN = "main", gettext_lazy("Dual registration: main school")
+    SUBSIDIARY = "subsidiary", gettext_lazy("Dual registration: subsidiary school")
 
 
 class DeletionGround(models.TextChoices):
     """Regulation 9(1) of SI 2024/208 (spec/regulations.md §6.1), by its letter."""
 
-    A = "a", "(a) Registered at another school"
-    B = "b", "(b) Nursery pupil not expected to move up"
-    C = "c", "(c) Dual-registered, will not attend this school again"
-    D = "d", "(d) School attendance order amended to name another school"
-    E = "e", "(e) School attendance order revoked: educated otherwise"
-    F = "f", "(f) Parent notified in writing: educated otherwise than at school"
-    G = "g", "(g) No longer lives within a reasonable distance"
-    H = "h", "(h) Has not returned after a leave of absence"
-    I = "i", "(i) Continuously absent 20 school days, not found after joint enquiries"  # noqa: E741
-    J = "j", "(j) Detained under a sentence of detention"
-    K = "k", "(k) Has died"
-    L = "l", "(l) Ceases to be of compulsory school age, not continuing to sixth form"
-    M = "m", "(m) Boarder whose boarding fees are unpaid"
-    N = "n", "(n) Ceased to be a pupil at an independent or non-maintained special school"
-    O = "o", "(o) Permanently excluded"  # noqa: E741
-    NON_CSA = "non_csa", "Not of compulsory school age (regulation 9(3))"
+    A = "a", gettext_lazy("(a) Registered at another school")
+    B = "b", gettext_lazy("(b) Nursery pupil not expected to move up")
+    C = "c", gettext_lazy("(c) Dual-registered, will not attend this school again")
+    D = "d", gettext_lazy("(d) School attendance order amended to name another school")
+    E = "e", gettext_lazy("(e) School attendance order revoked: educated otherwise")
+    F = "f", gettext_lazy("(f) Parent notified in writing: educated otherwise than at school")
+    G = "g", gettext_lazy("(g) No longer lives within a reasonable distance")
+    H = "h", gettext_lazy("(h) Has not returned after a leave of absence")
+    I = "i", gettext_lazy("(i) Continuously absent 20 school days, not found after joint enquiries")  # noqa: E741
+    J = "j", gettext_lazy("(j) Detained under a sentence of detention")
+    K = "k", gettext_lazy("(k) Has died")
+    L = "l", gettext_lazy("(l) Ceases to be of compulsory school age, not continuing to sixth form")
+    M = "m", gettext_lazy("(m) Boarder whose boarding fees are unpaid")
+    N = (
+        "n",
+        gettext_lazy("(n) Ceased to be a pupil at an independent or non-maintained special school"),
+    )
+    O = "o", gettext_lazy("(o) Permanently excluded")  # noqa: E741
+    NON_CSA = "non_csa", gettext_lazy("Not of compulsory school age (regulation 9(3))")
 
 
 class Enrolment(SchoolOwned):
@@ -547,13 +560,13 @@ class FormPlacement(SchoolOwned):
 
 
 class Relationship(models.TextChoices):
-    MOTHER = "mother", "Mother"
-    FATHER = "father", "Father"
-    STEP_PARENT = "step_parent", "Step-parent"
-    GRANDPARENT = "grandparent", "Grandparent"
-    CARER = "carer", "Carer"
-    SOCIAL_WORKER = "social_worker", "Social worker"
-    OTHER = "other", "Other relative or contact"
+    MOTHER = "mother", gettext_lazy("Mother")
+    FATHER = "father", gettext_lazy("Father")
+    STEP_PARENT = "step_parent", gettext_lazy("Step-parent")
+    GRANDPARENT = "grandparent", gettext_lazy("Grandparent")
+    CARER = "carer", gettext_lazy("Carer")
+    SOCIAL_WORKER = "social_worker", gettext_lazy("Social worker")
+    OTHER = "other", gettext_lazy("Other relative or contact")
 
 
 class Contact(SchoolOwned):

@@ -92,3 +92,27 @@ def test_the_school_settings_page_in_welsh(client):
     assert "Gall cofrestr y bore aros ar agor am 30 munud ar y mwyaf." in body
     assert "Rhaid i gofrestrau" in body
     assert "The morning register" not in body
+
+
+def test_the_schools_choice_labels_read_in_welsh_and_are_stored_in_english():
+    from django.utils import translation
+
+    from schools import models as school_models
+
+    choices = [
+        school_models.Jurisdiction, school_models.Phase, school_models.Role,
+        school_models.ClosureKind, school_models.SessionChoice, school_models.NCYear,
+        school_models.Gender, school_models.SenStatus, school_models.Registration,
+        school_models.DeletionGround, school_models.Relationship,
+    ]  # fmt: skip
+    with translation.override("cy"):
+        untranslated = [
+            (choice.__name__, str(label))
+            for choice in choices
+            for _value, label in choice.choices
+            if str(label) == school_models.stored_label(label)
+        ]
+        assert str(school_models.Role.HEADTEACHER.label) == "Pennaeth"
+        # What is written to the database stays English whoever causes the write.
+        assert school_models.stored_label(school_models.NCYear.Y7.label) == "Year 7"
+    assert untranslated == []

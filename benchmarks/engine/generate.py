@@ -71,6 +71,7 @@ from schools.models import (
     Term,
     Trust,
     YearGroup,
+    stored_label,
 )
 from schools.scoping import school_scope
 from schools.selectors import school_calendar_get
@@ -432,7 +433,7 @@ def _roll_create(
 ) -> None:
     nc_years = SECONDARY_YEARS if plan.phase == Phase.SECONDARY else PRIMARY_YEARS
     year_groups = YearGroup.objects.bulk_create(
-        YearGroup(school=school, nc_year=nc, name=nc.label, sort_order=i)
+        YearGroup(school=school, nc_year=nc, name=stored_label(nc.label), sort_order=i)
         for i, nc in enumerate(nc_years)
     )
     breaks = [i for i in range(1, len(days)) if (days[i] - days[i - 1]).days > 3]

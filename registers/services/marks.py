@@ -24,7 +24,15 @@ from registers.models import AttendanceMark, MarkChange, MarkSource, Register, f
 from registers.rules import Phase, late_code
 from registers.selectors import register_find, register_phase_now, register_times
 from schools.calendar import SchoolCalendar
-from schools.models import Enrolment, FormGroup, Pupil, Role, School, StaffMembership
+from schools.models import (
+    Enrolment,
+    FormGroup,
+    Pupil,
+    Role,
+    School,
+    StaffMembership,
+    stored_label,
+)
 from schools.permissions import Capability, check_capability
 from schools.selectors import pupils_in_form_on, school_calendar_get
 
@@ -43,7 +51,7 @@ class Actor:
         return cls(
             membership=membership,
             name=user.get_full_name() or user.get_username(),
-            position=membership.job_title or Role(membership.role).label,
+            position=membership.job_title or stored_label(Role(membership.role).label),
         )
 
     @classmethod

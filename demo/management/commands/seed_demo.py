@@ -134,7 +134,13 @@ class Command(BaseCommand):
             _table(
                 ("Role", "School", "Username", "Password", "Notes"),
                 [
-                    (login.role.label, login.school, login.username, login.password, login.detail)
+                    (
+                        str(login.role.label),
+                        login.school,
+                        login.username,
+                        login.password,
+                        login.detail,
+                    )
                     for login in summary.logins
                 ],
             )
