@@ -275,4 +275,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS").
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
