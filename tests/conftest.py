@@ -33,14 +33,17 @@ def _english_unless_a_test_says_otherwise() -> Generator[None, None, None]:
 def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
     """Transactional tests (the browser tests) end with a flush. PostgreSQL flushes with
     TRUNCATE, which row triggers never see; SQLite flushes with DELETE, which the append-only
-    trigger on ``registers_markchange`` refuses. Here, and only in tests, SQLite's flush drops
-    that trigger and puts it back, so every test still runs with it in place."""
+    trigger on ``registers_markchange`` (and the six-year one on marks) refuses. Here, and only
+    in tests, SQLite's flush drops those triggers and puts them back, so every test still runs with it in place."""
     from django.db import connection
 
     if connection.vendor != "sqlite":
         yield
         return
-    guard = importlib.import_module("registers.migrations.0002_markchange_append_only")
+    guards = [
+        importlib.import_module(f"registers.migrations.{name}")
+        for name in ("0002_markchange_append_only", "0003_register_integrity")
+    ]
     operations = type(connection.ops)
     original = operations.sql_flush
 
@@ -48,7 +51,9 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
         statements = original(self, style, tables, **options)
         if "registers_markchange" not in tables:
             return statements
-        return [*guard.SQLITE_BACKWARD, *statements, *guard.SQLITE_FORWARD]
+        drop = [sql for guard in guards for sql in guard.SQLITE_BACKWARD]
+        restore = [sql for guard in guards for sql in guard.SQLITE_FORWARD]
+        return [*drop, *statements, *restore]
 
     operations.sql_flush = sql_flush  # type: ignore[method-assign]
     yield

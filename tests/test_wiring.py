@@ -176,3 +176,18 @@ def test_development_commands_choose_the_local_settings_themselves():
             line for line in makefile.splitlines() if f"celery -A attendance_app {target}" in line
         )
         assert line.strip().startswith("DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE)"), target
+
+
+def test_compose_runs_the_app_as_a_role_that_does_not_own_the_tables():
+    import yaml
+
+    services = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())["services"]
+    migrate = services["migrate"]
+    owner_url = migrate["environment"]["DATABASE_URL"]
+    assert "db_runtime_role --role attendance " in migrate["command"]
+    assert owner_url.startswith("postgres://attendance_owner:")
+    for name in ("web", "worker", "beat"):
+        service = services[name]
+        assert service["environment"]["DATABASE_URL"].startswith("postgres://attendance:"), name
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert "migrate" not in service.get("command", ""), name

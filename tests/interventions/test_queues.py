@@ -31,7 +31,7 @@ from interventions.queues import (
 )
 from interventions.recompute import school_recompute
 from interventions.tasks import attendance_recompute_school_task
-from registers.models import AttendanceMark, MarkChange
+from registers.models import MarkChange
 from schools.scoping import school_scope
 from tests import factories as f
 from tests.interventions.test_recompute import put_marks, school_days
@@ -64,11 +64,6 @@ def rw() -> RegisterWorld:
             put_marks(world, pupil, school_days(D(2024, 9, 2), D(2024, 9, 10)))
         put_marks(world, plain_b, school_days(D(2024, 9, 2), D(2024, 9, 6)))
         put_marks(world, plain_b, school_days(D(2024, 9, 9), D(2024, 9, 10)), code="N")
-        for pupil in (cpp, lac, plain_a, plain_b):
-            AttendanceMark.objects.filter(pupil=pupil, date__gte=D(2024, 9, 9)).delete()
-        put_marks(world, plain_b, school_days(D(2024, 9, 9), D(2024, 9, 10)), code="N")
-        for pupil in (cpp, lac, plain_a):
-            put_marks(world, pupil, school_days(D(2024, 9, 9), D(2024, 9, 10)))
         for pupil in (cpp, lac, plain_a, plain_b):
             put_marks(world, pupil, [DAY], code="N")
     return world
