@@ -5,6 +5,8 @@ report writes its code through ``registers.services.marks``."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 import uuid
 from pathlib import PurePath
 
@@ -14,6 +16,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from registers.codes import code_lookup
 from registers.models import (
@@ -60,12 +65,49 @@ def evidence_check(*, upload: UploadedFile) -> str:
     if PurePath(upload.name or "").suffix.lower() not in EVIDENCE_EXTENSIONS:
         raise ValidationError(_("Send a PDF, JPEG or PNG file."))
     upload.seek(0)
-    head = upload.read(16)
+    body = upload.read()
     upload.seek(0)
     for signature, extension, _content_type in EVIDENCE_SIGNATURES:
-        if head.startswith(signature):
+        if body.startswith(signature):
+            if not _evidence_body_is(extension, body):
+                break
             return extension
     raise ValidationError(_("The file is not a PDF, JPEG or PNG, whatever its name says."))
+
+
+# Markup a browser would run if the file were ever rendered as a page. Real scans and PDFs
+# never hold these in plain text; compressed streams are binary and cannot spell them.
+EVIDENCE_MARKUP = re.compile(rb"<(script|html|!doctype|svg|iframe|object|embed)[\s>/]", re.I)
+EVIDENCE_MAX_PIXELS = 50_000_000  # a phone photo is 12 to 48 MP; more is a decompression bomb
+EVIDENCE_MAX_PAGES = 100
+
+
+def _evidence_body_is(extension: str, body: bytes) -> bool:
+    """Whether the whole file, not only its first bytes, is the type it starts as (PUB-06).
+
+    A polyglot (``%PDF-`` then HTML) or a zip behind a PDF header does not parse as a PDF; an
+    image whose header claims more pixels than a photo has (a decompression bomb) is refused
+    before it is decoded."""
+    if EVIDENCE_MARKUP.search(body):
+        return False
+    if extension == "pdf":
+        try:
+            reader = PdfReader(io.BytesIO(body), strict=True)
+            return 1 <= len(reader.pages) <= EVIDENCE_MAX_PAGES
+        except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError):
+            return False
+    try:
+        with Image.open(io.BytesIO(body)) as image:
+            width, height = image.size
+            if width * height > EVIDENCE_MAX_PIXELS:
+                return False
+            expected = {"jpg": "JPEG", "png": "PNG"}[extension]
+            if image.format != expected:
+                return False
+            image.verify()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    return True
 
 
 def _evidence_store(*, school: School, report: AbsenceReport, upload: UploadedFile) -> None:

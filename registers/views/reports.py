@@ -169,11 +169,28 @@ def my_evidence(request: SchoolRequest, report_id: int) -> HttpResponse:
 # --- The public form (no account) --------------------------------------------------------------
 
 PUBLIC_IP_LIMIT, PUBLIC_IP_WINDOW = 10, 10 * 60  # submissions per client address
-PUBLIC_SCHOOL_LIMIT, PUBLIC_SCHOOL_WINDOW = 200, 60 * 60  # submissions per school
+# Addresses per school: the school's cap counts *new* addresses, not submissions, so a few
+# addresses (each held to its own limit) cannot close the form for every family (PUB-03).
+PUBLIC_SCHOOL_LIMIT, PUBLIC_SCHOOL_WINDOW = 200, 60 * 60
+
+
+def _window_open(key: str, window: int) -> int:
+    """Open a fixed window at the key's first use; the Unix time it opened."""
+    now = int(timezone.now().timestamp())
+    cache.add(f"{key}:opened", now, timeout=window)
+    opened = cache.get(f"{key}:opened")
+    return int(opened) if opened is not None else now
+
+
+def _seconds_left(key: str, window: int) -> int:
+    """How long until ``key``'s window closes: the truthful ``Retry-After``."""
+    opened = _window_open(key, window)
+    return max(1, opened + window - int(timezone.now().timestamp()))
 
 
 def _hits(key: str, window: int) -> int:
     """Count one hit in a fixed window that starts at the key's first hit (atomic on Redis)."""
+    _window_open(key, window)
     cache.add(key, 0, timeout=window)  # no-op while the window is open
     try:
         return cache.incr(key)
@@ -182,19 +199,29 @@ def _hits(key: str, window: int) -> int:
         return 1
 
 
-def _rate_limited(request: HttpRequest, school: School) -> bool:
+def _rate_limited(request: HttpRequest, school: School) -> int | None:
+    """Seconds the client should wait, or None when it may submit.
+
+    The client's own limit comes first. Then the school's cap: an address that already
+    submitted to this school in the window carries on (within its own limit); only addresses
+    new to the school are turned away once the cap is reached."""
     # REMOTE_ADDR only: X-Forwarded-For is whatever the client chose to send, so trusting it
     # would let a script reset its own counter with every request (PUB-03). Behind a proxy,
     # the deployment must set REMOTE_ADDR from the proxy it trusts (e.g. gunicorn's
     # --forwarded-allow-ips with a proxy-fix), never this view from a header.
     client = request.META.get("REMOTE_ADDR", "") or "unknown"
-    # The client's counter spans every school, so hopping between schools does not help; the
-    # school's counter caps what any number of clients can pour into one inbox.
-    over_ip = _hits(f"absences:public:ip:{client}", PUBLIC_IP_WINDOW) > PUBLIC_IP_LIMIT
-    over_school = (
-        _hits(f"absences:public:school:{school.pk}", PUBLIC_SCHOOL_WINDOW) > PUBLIC_SCHOOL_LIMIT
-    )
-    return over_ip or over_school
+    # The client's counter spans every school, so hopping between schools does not help.
+    ip_key = f"absences:public:ip:{client}"
+    if _hits(ip_key, PUBLIC_IP_WINDOW) > PUBLIC_IP_LIMIT:
+        return _seconds_left(ip_key, PUBLIC_IP_WINDOW)
+    school_key = f"absences:public:school:{school.pk}"
+    known_key = f"{school_key}:address:{client}"
+    if cache.get(known_key):
+        return None
+    if _hits(school_key, PUBLIC_SCHOOL_WINDOW) > PUBLIC_SCHOOL_LIMIT:
+        return _seconds_left(school_key, PUBLIC_SCHOOL_WINDOW)
+    cache.set(known_key, 1, timeout=_seconds_left(school_key, PUBLIC_SCHOOL_WINDOW))
+    return None
 
 
 @login_not_required  # TEN-11 allowlist: parents without an account report here
@@ -213,9 +240,10 @@ def public_report(request: HttpRequest, school_ref: str) -> HttpResponse:
         context["form"] = PublicAbsenceForm()
         return render(request, "registers/parents/public_form.html", context)
 
-    if _rate_limited(request, school):
+    wait = _rate_limited(request, school)
+    if wait is not None:
         response = render(request, "registers/parents/public_busy.html", context, status=429)
-        response["Retry-After"] = str(PUBLIC_IP_WINDOW)
+        response["Retry-After"] = str(wait)
         return response
     if request.POST.get("website"):
         return render(request, "registers/parents/public_sent.html", context)

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import struct
+import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from PIL import Image
+from pypdf import PdfWriter
 
 from registers import selectors
 from registers.models import (
@@ -37,8 +43,24 @@ pytestmark = pytest.mark.django_db
 
 TUESDAY, WEDNESDAY = MONDAY + dt.timedelta(days=1), MONDAY + dt.timedelta(days=2)
 SENTINEL = "Sentinel-vomiting-since-Sunday-xyzzy"
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _real_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _real_png(size: tuple[int, int] = (4, 3)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+PDF = _real_pdf()
+PNG = _real_png()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 32
 
 
@@ -402,11 +424,20 @@ def test_evidence_is_checked_by_its_bytes_and_size_and_stored_under_our_own_name
         return parent.post(url("report-absence", pw), report_data(pw, evidence=upload))
 
     exe = send("appointment.pdf", EXE)
+    polyglot = send("appointment.pdf", b"%PDF-1.4\n<html><script>alert(1)</script></html>")
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.txt", b"0" * 2_000_000)
+    zip_behind_header = send("appointment.pdf", b"%PDF-1.7\n" + zipped.getvalue())
+    html_in_real_pdf = send("appointment.pdf", PDF.replace(b"%%EOF", b"<script>x</script>\n%%EOF"))
     huge = send("appointment.pdf", PDF + b"0" * (5 * 1024 * 1024))
     wrong_name = send("appointment.exe", PDF)
     good = send("appointment letter.pdf", PDF)
 
     assert exe.status_code == huge.status_code == wrong_name.status_code == 400
+    for refused in (polyglot, zip_behind_header, html_in_real_pdf):
+        assert refused.status_code == 400
+        assert "not a PDF, JPEG or PNG, whatever its name says" in refused.content.decode()
     assert "not a PDF, JPEG or PNG, whatever its name says" in exe.content.decode()
     assert "larger than 5 MB" in huge.content.decode()
     assert "Send a PDF, JPEG or PNG file" in wrong_name.content.decode()
@@ -613,8 +644,43 @@ def test_public_form_limits_each_school(pw, client, monkeypatch):
     answers = [
         client.post(public_url(pw), {}, REMOTE_ADDR=f"203.0.113.{n}").status_code for n in range(4)
     ]
+    known_again = client.post(public_url(pw), {}, REMOTE_ADDR="203.0.113.0")
 
     assert answers == [400, 400, 400, 429]
+    assert known_again.status_code == 400  # an address already heard from carries on
+    newcomer = client.post(public_url(pw), {}, REMOTE_ADDR="203.0.113.9")
+    assert newcomer.status_code == 429
+    assert newcomer["Retry-After"] == "3600"  # the school's window opened at the first
+
+
+def test_a_few_addresses_cannot_close_the_form_for_the_school(pw, client, monkeypatch):
+    frozen_now(monkeypatch, pw.rw.at(MONDAY, 7))
+    monkeypatch.setattr("registers.views.reports.PUBLIC_SCHOOL_LIMIT", 4)
+
+    flood = [
+        client.post(public_url(pw), {}, REMOTE_ADDR=f"198.51.100.{n}").status_code
+        for n in range(3)
+        for _ in range(12)
+    ]
+    a_family = client.post(public_url(pw), {}, REMOTE_ADDR="192.0.2.50")
+    one_family_too_many = client.post(public_url(pw), {}, REMOTE_ADDR="192.0.2.51")
+
+    assert flood.count(429) == 3 * 2  # each address held to its own 10
+    assert a_family.status_code == 400  # 36 submissions, but only 3 addresses: still open
+    assert one_family_too_many.status_code == 429  # the cap counts addresses
+
+
+def test_retry_after_says_when_the_address_window_closes(pw, client, monkeypatch):
+    start = pw.rw.at(MONDAY, 7)
+    frozen_now(monkeypatch, start)
+    for _ in range(10):
+        client.post(public_url(pw), {}, REMOTE_ADDR="203.0.113.7")
+    frozen_now(monkeypatch, start + dt.timedelta(seconds=100))
+
+    busy = client.post(public_url(pw), {}, REMOTE_ADDR="203.0.113.7")
+
+    assert busy.status_code == 429
+    assert busy["Retry-After"] == str(10 * 60 - 100)
 
 
 def test_public_form_is_404_for_unknown_and_closed_schools(pw, client):
@@ -948,3 +1014,30 @@ def test_the_office_and_the_head_read_the_report_and_the_leave_in_welsh(
     assert "Yn aros am y pennaeth" in leave_page
     assert "Cymeradwyo\u2019r absenoldeb" in leave_page
     assert "Leave request" not in leave_page
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG header that claims a huge image over a few bytes of data (a pixel bomb)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_an_image_claiming_more_pixels_than_a_photo_is_refused_before_decoding():
+    def check(content: bytes) -> str:
+        return reports.evidence_check(upload=SimpleUploadedFile("card.png", content))
+
+    assert check(PNG) == "png"
+    with pytest.raises(ValidationError, match="whatever its name says"):
+        check(_png_claiming(100_000, 100_000))
+    with pytest.raises(ValidationError, match="whatever its name says"):
+        check(PNG[:20])  # a truncated image
