@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class SchoolsConfig(AppConfig):
     name = "schools"
     verbose_name = "Schools, people and calendars"
+
+    def ready(self) -> None:
+        from schools.audit import audit_signals_connect
+
+        audit_signals_connect()

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
+from schools.audit_models import AuditAction, AuditEvent  # noqa: F401 (registered here)
 from schools.scoping import SchoolOwned, SchoolOwnedQuerySet, SchoolScopedManager
 from schools.upn import upn_error
 

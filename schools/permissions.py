@@ -78,6 +78,7 @@ class Capability(StrEnum):
     WORK_QUEUES = "work_queues"  # the attendance officer's queues: claim, snooze, close, call
     EDIT_LETTER_TEMPLATES = "edit_letter_templates"  # letter templates and the letterhead
     SEND_LETTERS = "send_letters"  # generate, read, email and print letters
+    VIEW_AUDIT = "view_audit"  # the school's access and security trail (LOG-04)
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -129,6 +130,7 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.SIGN_OFF_PENALTY_NOTICE: frozenset({Role.HEADTEACHER}),
     Capability.EDIT_LETTER_TEMPLATES: _LEADERSHIP,
     Capability.SEND_LETTERS: _OFFICE,
+    Capability.VIEW_AUDIT: _LEADERSHIP,
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from schools import views
+from schools import views, views_audit
 
 app_name = "schools"
 
@@ -11,5 +11,6 @@ urlpatterns = [
     path("s/<slug:school_slug>/settings/", views.school_settings, name="settings"),
     path("s/<slug:school_slug>/forms/<int:form_id>/", views.form_detail, name="form-detail"),
     path("s/<slug:school_slug>/pupils/<int:pupil_id>/", views.pupil_detail, name="pupil-detail"),
+    path("s/<slug:school_slug>/audit/", views_audit.audit_trail, name="audit"),
     path("t/<slug:trust_slug>/", views.trust_home, name="trust-home"),
 ]

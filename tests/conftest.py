@@ -33,7 +33,8 @@ def _english_unless_a_test_says_otherwise() -> Generator[None, None, None]:
 def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
     """Transactional tests (the browser tests) end with a flush. PostgreSQL flushes with
     TRUNCATE, which row triggers never see; SQLite flushes with DELETE, which the append-only
-    trigger on ``registers_markchange`` (and the six-year one on marks) refuses. Here, and only
+    triggers on ``registers_markchange`` and ``schools_auditevent`` (and the six-year one on
+    marks) refuse. Here, and only
     in tests, SQLite's flush drops those triggers and puts them back, so every test still runs with it in place."""
     from django.db import connection
 
@@ -41,8 +42,12 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
         yield
         return
     guards = [
-        importlib.import_module(f"registers.migrations.{name}")
-        for name in ("0002_markchange_append_only", "0003_register_integrity")
+        importlib.import_module(name)
+        for name in (
+            "registers.migrations.0002_markchange_append_only",
+            "registers.migrations.0003_register_integrity",
+            "schools.migrations.0004_audit_event",
+        )
     ]
     operations = type(connection.ops)
     original = operations.sql_flush

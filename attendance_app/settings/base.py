@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Who saw or downloaded which pupil's records, and refusals (GDPR-06, LOG-01).
+    "schools.audit.AuditMiddleware",
     "schools.middleware.OwnNotFoundPageMiddleware",
     "schools.middleware.SchoolTenantMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page (AUTH-04).

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from psycopg import sql
 
-APPEND_ONLY_TABLES = ("registers_markchange",)
+APPEND_ONLY_TABLES = ("registers_markchange", "schools_auditevent")
 
 
 def runtime_role_statements(role: str, password: str | None) -> list[sql.Composable]:
