@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from interventions.models import IllnessMode
+from interventions.models import IllnessMode, PnDecision
 from interventions.services import BAND_PRESET_CHOICES, COLOUR_RE, BandInput
 from schools.forms_widgets import DayMonthYearField
 
@@ -147,3 +147,47 @@ class AttendancePeriodForm(forms.Form):
         """Did the user ask for anything but the stored results? (Call after validation.)"""
         data = self.cleaned_data
         return any(data.get(name) for name in ("from", "to", "as_of", "dfe"))
+
+
+# --- The work queues' per-item forms (interventions.queues does the work) --------------------
+
+ME = "me"
+
+
+class QueueClaimForm(forms.Form):
+    """Assign an item to me or to a colleague who works the queues (nothing chosen: me)."""
+
+    claimant = forms.ChoiceField(label=_("Assign to"), required=False)
+
+    def __init__(self, *args: Any, colleagues: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claimant"].choices = [  # type: ignore[attr-defined]
+            (ME, _("Me")),
+            *((str(m.pk), str(m)) for m in colleagues),
+        ]
+
+
+class QueueSnoozeForm(forms.Form):
+    until = DayMonthYearField(label=_("Snooze until"))
+    reason = forms.CharField(label=_("Why snooze it"), max_length=300)
+
+
+class QueueCloseForm(forms.Form):
+    outcome = forms.CharField(label=_("Outcome"), max_length=40)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class QueueDecideForm(forms.Form):
+    """The recorded decision on a penalty-notice threshold met (spec/regulations.md §5.2)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=PnDecision.choices,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        required=False,
+        help_text=_("Needed for no action."),
+    )

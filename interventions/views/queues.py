@@ -1,16 +1,111 @@
+"""The work queues page: one tab per queue, each open item with the forms that work it (claim,
+snooze, close, and a threshold's decision). Every form posts back to the page with the item's
+id and an ``action``; the item is looked up within this school (404 otherwise) and the work is
+done by ``interventions.queues``. A refused form is shown again, bound, under the page's error
+summary."""
+
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from interventions.models import Queue, QueueItem
-from interventions.queues import queue_counts, queue_item_claim, queue_item_close, queue_items
-from schools.permissions import Capability, require_capability
+from interventions.forms import (
+    ME,
+    QueueClaimForm,
+    QueueCloseForm,
+    QueueDecideForm,
+    QueueSnoozeForm,
+)
+from interventions.models import Queue, QueueItem, QueueKind
+from interventions.queues import (
+    queue_counts,
+    queue_item_claim,
+    queue_item_close,
+    queue_item_decide,
+    queue_item_snooze,
+    queue_items,
+)
+from schools.models import StaffMembership
+from schools.permissions import ROLE_MATRIX, Capability, require_capability
 from schools.types import SchoolRequest
+
+_FORMS: dict[str, type[forms.Form]] = {
+    "claim": QueueClaimForm,
+    "snooze": QueueSnoozeForm,
+    "close": QueueCloseForm,
+    "decide": QueueDecideForm,
+}
+_DONE = {
+    "claim": gettext_lazy("Item assigned."),
+    "snooze": gettext_lazy("Item snoozed."),
+    "close": gettext_lazy("Item closed."),
+    "decide": gettext_lazy("Decision recorded."),
+}
+
+
+def _colleagues(request: SchoolRequest) -> QuerySet[StaffMembership]:
+    """Who an item may be assigned to: this school's active staff who work the queues."""
+    return (
+        StaffMembership.objects.filter(
+            school=request.school,
+            is_active=True,
+            role__in=list(ROLE_MATRIX[Capability.WORK_QUEUES]),
+        )
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+def _forms_for(
+    item: QueueItem, colleagues: list[StaffMembership], data: Any = None, only: str = ""
+) -> dict[str, forms.Form]:
+    """The item's forms (unbound, or ``only`` bound to ``data``), ids unique on the page."""
+    out: dict[str, forms.Form] = {}
+    for action, form_class in _FORMS.items():
+        if action == "decide" and item.kind != QueueKind.PN_THRESHOLD_MET:
+            continue
+        kwargs: dict[str, Any] = {"auto_id": f"id_q{item.pk}_{action}_%s"}
+        if action == "claim":
+            kwargs["colleagues"] = colleagues
+        if action == only:
+            kwargs["data"] = data
+        out[action] = form_class(**kwargs)
+    return out
+
+
+def _apply(
+    request: SchoolRequest,
+    item: QueueItem,
+    action: str,
+    data: dict[str, Any],
+    by: StaffMembership,
+    colleagues: list[StaffMembership],
+) -> None:
+    school = request.school
+    if action == "claim":
+        chosen = data["claimant"]
+        claimant = by if chosen in ("", ME) else next(m for m in colleagues if str(m.pk) == chosen)
+        queue_item_claim(school=school, item=item, by=by, claimant=claimant)
+    elif action == "snooze":
+        queue_item_snooze(
+            school=school, item=item, until=data["until"], reason=data["reason"], by=by
+        )
+    elif action == "close":
+        queue_item_close(
+            school=school, item=item, outcome=data["outcome"], note=data["note"], by=by
+        )
+    else:
+        queue_item_decide(
+            school=school, item=item, decision=data["decision"], reason=data["reason"], by=by
+        )
 
 
 @require_http_methods(["GET", "POST"])
@@ -19,36 +114,42 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
     queue = request.GET.get("queue") or Queue.FIRST_DAY
     if queue not in Queue.values:
         raise Http404("No such queue")
+    colleagues = list(_colleagues(request))
+    failed: tuple[int, str, forms.Form] | None = None
     if request.method == "POST":
         # The item is looked up within this school only: another school's id is a 404.
         item_id = request.POST.get("item", "")
         item = (
-            QueueItem.objects.filter(school=request.school, pk=int(item_id)).first()
+            QueueItem.objects.filter(school=request.school, pk=int(item_id))
+            .select_related("pupil", "source_event")
+            .first()
             if item_id.isdigit()
             else None
         )
-        if item is None:
-            raise Http404("Item not found")
         membership = request.access.membership
-        if membership is None:  # trust leaders read; only school staff work items
+        action = request.POST.get("action", "")
+        if item is None or membership is None or action not in _FORMS:
             raise Http404("Item not found")
-        try:
-            if request.POST.get("action") == "claim":
-                queue_item_claim(school=request.school, item=item, by=membership)
-                messages.success(request, _("Item claimed."))
-            elif request.POST.get("action") == "close":
-                queue_item_close(
-                    school=request.school,
-                    item=item,
-                    outcome=request.POST.get("outcome", ""),
-                    by=membership,
-                )
-                messages.success(request, _("Item closed."))
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        return redirect(f"{request.path}?queue={queue}")
+        form = _forms_for(item, colleagues, request.POST, only=action).get(action)
+        if form is None:  # a decision on an item that takes none
+            raise Http404("Item not found")
+        if form.is_valid():
+            try:
+                _apply(request, item, action, form.cleaned_data, membership, colleagues)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _DONE[action])
+                return redirect(f"{request.path}?queue={queue}")
+        failed = (item.pk, action, form)
     counts = queue_counts(school=request.school)
     tabs = [(value, label, counts[value]) for value, label in Queue.choices]
+    rows = []
+    for item in queue_items(school=request.school, queue=queue):
+        item_forms = _forms_for(item, colleagues)
+        if failed is not None and failed[0] == item.pk:
+            item_forms[failed[1]] = failed[2]
+        rows.append((item, item_forms))
     return render(
         request,
         "interventions/queues/page.html",
@@ -56,6 +157,8 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
             "queue": queue,
             "queue_label": Queue(queue).label,
             "tabs": tabs,
-            "items": queue_items(school=request.school, queue=queue),
+            "rows": rows,
+            "failed_form": failed[2] if failed else None,
         },
+        status=400 if failed else 200,
     )

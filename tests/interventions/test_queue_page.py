@@ -1,0 +1,215 @@
+"""The work queues page: the forms that claim, snooze, close and decide an item, posted
+without JavaScript; refusals shown under the error summary; other schools' items are 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from interventions.models import ItemState, PnDecision, QueueItem, QueueItemChange, QueueKind
+from tests.registers.conftest import RegisterWorld, build_register_world
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+
+
+def make_item(rw: RegisterWorld, kind: str = QueueKind.UNRESOLVED_N, **fields) -> QueueItem:
+    with scopes_disabled():
+        return QueueItem.objects.create(
+            school=rw.school,
+            kind=kind,
+            pupil=fields.pop("pupil", rw.pupils[0]),
+            key=fields.pop("key", "2024-09-11-AM"),
+            since=D(2024, 9, 11),
+            opened_at=timezone.now(),
+            **fields,
+        )
+
+
+@pytest.fixture
+def rw() -> RegisterWorld:
+    return build_register_world(size=2)
+
+
+def url(rw: RegisterWorld, queue: str = "unresolved-n") -> str:
+    return f"/s/{rw.school.slug}/queues/?queue={queue}"
+
+
+def reload(item: QueueItem) -> QueueItem:
+    with scopes_disabled():
+        item.refresh_from_db()
+    return item
+
+
+def test_each_item_carries_its_forms(rw, client):
+    make_item(rw)
+    client.force_login(rw.officer.user)
+    page = client.get(url(rw)).content.decode()
+    for action in ("claim", "snooze", "close"):
+        assert f'name="action" value="{action}"' in page
+    assert 'value="decide"' not in page  # only a threshold takes a decision
+    assert 'name="until_day"' in page  # the snooze date as day / month / year boxes
+
+
+def test_assign_to_me_or_to_a_colleague(rw, client):
+    item = make_item(rw)
+    client.force_login(rw.officer.user)
+    assert (
+        client.post(url(rw), {"item": item.pk, "action": "claim", "claimant": "me"}).status_code
+        == 302
+    )
+    assert reload(item).claimed_by == rw.officer
+    response = client.post(
+        url(rw), {"item": item.pk, "action": "claim", "claimant": str(rw.head.pk)}
+    )
+    assert response.status_code == 302
+    assert reload(item).claimed_by == rw.head
+    # A tutor does not work the queues: not offered, and refused if posted.
+    refused = client.post(
+        url(rw), {"item": item.pk, "action": "claim", "claimant": str(rw.tutor.pk)}
+    )
+    assert refused.status_code == 400
+    assert "govuk-error-summary" in refused.content.decode()
+    assert reload(item).claimed_by == rw.head
+
+
+def test_snooze_needs_a_later_date_and_a_reason(rw, client):
+    item = make_item(rw)
+    client.force_login(rw.officer.user)
+    past = {"until_day": "1", "until_month": "9", "until_year": "2020", "reason": "x"}
+    refused = client.post(url(rw), {"item": item.pk, "action": "snooze", **past})
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert "Snooze to a date after today." in body
+    assert "govuk-error-summary" in body
+    no_reason = {"until_day": "1", "until_month": "9", "until_year": "2099"}
+    refused = client.post(url(rw), {"item": item.pk, "action": "snooze", **no_reason})
+    assert refused.status_code == 400
+    assert f'href="#id_q{item.pk}_snooze_reason"' in refused.content.decode()
+    assert reload(item).snoozed_until is None
+    ok = client.post(url(rw), {"item": item.pk, "action": "snooze", **no_reason, "reason": "SW"})
+    assert ok.status_code == 302
+    assert (reload(item).snoozed_until, item.snooze_reason) == (D(2099, 9, 1), "SW")
+
+
+def test_close_with_an_outcome(rw, client):
+    item = make_item(rw)
+    client.force_login(rw.officer.user)
+    refused = client.post(url(rw), {"item": item.pk, "action": "close", "outcome": ""})
+    assert refused.status_code == 400
+    assert reload(item).state == ItemState.OPEN
+    done = client.post(
+        url(rw), {"item": item.pk, "action": "close", "outcome": "Spoke to mum", "note": "ok"}
+    )
+    assert done.status_code == 302
+    assert (reload(item).state, item.outcome, item.outcome_note) == (
+        ItemState.CLOSED,
+        "Spoke to mum",
+        "ok",
+    )
+    assert item.closed_by == rw.officer
+    page = client.get(url(rw)).content.decode()
+    assert f'id="item-{item.pk}"' not in page
+
+
+def test_a_threshold_takes_a_decision_and_no_action_needs_a_reason(rw, client):
+    item = make_item(rw, kind=QueueKind.PN_THRESHOLD_MET, key="e-1")
+    other = make_item(rw, key="2024-09-12-AM")
+    client.force_login(rw.officer.user)
+    page = client.get(url(rw, "pn-threshold")).content.decode()
+    assert 'value="decide"' in page
+    refused = client.post(
+        url(rw, "pn-threshold"), {"item": item.pk, "action": "decide", "decision": "no-action"}
+    )
+    assert refused.status_code == 400
+    assert "Give the reason for taking no action." in refused.content.decode()
+    assert reload(item).decision == ""
+    decided = client.post(
+        url(rw, "pn-threshold"),
+        {"item": item.pk, "action": "decide", "decision": "no-action", "reason": "Bereavement"},
+    )
+    assert decided.status_code == 302
+    assert (reload(item).decision, item.decision_reason, item.state) == (
+        PnDecision.NO_ACTION,
+        "Bereavement",
+        ItemState.CLOSED,
+    )
+    # An item that takes no decision: as if it did not exist.
+    assert (
+        client.post(url(rw), {"item": other.pk, "action": "decide", "decision": "no-action"})
+    ).status_code == 404
+
+
+def test_another_schools_item_is_404_and_unchanged(rw, client):
+    other_school = build_register_world(size=1)
+    theirs = make_item(other_school, pupil=other_school.pupils[0])
+    client.force_login(rw.officer.user)
+    for data in (
+        {"action": "claim", "claimant": "me"},
+        {"action": "close", "outcome": "Cross-school close"},
+        {"action": "snooze", "until": "2099-01-01", "reason": "x"},
+    ):
+        assert client.post(url(rw), {"item": theirs.pk, **data}).status_code == 404
+    assert (reload(theirs).state, theirs.claimed_by, theirs.snoozed_until) == (
+        ItemState.OPEN,
+        None,
+        None,
+    )
+    with scopes_disabled():
+        assert not QueueItemChange.objects.filter(item=theirs).exists()
+    # Another school's colleague cannot be assigned either.
+    mine = make_item(rw)
+    refused = client.post(
+        url(rw), {"item": mine.pk, "action": "claim", "claimant": str(other_school.officer.pk)}
+    )
+    assert refused.status_code == 400
+    assert reload(mine).claimed_by is None
+
+
+QUEUE_TEMPLATES = [
+    "interventions/queues/page.html",
+    "interventions/queues/_item_forms.html",
+]
+QUEUE_PYTHON = [
+    "interventions/forms.py",
+    "interventions/views/queues.py",
+    "interventions/queues.py",
+    "interventions/models/queues.py",
+]
+
+
+def queue_msgids() -> set[str]:
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_file
+    from django.conf import settings
+    from django.utils.translation.template import templatize
+
+    from tests.test_i18n import _gettext_calls
+
+    root = Path(settings.BASE_DIR)
+    msgids: set[str] = set()
+    for name in QUEUE_TEMPLATES:
+        path = root / "templates" / name
+        msgids.update(_gettext_calls(templatize(path.read_text(), origin=str(path))))
+    keywords = {"_": None, "gettext": None, "gettext_lazy": None}
+    for name in QUEUE_PYTHON:
+        for _line, message, _c, _ctx in extract_from_file(
+            "python", str(root / name), keywords=keywords
+        ):
+            msgids.add(message if isinstance(message, str) else message[0])
+    return msgids
+
+
+def test_every_string_of_the_queue_pages_has_its_welsh():
+    from tests.test_i18n import _catalogue
+    from tests.test_i18n_interventions import _app_catalogue
+
+    catalogue = {**_catalogue(), **_app_catalogue()}
+    msgids = queue_msgids()
+    assert len(msgids) > 40
+    assert sorted(m for m in msgids if not catalogue.get(m)) == []
