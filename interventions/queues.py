@@ -27,6 +27,7 @@ from interventions import queue_rules
 from interventions.casework import case_open_or_advance
 from interventions.models import (
     AttendanceEvent,
+    Case,
     ContactAttempt,
     ContactOutcome,
     EnrolmentAttendance,
@@ -569,7 +570,7 @@ def contact_attempt_record(
     outcome: str,
     by: StaffMembership,
     item: QueueItem | None = None,
-    case_id: int | None = None,
+    case: Case | None = None,
     contact: Contact | None = None,
     reason_given: str = "",
     note: str = "",
@@ -584,6 +585,8 @@ def contact_attempt_record(
     )
     if pupil.school_id != school.pk or (item is not None and item.pupil_id != pupil.pk):
         raise ValidationError(_("This pupil is not in this item."))
+    if case is not None and (case.school_id != school.pk or case.pupil_id != pupil.pk):
+        raise ValidationError(_("This pupil is not in this case."))
     if contact is not None and contact.pupil_id != pupil.pk:
         raise ValidationError(_("This contact is not one of the pupil's."))
     now = now or timezone.now()
@@ -611,7 +614,7 @@ def contact_attempt_record(
         school=school,
         pupil=pupil,
         item=item,
-        case_id=case_id,
+        case=case,
         method=method,
         contact=contact,
         outcome=outcome,

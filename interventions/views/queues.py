@@ -19,13 +19,16 @@ from django.views.decorators.http import require_http_methods
 
 from interventions.forms import (
     ME,
+    ContactCallForm,
     QueueClaimForm,
     QueueCloseForm,
     QueueDecideForm,
     QueueSnoozeForm,
 )
-from interventions.models import Queue, QueueItem, QueueKind
+from interventions.models import ContactAttempt, Queue, QueueItem, QueueKind
+from interventions.queue_rules import TIER_REASONS
 from interventions.queues import (
+    contact_attempt_record,
     queue_counts,
     queue_item_claim,
     queue_item_close,
@@ -33,7 +36,7 @@ from interventions.queues import (
     queue_item_snooze,
     queue_items,
 )
-from schools.models import StaffMembership
+from schools.models import Contact, StaffMembership
 from schools.permissions import ROLE_MATRIX, Capability, require_capability
 from schools.types import SchoolRequest
 
@@ -42,12 +45,15 @@ _FORMS: dict[str, type[forms.Form]] = {
     "snooze": QueueSnoozeForm,
     "close": QueueCloseForm,
     "decide": QueueDecideForm,
+    "call": ContactCallForm,
 }
+_FIRST_DAY = frozenset({QueueKind.FIRST_DAY_AM, QueueKind.FIRST_DAY_PM})
 _DONE = {
     "claim": gettext_lazy("Item assigned."),
     "snooze": gettext_lazy("Item snoozed."),
     "close": gettext_lazy("Item closed."),
     "decide": gettext_lazy("Decision recorded."),
+    "call": gettext_lazy("Call logged."),
 }
 
 
@@ -64,17 +70,36 @@ def _colleagues(request: SchoolRequest) -> QuerySet[StaffMembership]:
     )
 
 
+def _contacts(school_id: int, pupil_ids: list[int]) -> dict[int, list[Contact]]:
+    """Each pupil's contacts in the order to call them (priority, then name)."""
+    out: dict[int, list[Contact]] = {pupil_id: [] for pupil_id in pupil_ids}
+    for contact in Contact.objects.filter(school_id=school_id, pupil_id__in=pupil_ids).order_by(
+        "pupil_id", "priority", "full_name", "pk"
+    ):
+        out[contact.pupil_id].append(contact)
+    return out
+
+
 def _forms_for(
-    item: QueueItem, colleagues: list[StaffMembership], data: Any = None, only: str = ""
+    item: QueueItem,
+    colleagues: list[StaffMembership],
+    contacts: list[Contact],
+    data: Any = None,
+    only: str = "",
 ) -> dict[str, forms.Form]:
-    """The item's forms (unbound, or ``only`` bound to ``data``), ids unique on the page."""
+    """The item's forms (unbound, or ``only`` bound to ``data``), ids unique on the page:
+    a decision for a threshold, a call for a first-day item."""
     out: dict[str, forms.Form] = {}
     for action, form_class in _FORMS.items():
         if action == "decide" and item.kind != QueueKind.PN_THRESHOLD_MET:
             continue
+        if action == "call" and item.kind not in _FIRST_DAY:
+            continue
         kwargs: dict[str, Any] = {"auto_id": f"id_q{item.pk}_{action}_%s"}
         if action == "claim":
             kwargs["colleagues"] = colleagues
+        if action == "call":
+            kwargs["contacts"] = contacts
         if action == only:
             kwargs["data"] = data
         out[action] = form_class(**kwargs)
@@ -85,11 +110,12 @@ def _apply(
     request: SchoolRequest,
     item: QueueItem,
     action: str,
-    data: dict[str, Any],
+    form: forms.Form,
     by: StaffMembership,
     colleagues: list[StaffMembership],
+    contacts: list[Contact],
 ) -> None:
-    school = request.school
+    school, data = request.school, form.cleaned_data
     if action == "claim":
         chosen = data["claimant"]
         claimant = by if chosen in ("", ME) else next(m for m in colleagues if str(m.pk) == chosen)
@@ -101,6 +127,21 @@ def _apply(
     elif action == "close":
         queue_item_close(
             school=school, item=item, outcome=data["outcome"], note=data["note"], by=by
+        )
+    elif action == "call":
+        assert isinstance(form, ContactCallForm)
+        assert item.pupil is not None  # first-day items are pupils'
+        contact_attempt_record(
+            school=school,
+            pupil=item.pupil,
+            item=item,
+            method=data["method"],
+            outcome=data["outcome"],
+            contact=next((c for c in contacts if c.pk == data["contact"]), None),
+            reason_given=form.reason_text(),
+            note=data["note"],
+            code=form.code(),
+            by=by,
         )
     else:
         queue_item_decide(
@@ -130,26 +171,55 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
         action = request.POST.get("action", "")
         if item is None or membership is None or action not in _FORMS:
             raise Http404("Item not found")
-        form = _forms_for(item, colleagues, request.POST, only=action).get(action)
+        pupil_contacts = _contacts(request.school.pk, [item.pupil_id] if item.pupil_id else [])
+        form = _forms_for(
+            item, colleagues, pupil_contacts.get(item.pupil_id or 0, []), request.POST, action
+        ).get(action)
         if form is None:  # a decision on an item that takes none
             raise Http404("Item not found")
         if form.is_valid():
             try:
-                _apply(request, item, action, form.cleaned_data, membership, colleagues)
+                _apply(
+                    request,
+                    item,
+                    action,
+                    form,
+                    membership,
+                    colleagues,
+                    pupil_contacts.get(item.pupil_id or 0, []),
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
                 messages.success(request, _DONE[action])
                 return redirect(f"{request.path}?queue={queue}")
         failed = (item.pk, action, form)
+    items = queue_items(school=request.school, queue=queue)
+    first_day = [i for i in items if i.kind in _FIRST_DAY]
+    contacts = _contacts(request.school.pk, sorted({i.pupil_id for i in first_day if i.pupil_id}))
+    calls: dict[int, list[ContactAttempt]] = {i.pk: [] for i in first_day}
+    for attempt in ContactAttempt.objects.filter(
+        school=request.school, item_id__in=list(calls)
+    ).select_related("contact", "made_by__user"):
+        if attempt.item_id is not None:
+            calls[attempt.item_id].append(attempt)
     counts = queue_counts(school=request.school)
     tabs = [(value, label, counts[value]) for value, label in Queue.choices]
     rows = []
-    for item in queue_items(school=request.school, queue=queue):
-        item_forms = _forms_for(item, colleagues)
+    for item in items:
+        own = contacts.get(item.pupil_id or 0, [])
+        item_forms = _forms_for(item, colleagues, own)
         if failed is not None and failed[0] == item.pk:
             item_forms[failed[1]] = failed[2]
-        rows.append((item, item_forms))
+        rows.append(
+            {
+                "item": item,
+                "forms": item_forms,
+                "contacts": own,
+                "calls": calls.get(item.pk, []),
+                "tier_reason": TIER_REASONS.get((item.details or {}).get("tier_reason", ""), ""),
+            }
+        )
     return render(
         request,
         "interventions/queues/page.html",

@@ -9,7 +9,20 @@ import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from interventions.models import ItemState, PnDecision, QueueItem, QueueItemChange, QueueKind
+from interventions import casework
+from interventions.models import (
+    ContactAttempt,
+    ItemState,
+    PnDecision,
+    QueueItem,
+    QueueItemChange,
+    QueueKind,
+)
+from registers.models import AttendanceMark, MarkChange
+from schools.models import Contact
+from schools.scoping import school_scope
+from tests import factories as f
+from tests.interventions.test_recompute import put_marks
 from tests.registers.conftest import RegisterWorld, build_register_world
 
 pytestmark = pytest.mark.django_db
@@ -170,15 +183,152 @@ def test_another_schools_item_is_404_and_unchanged(rw, client):
     assert reload(mine).claimed_by is None
 
 
+DAY = D(2024, 9, 11)
+
+
+def first_day_item(rw: RegisterWorld) -> QueueItem:
+    """Pupil 0 marked N this morning, on a child protection plan, 3 days absent, with two
+    contacts (the second called first)."""
+    pupil = rw.pupils[0]
+    with scopes_disabled():
+        put_marks(rw, pupil, [DAY], code="N")
+        f.ContactFactory(
+            pupil=pupil, full_name="Zara Later", priority=2, mobile_phone="07700 900002"
+        )
+        f.ContactFactory(pupil=pupil, full_name="Amy First", priority=1, home_phone="01632 960001")
+    return make_item(
+        rw,
+        kind=QueueKind.FIRST_DAY_AM,
+        key=f"{DAY.isoformat()}-AM",
+        session_date=DAY,
+        session="AM",
+        details={
+            "tier": 1,
+            "tier_reason": "child_protection_plan",
+            "days_absent": 3,
+            "persistently_absent": False,
+            "alert": "social-worker",
+        },
+    )
+
+
+def test_a_first_day_item_shows_contacts_in_order_days_and_the_tiers_reason(rw, client):
+    first_day_item(rw)
+    client.force_login(rw.officer.user)
+    page = client.get(url(rw, "first-day")).content.decode()
+    assert page.index("Amy First") < page.index("Zara Later")
+    assert 'href="tel:01632 960001"' in page
+    assert "07700 900002" in page
+    assert "Tier 1; 3 day(s) absent" in page
+    assert "Child protection plan" in page
+    assert "tell the social worker today" in page
+    assert 'value="call"' in page
+
+
+def test_a_call_with_a_reason_writes_its_code_through_the_amendment_path(rw, client):
+    item = first_day_item(rw)
+    with scopes_disabled():
+        amy = Contact.objects.get(full_name="Amy First")
+    client.force_login(rw.officer.user)
+    call = {"item": item.pk, "action": "call", "method": "phone", "contact": str(amy.pk)}
+    # A reason without a code cannot be recorded on the register.
+    refused = client.post(
+        url(rw, "first-day"),
+        {**call, "outcome": "reached", "reason": "other", "write_code": "on"},
+    )
+    assert refused.status_code == 400
+    assert "Choose a reason that has a code to record it." in refused.content.decode()
+    done = client.post(
+        url(rw, "first-day"),
+        {
+            **call,
+            "outcome": "reached",
+            "reason": "illness",
+            "reason_given": "fever",
+            "write_code": "on",
+            "note": "Back Monday",
+        },
+    )
+    assert done.status_code == 302
+    with scopes_disabled():
+        attempt = ContactAttempt.objects.get(item=item)
+        change = MarkChange.objects.get(pupil=rw.pupils[0])
+        mark = AttendanceMark.objects.get(pupil=rw.pupils[0], date=DAY, session="AM")
+    assert (attempt.contact, attempt.code_written, attempt.note) == (amy, "I", "Back Monday")
+    assert (change.original_code, change.new_code) == ("N", "I")
+    assert change.reason == "First-day call: Illness: fever"
+    assert mark.code == "I"
+    page = client.get(url(rw, "first-day")).content.decode()
+    assert "Illness: fever" in page
+
+
+def test_a_call_without_a_code_leaves_the_mark(rw, client):
+    item = first_day_item(rw)
+    client.force_login(rw.officer.user)
+    done = client.post(
+        url(rw, "first-day"),
+        {"item": item.pk, "action": "call", "method": "phone", "outcome": "no-answer"},
+    )
+    assert done.status_code == 302
+    with scopes_disabled():
+        assert ContactAttempt.objects.get(item=item).contact is None
+        assert AttendanceMark.objects.get(pupil=rw.pupils[0], date=DAY, session="AM").code == "N"
+        assert not MarkChange.objects.exists()
+
+
+def test_the_case_page_logs_calls_in_its_contact_log(rw, client):
+    with school_scope(rw.school):
+        case = casework.case_open_or_advance(
+            school=rw.school, pupil=rw.pupils[0], by=rw.officer, reason="Concern"
+        )
+        mum = f.ContactFactory(pupil=rw.pupils[0], full_name="Mum Case")
+    client.force_login(rw.officer.user)
+    case_url = f"/s/{rw.school.slug}/cases/{case.pk}/"
+    assert 'name="write_code"' not in client.get(case_url).content.decode()
+    response = client.post(
+        case_url,
+        {
+            "action": "call",
+            "method": "home-visit",
+            "contact": str(mum.pk),
+            "outcome": "reached",
+            "reason": "medical",
+            "note": "Dentist",
+        },
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        attempt = ContactAttempt.objects.get(case=case)
+    assert (attempt.contact, attempt.reason_given, attempt.code_written) == (
+        mum,
+        "Medical or dental appointment",
+        "",
+    )
+    page = client.get(case_url).content.decode()
+    assert "Dentist" in page
+    # Another pupil's contact is not offered, and refused if posted.
+    with scopes_disabled():
+        other = f.ContactFactory(pupil=rw.pupils[1])
+    client.post(
+        case_url, {"action": "call", "method": "phone", "outcome": "reached", "contact": other.pk}
+    )
+    with scopes_disabled():
+        assert ContactAttempt.objects.filter(case=case).count() == 1
+
+
 QUEUE_TEMPLATES = [
     "interventions/queues/page.html",
     "interventions/queues/_item_forms.html",
+    "interventions/queues/_contacts.html",
+    "interventions/queues/_call_fields.html",
+    "interventions/cases/detail.html",
 ]
 QUEUE_PYTHON = [
     "interventions/forms.py",
     "interventions/views/queues.py",
     "interventions/queues.py",
     "interventions/models/queues.py",
+    "interventions/queue_rules.py",
 ]
 
 
