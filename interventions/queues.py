@@ -41,12 +41,12 @@ from interventions.models import (
 from interventions.models.queues import QUEUE_KINDS
 from interventions.rules import EventKind
 from interventions.selectors import academic_period_for
-from registers.models import AttendanceMark
+from registers.models import AttendanceMark, Register
 from registers.rules import Phase, n_due_date
-from registers.selectors import register_phase_now
+from registers.selectors import register_clock, register_phase_now, register_times
 from schools.models import Contact, Enrolment, Pupil, School, StaffMembership
 from schools.permissions import Capability, check_capability
-from schools.selectors import school_calendar_get
+from schools.selectors import forms_on, school_calendar_get
 
 RESOLVED = "resolved"
 DAY_ENDED = "day-ended"
@@ -143,6 +143,7 @@ def queues_refresh(
         )
     created = QueueItem.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
     changes += len(created)
+    changes += _registers_not_taken_refresh(school=school, as_of=as_of, calendar=calendar, now=now)
     # Open items of the refreshable kinds whose cause was not found again.
     for item in known.values():
         if item.state != ItemState.OPEN or item.kind not in _SELF_RESOLVING:
@@ -268,6 +269,84 @@ def _first_day_wanted(
             )
         )
     return out
+
+
+# A register still incomplete this long after it closes is flagged (issue 10).
+REGISTER_GRACE = dt.timedelta(minutes=10)
+
+
+def _registers_not_taken_refresh(
+    *, school: School, as_of: dt.date, calendar: Any, now: dt.datetime
+) -> int:
+    """Open an item per form whose register for today's AM or PM is still incomplete
+    ``REGISTER_GRACE`` after the register closes (forms with pupils placed that day only), and
+    close (``resolved``) the open ones whose register has since been completed. Returns the
+    number of items opened or closed."""
+    changes = 0
+    taken = {
+        (form_id, day, session)
+        for form_id, day, session in Register.objects.filter(
+            school=school,
+            taken_at__isnull=False,
+            date__in=set(
+                QueueItem.objects.filter(
+                    school=school, kind=QueueKind.REGISTER_NOT_TAKEN, state=ItemState.OPEN
+                ).values_list("session_date", flat=True)
+            )
+            | {as_of},
+        ).values_list("form_id", "date", "session")
+    }
+    for item in QueueItem.objects.filter(
+        school=school, kind=QueueKind.REGISTER_NOT_TAKEN, state=ItemState.OPEN
+    ):
+        if (item.form_id, item.session_date, item.session) in taken:
+            _close(item=item, outcome=RESOLVED, note="", by=None, now=now)
+            changes += 1
+    clock = register_clock(school=school, now=now)
+    if clock.date() != as_of:
+        return changes
+    overdue = [
+        session
+        for session in ("AM", "PM")
+        if calendar.is_session(as_of, session)
+        and clock.replace(tzinfo=None)
+        >= dt.datetime.combine(as_of, register_times(school=school, session=session).closes)
+        + REGISTER_GRACE
+    ]
+    if not overdue:
+        return changes
+    forms = list(
+        forms_on(school=school, on=as_of)
+        .filter(placements__start_date__lte=as_of)
+        .filter(Q(placements__end_date__isnull=True) | Q(placements__end_date__gte=as_of))
+        .distinct()
+        .values_list("pk", "name")
+    )
+    known = set(
+        QueueItem.objects.filter(
+            school=school, kind=QueueKind.REGISTER_NOT_TAKEN, session_date=as_of
+        ).values_list("form_id", "session")
+    )
+    to_create = [
+        QueueItem(
+            school=school,
+            kind=QueueKind.REGISTER_NOT_TAKEN,
+            form_id=form_id,
+            key=f"{as_of.isoformat()}-{session}",
+            since=as_of,
+            due=as_of,
+            session_date=as_of,
+            session=session,
+            details={"form": name},
+            opened_at=now,
+        )
+        for session in overdue
+        for form_id, name in forms
+        if (form_id, as_of, session) not in taken and (form_id, session) not in known
+    ]
+    # ignore_conflicts: a concurrent refresh may have opened the same register's item.
+    QueueItem.objects.bulk_create(to_create, ignore_conflicts=True)
+    return changes + len(to_create)
 
 
 def _unreached_recently(
@@ -640,7 +719,7 @@ def queue_items(
     kinds = QUEUE_KINDS[queue]
     items: QuerySet[QueueItem] = QueueItem.objects.filter(
         school=school, kind__in=list(kinds)
-    ).select_related("pupil", "claimed_by__user")
+    ).select_related("pupil", "form", "claimed_by__user")
     if at_end_of is None:
         items = items.filter(state=ItemState.OPEN)
     else:
@@ -660,8 +739,8 @@ def queue_items(
 
 def _names(item: QueueItem) -> tuple[str, str, str]:
     pupil = item.pupil
-    if pupil is None:
-        return ("", "", "")
+    if pupil is None:  # a form's register: by the form's name
+        return (item.form.name.casefold() if item.form else "", "", "")
     return (pupil.legal_surname.casefold(), pupil.legal_forename.casefold(), pupil.upn)
 
 

@@ -3,9 +3,11 @@ without JavaScript; refusals shown under the error summary; other schools' items
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -18,7 +20,8 @@ from interventions.models import (
     QueueItemChange,
     QueueKind,
 )
-from registers.models import AttendanceMark, MarkChange
+from interventions.queues import queues_refresh
+from registers.models import AttendanceMark, MarkChange, Register
 from schools.models import Contact
 from schools.scoping import school_scope
 from tests import factories as f
@@ -314,6 +317,45 @@ def test_the_case_page_logs_calls_in_its_contact_log(rw, client):
     )
     with scopes_disabled():
         assert ContactAttempt.objects.filter(case=case).count() == 1
+
+
+def test_a_register_still_incomplete_10_minutes_after_close_is_queued_until_taken(
+    rw, client, tmp_path
+):
+    with scopes_disabled():
+        f.FormGroupFactory(school=rw.school, academic_year=rw.form.academic_year, name="9Z")
+    with school_scope(rw.school):  # 9A's AM register closes at 09:10; 9Z has nobody
+        assert queues_refresh(school=rw.school, as_of=DAY, now=rw.at(DAY, 9, 19)) == 0
+        assert queues_refresh(school=rw.school, as_of=DAY, now=rw.at(DAY, 9, 20)) == 1
+        assert queues_refresh(school=rw.school, as_of=DAY, now=rw.at(DAY, 9, 21)) == 0
+        item = QueueItem.objects.get(kind=QueueKind.REGISTER_NOT_TAKEN)
+        assert (item.form, item.session, item.pupil) == (rw.form, "AM", None)
+    client.force_login(rw.officer.user)
+    page = client.get(url(rw, "registers-not-taken")).content.decode()
+    assert f'id="item-{item.pk}"' in page
+    assert "9A" in page
+    out = tmp_path / "q.csv"
+    call_command(
+        "export_queue",
+        *("--school", rw.school.slug, "--queue", "registers-not-taken"),
+        *("--date", DAY.isoformat(), "--output", str(out)),
+    )
+    assert list(csv.reader(out.open())) == [
+        ["rank", "upn", "item", "since", "due"],
+        ["1", "9A", "register-not-taken", "2024-09-11", "2024-09-11"],
+    ]
+    with school_scope(rw.school):
+        Register.objects.create(
+            school=rw.school, form=rw.form, date=DAY, session="AM", taken_at=rw.at(DAY, 9, 30)
+        )
+        assert queues_refresh(school=rw.school, as_of=DAY, now=rw.at(DAY, 9, 31)) == 1
+        item.refresh_from_db()
+        assert (item.state, item.outcome) == (ItemState.CLOSED, "resolved")
+        # The afternoon's register, not taken either, joins later.
+        queues_refresh(school=rw.school, as_of=DAY, now=rw.at(DAY, 13, 40))
+        assert list(
+            QueueItem.objects.filter(state=ItemState.OPEN).values_list("kind", "session")
+        ) == [(QueueKind.REGISTER_NOT_TAKEN, "PM")]
 
 
 QUEUE_TEMPLATES = [
