@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +47,7 @@ from registers.selectors import register_clock, register_phase_now, register_tim
 from schools.models import Contact, Enrolment, Pupil, School, StaffMembership
 from schools.permissions import Capability, check_capability
 from schools.selectors import forms_on, school_calendar_get
+from schools.types import SchoolAccess
 
 RESOLVED = "resolved"
 DAY_ENDED = "day-ended"
@@ -708,8 +709,18 @@ def contact_attempt_record(
 # --- Reading ----------------------------------------------------------------------------------
 
 
+def queue_items_visible(*, school: School, access: SchoolAccess, user: Any) -> QuerySet[QueueItem]:
+    """The school's items this user sees: everyone who works the queues sees them all."""
+    return QueueItem.objects.filter(school=school)
+
+
 def queue_items(
-    *, school: School, queue: str, at_end_of: dt.date | None = None, include_snoozed: bool = True
+    *,
+    school: School,
+    queue: str,
+    at_end_of: dt.date | None = None,
+    include_snoozed: bool = True,
+    items: QuerySet[QueueItem] | None = None,
 ) -> list[QueueItem]:
     """The open items of ``queue`` in the order shown on screen (and exported). With
     ``at_end_of``: the items open at the end of that day (opened by then, not yet closed).
@@ -717,9 +728,11 @@ def queue_items(
     First-day calls: tier, more consecutive days first, persistently absent first, surname,
     forename, UPN. Others: due date (none last), since, surname, forename, UPN."""
     kinds = QUEUE_KINDS[queue]
-    items: QuerySet[QueueItem] = QueueItem.objects.filter(
-        school=school, kind__in=list(kinds)
-    ).select_related("pupil", "form", "claimed_by__user")
+    items = (
+        (items if items is not None else QueueItem.objects.filter(school=school))
+        .filter(kind__in=list(kinds))
+        .select_related("pupil", "form", "claimed_by__user")
+    )
     if at_end_of is None:
         items = items.filter(state=ItemState.OPEN)
     else:
@@ -763,16 +776,17 @@ def _sort_key(item: QueueItem) -> tuple[Any, ...]:
     return (1, item.due or dt.date.max, item.since, surname, forename, upn, item.kind, item.pk)
 
 
-def queue_counts(*, school: School) -> dict[str, int]:
-    """Open items per queue (for the navigation and the home page)."""
-    counts: dict[str, int] = defaultdict(int)
-    rows = QueueItem.objects.filter(school=school, state=ItemState.OPEN).values_list(
-        "kind", flat=True
+def queue_counts(*, school: School, items: QuerySet[QueueItem] | None = None) -> dict[str, int]:
+    """Open items per queue (the page's tabs and the navigation), in one query; ``items``
+    narrows them to what one user sees (``queue_items_visible``)."""
+    rows = items if items is not None else QueueItem.objects.filter(school=school)
+    counts = rows.filter(state=ItemState.OPEN).aggregate(
+        **{
+            queue.replace("-", "_"): Count("pk", filter=Q(kind__in=list(kinds)))
+            for queue, kinds in QUEUE_KINDS.items()
+        }
     )
-    kind_queue = {kind: queue for queue, kinds in QUEUE_KINDS.items() for kind in kinds}
-    for kind in rows:
-        counts[kind_queue[kind]] += 1
-    return {queue: counts[queue] for queue in QUEUE_KINDS}
+    return {queue: counts[queue.replace("-", "_")] or 0 for queue in QUEUE_KINDS}
 
 
 def iter_kinds() -> Iterable[str]:

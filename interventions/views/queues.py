@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from interventions.casework import case_actions_overdue
 from interventions.forms import (
     ME,
     ContactCallForm,
@@ -35,9 +37,11 @@ from interventions.queues import (
     queue_item_decide,
     queue_item_snooze,
     queue_items,
+    queue_items_visible,
 )
-from schools.models import Contact, StaffMembership
+from schools.models import Contact, Pupil, StaffMembership
 from schools.permissions import ROLE_MATRIX, Capability, require_capability
+from schools.selectors import pupil_visible_to
 from schools.types import SchoolRequest
 
 _FORMS: dict[str, type[forms.Form]] = {
@@ -48,6 +52,8 @@ _FORMS: dict[str, type[forms.Form]] = {
     "call": ContactCallForm,
 }
 _FIRST_DAY = frozenset({QueueKind.FIRST_DAY_AM, QueueKind.FIRST_DAY_PM})
+# A tab of its own: case actions past their due date and not done (casework's, not items).
+OVERDUE_ACTIONS = "overdue-actions"
 _DONE = {
     "claim": gettext_lazy("Item assigned."),
     "snooze": gettext_lazy("Item snoozed."),
@@ -55,6 +61,16 @@ _DONE = {
     "decide": gettext_lazy("Decision recorded."),
     "call": gettext_lazy("Call logged."),
 }
+
+
+def visible_pupils(request: SchoolRequest) -> QuerySet[Pupil]:
+    """The pupils this user sees (their case actions are listed)."""
+    return pupil_visible_to(
+        school=request.school,
+        access=request.access,
+        user=request.user,
+        on=request.school.local_time().date(),
+    )
 
 
 def _colleagues(request: SchoolRequest) -> QuerySet[StaffMembership]:
@@ -153,17 +169,16 @@ def _apply(
 @require_capability(Capability.WORK_QUEUES)
 def queues_page(request: SchoolRequest) -> HttpResponse:
     queue = request.GET.get("queue") or Queue.FIRST_DAY
-    if queue not in Queue.values:
+    if queue not in (*Queue.values, OVERDUE_ACTIONS):
         raise Http404("No such queue")
+    visible = queue_items_visible(school=request.school, access=request.access, user=request.user)
     colleagues = list(_colleagues(request))
     failed: tuple[int, str, forms.Form] | None = None
     if request.method == "POST":
         # The item is looked up within this school only: another school's id is a 404.
         item_id = request.POST.get("item", "")
         item = (
-            QueueItem.objects.filter(school=request.school, pk=int(item_id))
-            .select_related("pupil", "source_event")
-            .first()
+            visible.filter(pk=int(item_id)).select_related("pupil", "source_event").first()
             if item_id.isdigit()
             else None
         )
@@ -194,7 +209,15 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
                 messages.success(request, _DONE[action])
                 return redirect(f"{request.path}?queue={queue}")
         failed = (item.pk, action, form)
-    items = queue_items(school=request.school, queue=queue)
+    today = request.school.local_time().date()
+    overdue = case_actions_overdue(school=request.school, on=today).filter(
+        case__pupil__in=visible_pupils(request)
+    )
+    items = (
+        []
+        if queue == OVERDUE_ACTIONS
+        else queue_items(school=request.school, queue=queue, items=visible)
+    )
     first_day = [i for i in items if i.kind in _FIRST_DAY]
     contacts = _contacts(request.school.pk, sorted({i.pupil_id for i in first_day if i.pupil_id}))
     calls: dict[int, list[ContactAttempt]] = {i.pk: [] for i in first_day}
@@ -203,8 +226,11 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
     ).select_related("contact", "made_by__user"):
         if attempt.item_id is not None:
             calls[attempt.item_id].append(attempt)
-    counts = queue_counts(school=request.school)
-    tabs = [(value, label, counts[value]) for value, label in Queue.choices]
+    counts = queue_counts(school=request.school, items=visible)
+    tabs: list[tuple[str, Any, int]] = [
+        (value, label, counts[value]) for value, label in Queue.choices
+    ]
+    tabs.append((OVERDUE_ACTIONS, _("Overdue case actions"), overdue.count()))
     rows = []
     for item in items:
         own = contacts.get(item.pupil_id or 0, [])
@@ -225,7 +251,10 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
         "interventions/queues/page.html",
         {
             "queue": queue,
-            "queue_label": Queue(queue).label,
+            "queue_label": tabs[-1][1] if queue == OVERDUE_ACTIONS else Queue(queue).label,
+            "overdue": overdue.order_by("due_on", "case__pupil__legal_surname", "pk")
+            if queue == OVERDUE_ACTIONS
+            else [],
             "tabs": tabs,
             "rows": rows,
             "failed_form": failed[2] if failed else None,

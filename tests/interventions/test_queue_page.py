@@ -20,7 +20,7 @@ from interventions.models import (
     QueueItemChange,
     QueueKind,
 )
-from interventions.queues import queues_refresh
+from interventions.queues import queue_counts, queues_refresh
 from registers.models import AttendanceMark, MarkChange, Register
 from schools.models import Contact
 from schools.scoping import school_scope
@@ -356,6 +356,49 @@ def test_a_register_still_incomplete_10_minutes_after_close_is_queued_until_take
         assert list(
             QueueItem.objects.filter(state=ItemState.OPEN).values_list("kind", "session")
         ) == [(QueueKind.REGISTER_NOT_TAKEN, "PM")]
+
+
+def test_overdue_case_actions_have_their_own_tab(rw, client):
+    with school_scope(rw.school):
+        case = casework.case_open_or_advance(
+            school=rw.school, pupil=rw.pupils[1], by=rw.officer, reason="Concern"
+        )
+        late = casework.case_action_add(
+            school=rw.school,
+            case=case,
+            by=rw.officer,
+            kind="call",
+            summary="Ring dad",
+            due_on=D(2024, 9, 20),
+        )
+        casework.case_action_add(
+            school=rw.school,
+            case=case,
+            by=rw.officer,
+            kind="call",
+            summary="Ring later",
+            due_on=D(2099, 9, 20),
+        )
+    client.force_login(rw.officer.user)
+    page = client.get(url(rw, "overdue-actions")).content.decode()
+    assert f'id="action-{late.pk}"' in page
+    assert "Ring dad" in page
+    assert "Ring later" not in page
+    assert f"/cases/{case.pk}/" in page
+
+
+def test_the_navigation_counts_open_items_in_one_query(rw, client, django_assert_num_queries):
+    make_item(rw)
+    make_item(rw, kind=QueueKind.PN_THRESHOLD_MET, key="e-1")
+    make_item(rw, key="closed", state=ItemState.CLOSED)
+    with school_scope(rw.school), django_assert_num_queries(1):
+        counts = queue_counts(school=rw.school, items=QueueItem.objects.filter(school=rw.school))
+    assert (counts["unresolved-n"], counts["pn-threshold"], counts["first-day"]) == (1, 1, 0)
+    client.force_login(rw.officer.user)
+    page = client.get(f"/s/{rw.school.slug}/").content.decode()
+    assert '<span class="tag" id="nav-queue-count">2<' in page
+    client.force_login(rw.tutor.user)
+    assert "nav-queue-count" not in client.get(f"/s/{rw.school.slug}/").content.decode()
 
 
 QUEUE_TEMPLATES = [
