@@ -9,9 +9,11 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from interventions.models import IllnessMode
+from interventions.models import ContactMethod, ContactOutcome, IllnessMode, PnDecision
 from interventions.services import BAND_PRESET_CHOICES, COLOUR_RE, BandInput
+from registers.models import REASON_CODES, AbsenceReason
 from schools.forms_widgets import DayMonthYearField
+from schools.models import stored_label
 
 DEFAULT_COLOUR = "#6b7280"
 
@@ -147,3 +149,100 @@ class AttendancePeriodForm(forms.Form):
         """Did the user ask for anything but the stored results? (Call after validation.)"""
         data = self.cleaned_data
         return any(data.get(name) for name in ("from", "to", "as_of", "dfe"))
+
+
+# --- The work queues' per-item forms (interventions.queues does the work) --------------------
+
+ME = "me"
+
+
+class QueueClaimForm(forms.Form):
+    """Assign an item to me or to a colleague who works the queues (nothing chosen: me)."""
+
+    claimant = forms.ChoiceField(label=_("Assign to"), required=False)
+
+    def __init__(self, *args: Any, colleagues: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claimant"].choices = [  # type: ignore[attr-defined]
+            (ME, _("Me")),
+            *((str(m.pk), str(m)) for m in colleagues),
+        ]
+
+
+class QueueSnoozeForm(forms.Form):
+    until = DayMonthYearField(label=_("Snooze until"))
+    reason = forms.CharField(label=_("Why snooze it"), max_length=300)
+
+
+class QueueCloseForm(forms.Form):
+    outcome = forms.CharField(label=_("Outcome"), max_length=40)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class QueueDecideForm(forms.Form):
+    """The recorded decision on a penalty-notice threshold met (spec/regulations.md §5.2)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=PnDecision.choices,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        required=False,
+        help_text=_("Needed for no action."),
+    )
+
+
+class ContactCallForm(forms.Form):
+    """Log a call (or a visit, text, email) about an absence. On a first-day item, a reason
+    with a code (illness I, medical M, religious observance R) can be written to the
+    register; ``interventions.queues.contact_attempt_record`` does that through the audited
+    amendment path."""
+
+    method = forms.ChoiceField(label=_("How"), choices=ContactMethod.choices)
+    contact = forms.TypedChoiceField(label=_("Who"), coerce=int, required=False, empty_value=None)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
+    reason = forms.ChoiceField(
+        label=_("Reason given"),
+        choices=[("", _("No reason given")), *AbsenceReason.choices],
+        required=False,
+    )
+    reason_given = forms.CharField(label=_("What they said"), max_length=300, required=False)
+    write_code = forms.BooleanField(
+        label=_("Record the reason's code on the register (illness I, medical M, religious R)"),
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False)
+
+    def __init__(
+        self, *args: Any, contacts: Any = (), with_code: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].choices = [  # type: ignore[attr-defined]
+            ("", _("Nobody in particular")),
+            *((c.pk, str(c)) for c in contacts),
+        ]
+        if not with_code:
+            del self.fields["write_code"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("write_code") and data.get("reason") not in REASON_CODES:
+            self.add_error("reason", _("Choose a reason that has a code to record it."))
+        return data
+
+    def code(self) -> str:
+        """The register code to write ("" for none); call after validation."""
+        data = self.cleaned_data
+        return REASON_CODES.get(data["reason"], "") if data.get("write_code") else ""
+
+    def reason_text(self) -> str:
+        """What the call's log and the amendment's reason say was given."""
+        data = self.cleaned_data
+        said = str(data["reason_given"]).strip()
+        if data["reason"]:
+            label = stored_label(AbsenceReason(data["reason"]).label)  # stored in English
+            return f"{label}: {said}" if said else label
+        return said

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 # Flags in the default order; flags sharing a tier are grouped.
 DEFAULT_TIER_ORDER: tuple[tuple[str, ...], ...] = (
     ("child_protection_plan",),
@@ -21,6 +23,16 @@ DEFAULT_TIER_ORDER: tuple[tuple[str, ...], ...] = (
     ("young_carer", "ehcp", "unreached_recently"),
 )
 TIER_FLAGS = frozenset(flag for tier in DEFAULT_TIER_ORDER for flag in tier)
+# Why a pupil is in their tier, as the queue page says it ("" is the last tier).
+TIER_REASONS = {
+    "child_protection_plan": _("Child protection plan"),
+    "looked_after": _("Looked after"),
+    "child_in_need": _("Child in need"),
+    "young_carer": _("Young carer"),
+    "ehcp": _("EHCP"),
+    "unreached_recently": _("A first-day call in the last 20 school days reached nobody"),
+    "": _("No vulnerability flag"),
+}
 # Tiers whose day-3 alert is "tell the social worker today".
 SOCIAL_WORKER_TIERS = frozenset({1, 2, 3})
 NO_CONTACT_ALERT_DAY = 3

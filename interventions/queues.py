@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,7 @@ from interventions import queue_rules
 from interventions.casework import case_open_or_advance
 from interventions.models import (
     AttendanceEvent,
+    Case,
     ContactAttempt,
     ContactOutcome,
     EnrolmentAttendance,
@@ -40,12 +41,13 @@ from interventions.models import (
 from interventions.models.queues import QUEUE_KINDS
 from interventions.rules import EventKind
 from interventions.selectors import academic_period_for
-from registers.models import AttendanceMark
+from registers.models import AttendanceMark, Register
 from registers.rules import Phase, n_due_date
-from registers.selectors import register_phase_now
+from registers.selectors import register_clock, register_phase_now, register_times
 from schools.models import Contact, Enrolment, Pupil, School, StaffMembership
 from schools.permissions import Capability, check_capability
-from schools.selectors import school_calendar_get
+from schools.selectors import forms_on, school_calendar_get
+from schools.types import SchoolAccess
 
 RESOLVED = "resolved"
 DAY_ENDED = "day-ended"
@@ -142,6 +144,7 @@ def queues_refresh(
         )
     created = QueueItem.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
     changes += len(created)
+    changes += _registers_not_taken_refresh(school=school, as_of=as_of, calendar=calendar, now=now)
     # Open items of the refreshable kinds whose cause was not found again.
     for item in known.values():
         if item.state != ItemState.OPEN or item.kind not in _SELF_RESOLVING:
@@ -267,6 +270,84 @@ def _first_day_wanted(
             )
         )
     return out
+
+
+# A register still incomplete this long after it closes is flagged (issue 10).
+REGISTER_GRACE = dt.timedelta(minutes=10)
+
+
+def _registers_not_taken_refresh(
+    *, school: School, as_of: dt.date, calendar: Any, now: dt.datetime
+) -> int:
+    """Open an item per form whose register for today's AM or PM is still incomplete
+    ``REGISTER_GRACE`` after the register closes (forms with pupils placed that day only), and
+    close (``resolved``) the open ones whose register has since been completed. Returns the
+    number of items opened or closed."""
+    changes = 0
+    taken = {
+        (form_id, day, session)
+        for form_id, day, session in Register.objects.filter(
+            school=school,
+            taken_at__isnull=False,
+            date__in=set(
+                QueueItem.objects.filter(
+                    school=school, kind=QueueKind.REGISTER_NOT_TAKEN, state=ItemState.OPEN
+                ).values_list("session_date", flat=True)
+            )
+            | {as_of},
+        ).values_list("form_id", "date", "session")
+    }
+    for item in QueueItem.objects.filter(
+        school=school, kind=QueueKind.REGISTER_NOT_TAKEN, state=ItemState.OPEN
+    ):
+        if (item.form_id, item.session_date, item.session) in taken:
+            _close(item=item, outcome=RESOLVED, note="", by=None, now=now)
+            changes += 1
+    clock = register_clock(school=school, now=now)
+    if clock.date() != as_of:
+        return changes
+    overdue = [
+        session
+        for session in ("AM", "PM")
+        if calendar.is_session(as_of, session)
+        and clock.replace(tzinfo=None)
+        >= dt.datetime.combine(as_of, register_times(school=school, session=session).closes)
+        + REGISTER_GRACE
+    ]
+    if not overdue:
+        return changes
+    forms = list(
+        forms_on(school=school, on=as_of)
+        .filter(placements__start_date__lte=as_of)
+        .filter(Q(placements__end_date__isnull=True) | Q(placements__end_date__gte=as_of))
+        .distinct()
+        .values_list("pk", "name")
+    )
+    known = set(
+        QueueItem.objects.filter(
+            school=school, kind=QueueKind.REGISTER_NOT_TAKEN, session_date=as_of
+        ).values_list("form_id", "session")
+    )
+    to_create = [
+        QueueItem(
+            school=school,
+            kind=QueueKind.REGISTER_NOT_TAKEN,
+            form_id=form_id,
+            key=f"{as_of.isoformat()}-{session}",
+            since=as_of,
+            due=as_of,
+            session_date=as_of,
+            session=session,
+            details={"form": name},
+            opened_at=now,
+        )
+        for session in overdue
+        for form_id, name in forms
+        if (form_id, as_of, session) not in taken and (form_id, session) not in known
+    ]
+    # ignore_conflicts: a concurrent refresh may have opened the same register's item.
+    QueueItem.objects.bulk_create(to_create, ignore_conflicts=True)
+    return changes + len(to_create)
 
 
 def _unreached_recently(
@@ -569,7 +650,7 @@ def contact_attempt_record(
     outcome: str,
     by: StaffMembership,
     item: QueueItem | None = None,
-    case_id: int | None = None,
+    case: Case | None = None,
     contact: Contact | None = None,
     reason_given: str = "",
     note: str = "",
@@ -584,6 +665,8 @@ def contact_attempt_record(
     )
     if pupil.school_id != school.pk or (item is not None and item.pupil_id != pupil.pk):
         raise ValidationError(_("This pupil is not in this item."))
+    if case is not None and (case.school_id != school.pk or case.pupil_id != pupil.pk):
+        raise ValidationError(_("This pupil is not in this case."))
     if contact is not None and contact.pupil_id != pupil.pk:
         raise ValidationError(_("This contact is not one of the pupil's."))
     now = now or timezone.now()
@@ -611,7 +694,7 @@ def contact_attempt_record(
         school=school,
         pupil=pupil,
         item=item,
-        case_id=case_id,
+        case=case,
         method=method,
         contact=contact,
         outcome=outcome,
@@ -626,8 +709,18 @@ def contact_attempt_record(
 # --- Reading ----------------------------------------------------------------------------------
 
 
+def queue_items_visible(*, school: School, access: SchoolAccess, user: Any) -> QuerySet[QueueItem]:
+    """The school's items this user sees: everyone who works the queues sees them all."""
+    return QueueItem.objects.filter(school=school)
+
+
 def queue_items(
-    *, school: School, queue: str, at_end_of: dt.date | None = None, include_snoozed: bool = True
+    *,
+    school: School,
+    queue: str,
+    at_end_of: dt.date | None = None,
+    include_snoozed: bool = True,
+    items: QuerySet[QueueItem] | None = None,
 ) -> list[QueueItem]:
     """The open items of ``queue`` in the order shown on screen (and exported). With
     ``at_end_of``: the items open at the end of that day (opened by then, not yet closed).
@@ -635,9 +728,11 @@ def queue_items(
     First-day calls: tier, more consecutive days first, persistently absent first, surname,
     forename, UPN. Others: due date (none last), since, surname, forename, UPN."""
     kinds = QUEUE_KINDS[queue]
-    items: QuerySet[QueueItem] = QueueItem.objects.filter(
-        school=school, kind__in=list(kinds)
-    ).select_related("pupil", "claimed_by__user")
+    items = (
+        (items if items is not None else QueueItem.objects.filter(school=school))
+        .filter(kind__in=list(kinds))
+        .select_related("pupil", "form", "claimed_by__user")
+    )
     if at_end_of is None:
         items = items.filter(state=ItemState.OPEN)
     else:
@@ -657,8 +752,8 @@ def queue_items(
 
 def _names(item: QueueItem) -> tuple[str, str, str]:
     pupil = item.pupil
-    if pupil is None:
-        return ("", "", "")
+    if pupil is None:  # a form's register: by the form's name
+        return (item.form.name.casefold() if item.form else "", "", "")
     return (pupil.legal_surname.casefold(), pupil.legal_forename.casefold(), pupil.upn)
 
 
@@ -681,16 +776,17 @@ def _sort_key(item: QueueItem) -> tuple[Any, ...]:
     return (1, item.due or dt.date.max, item.since, surname, forename, upn, item.kind, item.pk)
 
 
-def queue_counts(*, school: School) -> dict[str, int]:
-    """Open items per queue (for the navigation and the home page)."""
-    counts: dict[str, int] = defaultdict(int)
-    rows = QueueItem.objects.filter(school=school, state=ItemState.OPEN).values_list(
-        "kind", flat=True
+def queue_counts(*, school: School, items: QuerySet[QueueItem] | None = None) -> dict[str, int]:
+    """Open items per queue (the page's tabs and the navigation), in one query; ``items``
+    narrows them to what one user sees (``queue_items_visible``)."""
+    rows = items if items is not None else QueueItem.objects.filter(school=school)
+    counts = rows.filter(state=ItemState.OPEN).aggregate(
+        **{
+            queue.replace("-", "_"): Count("pk", filter=Q(kind__in=list(kinds)))
+            for queue, kinds in QUEUE_KINDS.items()
+        }
     )
-    kind_queue = {kind: queue for queue, kinds in QUEUE_KINDS.items() for kind in kinds}
-    for kind in rows:
-        counts[kind_queue[kind]] += 1
-    return {queue: counts[queue] for queue in QUEUE_KINDS}
+    return {queue: counts[queue.replace("-", "_")] or 0 for queue in QUEUE_KINDS}
 
 
 def iter_kinds() -> Iterable[str]:

@@ -211,8 +211,14 @@ class ContactAttempt(SchoolOwned):
     item = models.ForeignKey(
         QueueItem, on_delete=models.PROTECT, related_name="contacts", null=True, blank=True
     )
-    # Casework's case (a plain id until the merge wires the foreign key).
-    case_id = models.PositiveIntegerField(null=True, blank=True)
+    # The case whose contact log this belongs to (a call made from the case page).
+    case = models.ForeignKey(
+        "interventions.Case",
+        on_delete=models.PROTECT,
+        related_name="contact_attempts",
+        null=True,
+        blank=True,
+    )
     method = models.CharField(max_length=12, choices=ContactMethod.choices)
     contact = models.ForeignKey(
         "schools.Contact", on_delete=models.PROTECT, related_name="+", null=True, blank=True

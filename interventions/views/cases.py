@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from interventions import casework
+from interventions.forms import ContactCallForm
 from interventions.forms_cases import (
     ActionAddForm,
     ActionCompleteForm,
@@ -39,6 +40,7 @@ from interventions.models import (
     PenaltyNoticeRequest,
     ReturnKind,
 )
+from interventions.queues import contact_attempt_record
 from schools.models import Contact, StaffMembership
 from schools.permissions import Capability, can, require_capability
 from schools.selectors import pupil_visible_get, pupil_visible_to
@@ -222,6 +224,22 @@ def _handle(request: SchoolRequest, case: Case) -> None:
             paid_on=data["paid_on"],
             prosecution_outcome=data["prosecution_outcome"],
         )
+    elif action == "call":
+        contacts = list(Contact.objects.filter(school=school, pupil=case.pupil))
+        call_form = ContactCallForm(post, contacts=contacts, with_code=False)
+        data = cleaned(call_form)
+        # A case's call writes no code: only a first-day item's call amends its N mark.
+        contact_attempt_record(
+            school=school,
+            pupil=case.pupil,
+            case=case,
+            method=data["method"],
+            outcome=data["outcome"],
+            contact=next((c for c in contacts if c.pk == data["contact"]), None),
+            reason_given=call_form.reason_text(),
+            note=data["note"],
+            by=by,
+        )
     else:
         raise ValidationError(_("Unknown request."))
 
@@ -310,6 +328,12 @@ def case_detail(request: SchoolRequest, case_id: int) -> HttpResponse:
                 )
                 for parent in parents
             ],
+            "call_form": ContactCallForm(
+                contacts=Contact.objects.filter(school=school, pupil=case.pupil),
+                with_code=False,
+                auto_id="id_call_%s",
+            ),
+            "contact_log": case.contact_attempts.select_related("contact", "made_by__user"),
             "today": today,
         },
     )

@@ -43,7 +43,8 @@ class Command(BaseCommand):
                     writer.writerow(
                         [
                             rank,
-                            item.pupil.upn if item.pupil else "",
+                            # A register not taken is a form's: its name stands for the UPN.
+                            item.pupil.upn if item.pupil else (item.form.name if item.form else ""),
                             item.kind,
                             item.since.isoformat(),
                             item.due.isoformat() if item.due else "",
