@@ -1092,6 +1092,13 @@ class _SchoolSeeder:
             for lo, hi, form_pk in segments:
                 flags = roll.setdefault(form_pk, bytearray(len(year.dates)))
                 flags[lo:hi] = b"\x01" * (hi - lo)
+        # A scripted pupil's marks must be there for the queues (see SCRIPTS).
+        scripted_forms = {
+            form_pk
+            for (yy, pupil_pk) in self.scripts
+            if yy == y
+            for _lo, _hi, form_pk in self.segments.get((yy, pupil_pk), [])
+        }
         todo: dict[int, bytearray] = {}
         for form in year.forms:
             has_roll = roll.get(form.pk)
@@ -1106,7 +1113,7 @@ class _SchoolSeeder:
                     continue
                 state = 1
                 late_pk, partly, _ = year.late[i]
-                if late_pk == form.pk and (y, i) in recent:
+                if late_pk == form.pk and (y, i) in recent and form.pk not in scripted_forms:
                     # Left for the "not taken" alert: partly marked once, or not started.
                     state = 2 if partly and key not in untaken else 0
                 flags[i] = state
@@ -1133,15 +1140,14 @@ class _SchoolSeeder:
 
     def _choose_scripts(self, flags: dict[int, frozenset[str]]) -> dict[tuple[int, int], _Script]:
         """One pupil per ``SCRIPTS`` entry, by UPN: on roll in one form over the whole run,
-        single registration, of compulsory school age, not the demo parent's child, and not
-        in a form whose recent register is left untaken (its marks would be missing)."""
+        single registration, of compulsory school age, and not the demo parent's child. The
+        choice depends on the roll only, so later runs extend the same pupils' absence; their
+        forms' registers are never the ones left untaken (``_todo``)."""
         y = next((y for y in reversed(range(len(self.years))) if self.years[y].through), None)
         if y is None:
             return {}
         year = self.years[y]
         through = year.through
-        recent = range(max(0, through - RECENT_INCOMPLETE_SESSIONS - 2), through)
-        untaken_forms = {year.late[i][0] for i in recent}
         longest = max(script.days for script in SCRIPTS)
         first = _script_slots(year, through, longest)[0]
         candidates = []
@@ -1153,7 +1159,7 @@ class _SchoolSeeder:
                 (f for lo, hi, f in self.segments.get(key, []) if lo <= first and through <= hi),
                 None,
             )
-            if form_pk is None or form_pk in untaken_forms:
+            if form_pk is None:
                 continue
             nc_year = self.forms[form_pk].nc_year
             if nc_year in _NURSERY or nc_year == _RECEPTION:
