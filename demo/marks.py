@@ -43,7 +43,9 @@ Deterministic and idempotent, like the trust seed:
 - Every choice comes from ``random.Random`` seeded with fixed strings per school, academic year,
   pupil (by UPN) or form (by name), never from database ids. Each pupil-year is planned whole,
   whatever ``today`` is, so the same academic year always gives the same marks. Seeding on
-  Monday and again on Friday leaves the same state as seeding once on Friday.
+  Monday and again on Friday leaves the same state as seeding once on Friday. The exception
+  is ``scripted=True`` (what ``seed_demo`` passes): a few pupils' recent absence is anchored
+  on the last session filled, for the escalation queues (``SCRIPTS``).
 - A register with ``taken_at`` is never touched again, and a mark is added only where the pupil
   has none for that session. A second run therefore creates nothing, and a run the next day
   adds that day's registers and resolves any N that has fallen due. The check reads the
@@ -199,7 +201,11 @@ class MarksSummary:
 
 
 def seed_demo_marks(
-    *, today: dt.date, scale: float = 1.0, now: dt.datetime | None = None
+    *,
+    today: dt.date,
+    scale: float = 1.0,
+    now: dt.datetime | None = None,
+    scripted: bool = False,
 ) -> MarksSummary:
     """Fill the demo trust's registers and marks up to ``today``, or add whatever is missing.
 
@@ -208,7 +214,9 @@ def seed_demo_marks(
     sessions whose register has closed at the school. Marks follow whatever roll the
     database holds, so ``scale`` only has to be positive; it is taken so that the command
     passes one value to both seeds. Idempotent and deterministic (see the module docstring).
-    Each school is written in its own transaction.
+    Each school is written in its own transaction. With ``scripted`` (the command's choice),
+    the few pupils of ``SCRIPTS`` get their absence runs ending on the last session filled,
+    so their marks, unlike the rest, depend on the day of the run.
 
     Raises ``ValueError`` for a scale that is not positive, for a naive ``now`` or one on
     another day, and when the demo trust has not been seeded.
@@ -231,7 +239,9 @@ def seed_demo_marks(
         with _roomy_sqlite_cache():
             for blueprint in trust_demo.BLUEPRINTS:
                 with transaction.atomic():
-                    results.append(_SchoolSeeder(schools[blueprint.slug], today, now).run())
+                    results.append(
+                        _SchoolSeeder(schools[blueprint.slug], today, now, scripted).run()
+                    )
     return MarksSummary(schools=results)
 
 
@@ -742,6 +752,70 @@ def _plan_pupil_year(
     return plan
 
 
+# --- Scripted pupils: the escalation queues' demo (issue 10 part 6) -----------------------------
+#
+# The random plan gives every school absence of every kind, but not reliably *just now*. A few
+# pupils per school therefore get a scripted run ending on the last session filled, so that
+# the queues built from it by ``demo.queues`` are live on the demo day: first-day calls in
+# every vulnerability tier, a pupil at day 3 with nobody reached, a 10-day return, a ground (i)
+# enquiry (and, in England, penalty-notice thresholds). The run is anchored on the last
+# session filled, so these few pupils' marks follow the day of the seed (the rest of the plan
+# does not): a run on a later day extends their absence rather than rewriting it.
+
+
+@dataclass(frozen=True)
+class _Script:
+    role: str
+    flag: str  # the vulnerability flag the pupil must have ("" for a pupil with none)
+    days: int  # school days of absence ending on the last day filled
+    holiday_days: int = 0  # the first days are a term-time holiday (G), the rest O via N
+    resolve: bool = False  # the N marks are resolved to O the next school day (else they stay N)
+
+
+SCRIPTS: tuple[_Script, ...] = (
+    _Script("first-day-cpp", "child_protection_plan", 1),
+    _Script("first-day-lac", "looked_after", 3),  # day 3, tier 2: tell the social worker
+    _Script("first-day-cin", "child_in_need", 1),
+    _Script("first-day-carer", "young_carer", 1),
+    _Script("first-day-ehcp", "ehcp", 1),
+    _Script("day-3-no-contact", "", 3),
+    _Script("ten-day-return", "", 11, resolve=True),
+    _Script("ground-i-enquiry", "", 22, holiday_days=5, resolve=True),
+)
+_SCRIPT_REASON = _REASONS["O"][0]
+SCRIPT_FLAGS = tuple(script.flag for script in SCRIPTS if script.flag)
+_HOLIDAY_CODE = "G"
+
+
+def _script_slots(year: _Year, through: int, days: int) -> list[int]:
+    """The slots of the last ``days`` school days up to slot ``through`` (excluded)."""
+    if not through:
+        return []
+    last_day = year.day_of_slot[through - 1]
+    return [
+        i
+        for day in range(max(0, last_day - days + 1), last_day + 1)
+        for i in year.day_slots(day)
+        if i < through
+    ]
+
+
+def _apply_script(plan: _Plan, year: _Year, through: int, script: _Script) -> None:
+    """Overwrite the plan's last ``script.days`` school days with the scripted absence."""
+    slots = _script_slots(year, through, script.days)
+    holiday_until = year.day_of_slot[slots[0]] + script.holiday_days if slots else 0
+    for i in slots:
+        plan.minutes.pop(i, None)
+        plan.n_events.pop(i, None)
+        if year.day_of_slot[i] < holiday_until:
+            plan.codes[i] = _HOLIDAY_CODE
+        elif script.resolve:
+            plan.codes[i] = "O"
+            plan.n_events[i] = _NEvent("O", 1, 20, _SCRIPT_REASON)
+        else:
+            plan.codes[i] = "N"
+
+
 def _minutes_between(start: dt.time, end: dt.time) -> int:
     day = dt.date(2000, 1, 3)
     return int((dt.datetime.combine(day, end) - dt.datetime.combine(day, start)).seconds // 60)
@@ -769,8 +843,11 @@ def _risk(*, fsm: bool, sen: str, looked_after: bool, child_in_need: bool, carer
 class _SchoolSeeder:
     """Plans and writes one school's missing registers and marks (call ``run`` once)."""
 
-    def __init__(self, school: School, today: dt.date, now: dt.datetime | None) -> None:
+    def __init__(
+        self, school: School, today: dt.date, now: dt.datetime | None, scripted: bool = False
+    ) -> None:
         self.school = school
+        self.scripted = scripted
         self.today = today
         self.tz = zoneinfo.ZoneInfo(school.timezone)
         self.times = {s: register_times(school=school, session=s) for s in ("AM", "PM")}
@@ -824,7 +901,8 @@ class _SchoolSeeder:
                 school=school, user__username=trust_demo.PARENT[2]
             ).values_list("pupil_id", flat=True)
         )
-        for pk, upn, dob, fsm, sen, lac, cin, carer in Pupil.objects.filter(
+        flags: dict[int, frozenset[str]] = {}
+        for pk, upn, dob, fsm, sen, lac, cin, carer, cpp, ehcp in Pupil.objects.filter(
             school=school
         ).values_list(
             "pk",
@@ -835,7 +913,20 @@ class _SchoolSeeder:
             "looked_after",
             "child_in_need",
             "young_carer",
+            "child_protection_plan",
+            "ehcp",
         ):
+            flags[pk] = frozenset(
+                name
+                for name, on in (
+                    ("child_protection_plan", cpp),
+                    ("looked_after", lac),
+                    ("child_in_need", cin),
+                    ("young_carer", carer),
+                    ("ehcp", ehcp),
+                )
+                if on
+            )
             risk = _risk(fsm=fsm, sen=sen, looked_after=lac, child_in_need=cin, carer=carer)
             self.pupils[pk] = _PupilRow(
                 pk, upn, dob, risk, pk in family, Registration.SINGLE, [], []
@@ -873,6 +964,7 @@ class _SchoolSeeder:
                 if found:
                     self.segments[(y, pupil.pk)] = found
         self.part_time = self._plan_part_time()
+        self.scripts = self._choose_scripts(flags) if self.scripted else {}
 
     def _plan_part_time(self) -> dict[tuple[int, int], _PartTime]:
         """The school's temporary part-time timetable (C2, England only), if it has one."""
@@ -1000,6 +1092,13 @@ class _SchoolSeeder:
             for lo, hi, form_pk in segments:
                 flags = roll.setdefault(form_pk, bytearray(len(year.dates)))
                 flags[lo:hi] = b"\x01" * (hi - lo)
+        # A scripted pupil's marks must be there for the queues (see SCRIPTS).
+        scripted_forms = {
+            form_pk
+            for (yy, pupil_pk) in self.scripts
+            if yy == y
+            for _lo, _hi, form_pk in self.segments.get((yy, pupil_pk), [])
+        }
         todo: dict[int, bytearray] = {}
         for form in year.forms:
             has_roll = roll.get(form.pk)
@@ -1014,7 +1113,7 @@ class _SchoolSeeder:
                     continue
                 state = 1
                 late_pk, partly, _ = year.late[i]
-                if late_pk == form.pk and (y, i) in recent:
+                if late_pk == form.pk and (y, i) in recent and form.pk not in scripted_forms:
                     # Left for the "not taken" alert: partly marked once, or not started.
                     state = 2 if partly and key not in untaken else 0
                 flags[i] = state
@@ -1033,8 +1132,56 @@ class _SchoolSeeder:
                 self.segments.get(key, []),
                 self.part_time.get(key),
             )
+            script = self.scripts.get(key)
+            if script is not None:
+                _apply_script(plan, self.years[y], self.years[y].through, script)
             self.plans[key] = plan
         return plan
+
+    def _choose_scripts(self, flags: dict[int, frozenset[str]]) -> dict[tuple[int, int], _Script]:
+        """One pupil per ``SCRIPTS`` entry, by UPN: on roll in one form over the whole run,
+        single registration, of compulsory school age, and not the demo parent's child. The
+        choice depends on the roll only, so later runs extend the same pupils' absence; their
+        forms' registers are never the ones left untaken (``_todo``)."""
+        y = next((y for y in reversed(range(len(self.years))) if self.years[y].through), None)
+        if y is None:
+            return {}
+        year = self.years[y]
+        through = year.through
+        longest = max(script.days for script in SCRIPTS)
+        first = _script_slots(year, through, longest)[0]
+        candidates = []
+        for pupil in sorted(self.pupils.values(), key=lambda p: p.upn):
+            key = (y, pupil.pk)
+            if pupil.family or pupil.registration != Registration.SINGLE or key in self.part_time:
+                continue
+            form_pk = next(
+                (f for lo, hi, f in self.segments.get(key, []) if lo <= first and through <= hi),
+                None,
+            )
+            if form_pk is None:
+                continue
+            nc_year = self.forms[form_pk].nc_year
+            if nc_year in _NURSERY or nc_year == _RECEPTION:
+                continue
+            candidates.append(pupil.pk)
+        chosen: dict[tuple[int, int], _Script] = {}
+        used: set[int] = set()
+        for script in SCRIPTS:
+            for pk in candidates:
+                # The pupil's first flag in tier order is the script's (or none at all).
+                mine = flags[pk]
+                earlier = SCRIPT_FLAGS[: SCRIPT_FLAGS.index(script.flag)] if script.flag else ()
+                fits = (
+                    script.flag in mine and not mine.intersection(earlier)
+                    if script.flag
+                    else not mine
+                )
+                if pk not in used and fits:
+                    chosen[(y, pk)] = script
+                    used.add(pk)
+                    break
+        return chosen
 
     def _moment(self, date: dt.date, session: str, minutes: int) -> dt.datetime:
         """``minutes`` after the register opens on ``date``, as an aware local datetime."""

@@ -80,6 +80,7 @@ class PupilPlan:
     fsm: bool = False
     pupil_premium: bool = False
     sen_status: SenStatus = SenStatus.NONE
+    ehcp: bool = False  # follows sen_status (an EHC plan); the first-day queue's tier 4 reads it
     eal: bool = False
     looked_after: bool = False
     child_in_need: bool = False
@@ -449,6 +450,7 @@ class _SchoolPlanner:
             if sen < 0.155
             else SenStatus.NONE
         )
+        pupil.ehcp = pupil.sen_status == SenStatus.EHC_PLAN
         pupil.eal = rng.random() < names.EAL_RATE[ethnicity]
         pupil.young_carer = number_now >= 3 and rng.random() < 0.025
         pupil.contacts = self.contacts(rng, pupil, forename_group, surname_group, step_family)
@@ -562,6 +564,42 @@ class _SchoolPlanner:
         return f"{street}\n{place.name}{town}\n{place.outward} {inward}"
 
 
+# The first-day queue's vulnerability flags (interventions.queue_rules): the demo shows a call
+# in every tier, so each school has at least one pupil on roll with each flag.
+_TIER_FLAGS = ("child_protection_plan", "looked_after", "child_in_need", "young_carer", "ehcp")
+_NOT_COMPULSORY = frozenset({NCYear.N1, NCYear.N2, NCYear.R})
+_PER_TIER = 2
+
+
+def _ensure_every_tier(pupils: list[PupilPlan]) -> None:
+    """Make each flag the first flag (in tier order) of at least ``_PER_TIER`` pupils on roll,
+    giving it to pupils without any, picked by position (so a small ``--scale`` still has a
+    call in every tier). Draws no random numbers: the rest of the plan is unchanged."""
+
+    def leading(p: PupilPlan) -> str:
+        return next((flag for flag in _TIER_FLAGS if getattr(p, flag)), "")
+
+    current = [
+        p
+        for p in pupils
+        if p.leaving_date is None
+        and p.registration == Registration.SINGLE
+        and p.nc_year not in _NOT_COMPULSORY
+    ]
+    plain = [p for p in current if not leading(p)]
+    for step, flag in enumerate(_TIER_FLAGS, start=1):
+        missing = _PER_TIER - sum(1 for p in current if leading(p) == flag)
+        for _ in range(missing):
+            if not plain:
+                return
+            pupil = plain.pop(len(plain) * step // (len(_TIER_FLAGS) + 1) % len(plain))
+            setattr(pupil, flag, True)
+            if flag == "child_protection_plan":
+                pupil.child_in_need = True  # a child protection plan is also a child in need
+            elif flag == "ehcp":
+                pupil.sen_status = SenStatus.EHC_PLAN
+
+
 def _weighted(rng: random.Random, weights: Sequence[tuple[str, float]]) -> str:
     return rng.choices([value for value, _ in weights], weights=[w for _, w in weights])[0]
 
@@ -581,7 +619,11 @@ def plan_trust(*, today: dt.date, scale: float) -> TrustPlan:
                 pupils=planner.plan_pupils(),
             )
         )
-    return TrustPlan(schools=schools, parent_links=_plan_family(schools))
+    links = _plan_family(schools)
+    family = {upn for _slug, upn in links}
+    for school in schools:
+        _ensure_every_tier([p for p in school.pupils if p.upn not in family])
+    return TrustPlan(schools=schools, parent_links=links)
 
 
 def _plan_family(schools: list[SchoolPlan]) -> list[tuple[str, str]]:

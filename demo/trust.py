@@ -389,6 +389,7 @@ def _write_school(
                 child_in_need=p.child_in_need,
                 child_protection_plan=p.child_protection_plan,
                 young_carer=p.young_carer,
+                ehcp=p.ehcp,
                 pupil_premium=p.pupil_premium,
             )
             for p in plan.pupils

@@ -13,7 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from demo.blueprints import DEMO_PASSWORD, TRUST_SLUG
+from demo.cases import seed_demo_cases
 from demo.marks import MarksSummary, seed_demo_marks
+from demo.queues import seed_demo_queues
 from demo.trust import DemoSummary, seed_demo_trust
 from interventions.recompute import school_recompute
 from registers.selectors import register_clock
@@ -55,9 +57,10 @@ class Command(BaseCommand):
         # is, so the demo day's registers are left for the newcomer to take at any hour.
         now = self._register_time(now)
         started = time.perf_counter()
-        marks = seed_demo_marks(today=now.date(), scale=scale, now=now)
+        marks = seed_demo_marks(today=now.date(), scale=scale, now=now, scripted=True)
         self._report_marks(marks, time.perf_counter() - started)
         self._recompute(today=now.date())
+        self._escalation(marks, now=now)
 
     def _register_time(self, now: dt.datetime) -> dt.datetime:
         """``now``, or the earliest demo-clock time of the demo schools (README "Demo at any
@@ -91,6 +94,24 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Attendance results: {enrolments:,} enrolments recomputed as of {today}, "
                 f"{events:,} new events, in {time.perf_counter() - started:.1f} s."
+            )
+        )
+
+    def _escalation(self, marks: MarksSummary, *, now: dt.datetime) -> None:
+        """The queues and cases of each school's demo day (its last day with marks), built
+        through the queue and casework services (demo.queues, demo.cases)."""
+        started = time.perf_counter()
+        last_days = {s.slug: s.last_session[0] for s in marks.schools if s.last_session}
+        queues = seed_demo_queues(last_days=last_days, now=now)
+        cases = seed_demo_cases(last_days=last_days, now=now)
+        summary = ", ".join(
+            f"{q.slug} {q.open_items:,} open items and {cases.get(q.slug, 0)} open cases "
+            f"on {q.demo_day:%a %d %b}"
+            for q in queues
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Queues and cases: {summary}, in {time.perf_counter() - started:.1f} s."
             )
         )
 

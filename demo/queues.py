@@ -1,0 +1,183 @@
+"""The demo trust's work queues (issue 10 part 6): live on the demo day at every school.
+
+``seed_demo_queues()`` runs after the marks and the engine's recompute. It builds the queues
+the way the product does, through ``interventions.queues`` only:
+
+- ``queues_refresh`` on the last day with marks (the demo day: today once its registers have
+  closed, else the most recent school day, which is also the day before the demo clock's
+  pretend morning), at a moment when both that day's registers had closed, so the first-day
+  calls of that day are in the queue with their tiers. The scripted pupils of
+  ``demo.marks.SCRIPTS`` put a call in every tier, a pupil at day 3, a 10-day return, a
+  ground (i) enquiry and (England) penalty-notice thresholds there.
+- Items of the ledger older than four weeks are what an officer has long since dealt with:
+  they are closed as reviewed (``queue_item_close``), except penalty-notice thresholds, whose
+  decisions ``demo.cases`` records. Recent ones stay open, awaiting the officer.
+- The officer claims the tier 1-3 calls and has already phoned every pupil the queue flags
+  as "no contact" (day 3), reaching nobody (``contact_attempt_record``).
+
+Idempotent: the refresh opens each cause once, closed items stay closed, and calls are made
+only on items that have none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from demo.blueprints import TRUST_SLUG
+from interventions.models import (
+    ContactAttempt,
+    ContactMethod,
+    ContactOutcome,
+    ItemState,
+    QueueItem,
+    QueueKind,
+)
+from interventions.queue_rules import SOCIAL_WORKER_TIERS
+from interventions.queues import (
+    contact_attempt_record,
+    queue_item_claim,
+    queue_item_close,
+    queues_refresh,
+)
+from schools.models import Contact, Role, School, StaffMembership
+from schools.scoping import school_scope
+
+# Ledger items opened longer ago than this were dealt with at the time.
+REVIEWED_AFTER = dt.timedelta(days=28)
+REVIEWED = "reviewed"
+REVIEWED_NOTE = "Reviewed at the weekly attendance meeting; see the pupil's case if any."
+_LEDGER_KINDS = (
+    QueueKind.BAND_CHANGED,
+    QueueKind.PA_STARTED,
+    QueueKind.SA_STARTED,
+    QueueKind.TEN_DAY_RETURN,
+    QueueKind.GROUND_I_ENQUIRY,
+    QueueKind.SICKNESS_RETURN,
+    QueueKind.NEW_PUPIL_RETURN,
+    QueueKind.LATENESS,
+)
+_FIRST_DAY = (QueueKind.FIRST_DAY_AM, QueueKind.FIRST_DAY_PM)
+# The calls an officer makes before a pupil is flagged at day 3: nobody reached.
+_UNANSWERED = (
+    (ContactMethod.PHONE, ContactOutcome.NO_ANSWER, "Rang twice, no answer."),
+    (ContactMethod.PHONE, ContactOutcome.VOICEMAIL, "Left a message asking for a call back."),
+    (ContactMethod.TEXT, ContactOutcome.NO_ANSWER, "Text sent: no reply by the afternoon."),
+)
+
+
+@dataclass(frozen=True)
+class SchoolQueues:
+    slug: str
+    demo_day: dt.date
+    opened_or_closed: int  # by the refresh
+    open_items: int
+
+
+def demo_staff(school: School, role: Role) -> StaffMembership:
+    """The demo login's membership for ``role`` at ``school`` (officer@..., head@...)."""
+    local = {
+        Role.ATTENDANCE_OFFICER: "officer",
+        Role.HEADTEACHER: "head",
+        Role.PASTORAL_LEAD: "pastoral",
+    }[role]
+    return StaffMembership.objects.select_related("user").get(
+        school=school, role=role, user__username=f"{local}@{school.slug}.example.org"
+    )
+
+
+def refresh_moment(school: School, day: dt.date, now: dt.datetime) -> dt.datetime:
+    """When to read the queues of ``day``: ``now`` on the day itself, else the afternoon of
+    ``day`` just after its register closed (inside the school day, so the demo clock keeps
+    it as it is and both registers count as closed)."""
+    local_now = school.local_time(now)
+    if local_now.date() == day:
+        return local_now
+    moment = dt.datetime.combine(day, school.pm_register_closes, tzinfo=local_now.tzinfo)
+    return moment + dt.timedelta(minutes=10)
+
+
+def seed_demo_queues(*, last_days: dict[str, dt.date], now: dt.datetime) -> list[SchoolQueues]:
+    """Bring every demo school's queues up to its demo day (``last_days``: school slug to the
+    last day with marks) and work them as the officer would have by then."""
+    out = []
+    with scopes_disabled():
+        schools = list(School.objects.filter(trust__slug=TRUST_SLUG, slug__in=last_days))
+    for school in sorted(schools, key=lambda s: s.slug):
+        with school_scope(school):
+            out.append(_school_queues(school, last_days[school.slug], now))
+    return out
+
+
+@transaction.atomic
+def _school_queues(school: School, day: dt.date, now: dt.datetime) -> SchoolQueues:
+    moment = refresh_moment(school, day, now)
+    changed = queues_refresh(school=school, as_of=day, now=moment)
+    officer = demo_staff(school, Role.ATTENDANCE_OFFICER)
+    _review_old(school, officer, moment)
+    _work_first_day(school, officer, day, moment)
+    return SchoolQueues(
+        slug=school.slug,
+        demo_day=day,
+        opened_or_closed=changed,
+        open_items=QueueItem.objects.filter(school=school, state=ItemState.OPEN).count(),
+    )
+
+
+def _review_old(school: School, officer: StaffMembership, moment: dt.datetime) -> None:
+    old = QueueItem.objects.filter(
+        school=school,
+        state=ItemState.OPEN,
+        kind__in=_LEDGER_KINDS,
+        since__lt=(moment - REVIEWED_AFTER).date(),
+    ).order_by("since", "pk")
+    for item in old:
+        closed_at = dt.datetime.combine(
+            item.since + dt.timedelta(days=7), dt.time(15, 30), tzinfo=moment.tzinfo
+        )
+        queue_item_close(
+            school=school,
+            item=item,
+            outcome=REVIEWED,
+            note=REVIEWED_NOTE,
+            by=officer,
+            now=closed_at,
+        )
+
+
+def _work_first_day(
+    school: School, officer: StaffMembership, day: dt.date, moment: dt.datetime
+) -> None:
+    items = QueueItem.objects.filter(
+        school=school, kind__in=_FIRST_DAY, session_date=day, state=ItemState.OPEN
+    ).select_related("pupil")
+    called = set(
+        ContactAttempt.objects.filter(school=school, item__in=items).values_list(
+            "item_id", flat=True
+        )
+    )
+    # Calls are logged just after the morning register closed (or at the refresh, if earlier).
+    morning = dt.datetime.combine(day, school.am_register_closes, tzinfo=moment.tzinfo)
+    at = min(morning + dt.timedelta(minutes=15), moment)
+    for item in items.order_by("pk"):
+        details = item.details or {}
+        if int(details.get("tier", 99)) in SOCIAL_WORKER_TIERS and item.claimed_by_id is None:
+            queue_item_claim(school=school, item=item, by=officer, now=at)
+        if not details.get("alert") or item.pk in called or item.pupil is None:
+            continue
+        contacts = list(Contact.objects.filter(school=school, pupil=item.pupil)[:2])
+        for n, (method, outcome, note) in enumerate(_UNANSWERED):
+            contact_attempt_record(
+                school=school,
+                pupil=item.pupil,
+                method=method,
+                outcome=outcome,
+                by=officer,
+                item=item,
+                contact=contacts[n % len(contacts)] if contacts else None,
+                note=note,
+                now=at + dt.timedelta(minutes=20 * n),
+            )
