@@ -31,8 +31,27 @@ DEFAULT_LETTERS = (
         "Attendance concern: invitation to meet",
         "Pryder am bresenoldeb: gwahoddiad i gyfarfod",
     ),
+    DefaultLetter("persistent_absence", "Persistent absence", "Absenoldeb parhaus"),
+    DefaultLetter("severe_absence", "Severe absence", "Absenoldeb difrifol"),
+    DefaultLetter("lateness", "Lateness", "Cyrraedd yn hwyr"),
+    DefaultLetter(
+        "meeting_invitation",
+        "Invitation to an attendance meeting",
+        "Gwahoddiad i gyfarfod presenoldeb",
+    ),
+    # The eight contents of regulations.md §5.3 are the nti.* merge fields, from the case.
+    DefaultLetter("notice_to_improve", "Notice to Improve", "Hysbysiad i Wella"),
+    DefaultLetter("penalty_warning", "Warning: a penalty notice", "Rhybudd: hysbysiad cosb"),
     DefaultLetter("termly_report", "Attendance report", "Adroddiad presenoldeb"),
+    DefaultLetter("celebration", "Well done: attendance", "Da iawn: presenoldeb"),
+    DefaultLetter(
+        "la_referral",
+        "Referral to the local authority",
+        "Atgyfeiriad at yr awdurdod lleol",
+    ),
 )
+# Letters that state the NTI fields (nti.*): generated from a case that holds them.
+NEEDS_NTI = frozenset({"notice_to_improve"})
 DEFAULTS_BY_KEY = {letter.key: letter for letter in DEFAULT_LETTERS}
 
 

@@ -138,6 +138,53 @@ def _render_language(language: str) -> str:
     return "en" if language == LetterLanguage.ENGLISH else "cy"
 
 
+# --- Letterhead ------------------------------------------------------------------------------
+
+LETTERHEAD_TEXT_FIELDS = ("address", "phone", "email", "signatory_name", "signatory_role")
+
+
+def letterhead_get(*, school: School) -> Letterhead:
+    """``school``'s letterhead (an unsaved empty one if it has none yet)."""
+    return Letterhead.objects.filter(school=school).first() or Letterhead(school=school)
+
+
+@transaction.atomic
+def letterhead_save(
+    *,
+    school: School,
+    updated_by: StaffMembership,
+    values: Mapping[str, str],
+    images: Mapping[str, tuple[bytes, str] | None] | None = None,
+) -> Letterhead:
+    """Save ``school``'s letterhead: the text ``values`` (``LETTERHEAD_TEXT_FIELDS``) and, per
+    image field (``logo``, ``signature``), new ``(content, extension)`` or ``None`` to remove
+    it; an image not named is kept. The images are stored on the storage API under a name
+    chosen here (never the uploader's), and read only by the renderer. The caller validated
+    them (``letters.forms.letterhead_image_check``). Raises ``ValidationError`` if
+    ``updated_by`` may not edit the school's letters."""
+    check_capability(
+        updated_by,
+        Capability.EDIT_LETTER_TEMPLATES,
+        school=school,
+        message=_("You cannot edit this school's letters."),
+    )
+    letterhead = Letterhead.objects.select_for_update().filter(school=school).first()
+    if letterhead is None:
+        letterhead = Letterhead(school=school)
+    for name in LETTERHEAD_TEXT_FIELDS:
+        setattr(letterhead, name, values.get(name, "").strip())
+    letterhead.full_clean(exclude=["logo", "signature"])
+    for name, image in (images or {}).items():
+        field = getattr(letterhead, name)
+        if field:
+            field.delete(save=False)  # the old file: letters already made keep their own PDF
+        if image is not None:
+            content, extension = image
+            field.save(f"{school.pk}/{name}.{extension}", ContentFile(content), save=False)
+    letterhead.save()
+    return letterhead
+
+
 # --- Snapshot --------------------------------------------------------------------------------
 
 
@@ -233,8 +280,10 @@ def letter_snapshot(
         "period.end": period_end,
         "sessions.possible": possible,
         "sessions.missed": missed,
+        "sessions.unauthorised": unauthorised,
         "days.possible": days_text(possible, render_language),
         "days.missed": days_text(missed, render_language),
+        "days.unauthorised": days_text(unauthorised, render_language),
         "rates.attendance": f"{pct1(rate)}%" if rate is not None else NO_FIGURE,
         "rates.unauthorised": f"{pct1(unauth_rate)}%" if unauth_rate is not None else NO_FIGURE,
         "lates.count": lates,

@@ -18,6 +18,7 @@ urlpatterns = [
         views.batch_create,
         name="batch-create",
     ),
+    path("s/<slug:school_slug>/letters/letterhead/", views.letterhead_edit, name="letterhead"),
     path("s/<slug:school_slug>/letters/outbox/", views.outbox, name="outbox"),
     path("s/<slug:school_slug>/letters/<int:letter_id>/pdf/", views.letter_pdf, name="letter-pdf"),
     path(

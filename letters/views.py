@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from interventions.selectors import academic_period_for
 from letters import selectors, services
-from letters.forms import GenerateForm, TemplateBodyForm
+from letters.forms import GenerateForm, LetterheadForm, TemplateBodyForm
 from letters.models import EmailDelivery, ItemState, LetterBatch, LetterBatchItem
 from letters.rendering import letter_html
 from letters.templating import MERGE_FIELDS, TemplateProblem, TemplateProblemError
@@ -257,3 +257,41 @@ def batch_cancel(request: SchoolRequest, batch_id: int) -> HttpResponse:
 def batch_pdf(request: SchoolRequest, batch_id: int) -> HttpResponse:
     batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
     return _file_response(batch.merged_pdf, f"letters-{batch.pk}.pdf")
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.EDIT_LETTER_TEMPLATES)
+def letterhead_edit(request: SchoolRequest) -> HttpResponse:
+    letterhead = services.letterhead_get(school=request.school)
+    if request.method == "POST":
+        form = LetterheadForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            images: dict[str, tuple[bytes, str] | None] = {}
+            for name in ("logo", "signature"):
+                upload = data.get(name)
+                if upload:
+                    images[name] = (upload.read(), upload.letterhead_extension)
+                elif data.get(f"remove_{name}"):
+                    images[name] = None
+            services.letterhead_save(
+                school=request.school,
+                updated_by=_membership(request),
+                values={name: data.get(name) or "" for name in services.LETTERHEAD_TEXT_FIELDS},
+                images=images,
+            )
+            messages.success(request, _("The letterhead is saved. Every new letter uses it."))
+            return redirect("letters:letterhead", school_slug=request.school.slug)
+    else:
+        form = LetterheadForm(
+            initial={name: getattr(letterhead, name) for name in services.LETTERHEAD_TEXT_FIELDS}
+        )
+    image_fields = [
+        (form["logo"], form["remove_logo"], bool(letterhead.logo)),
+        (form["signature"], form["remove_signature"], bool(letterhead.signature)),
+    ]
+    return _render(
+        request,
+        "letters/letterhead.html",
+        {"form": form, "letterhead": letterhead, "images": image_fields},
+    )

@@ -203,6 +203,7 @@ def _batch_id(ws: SchoolWorld) -> int:
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:templates": lambda ws: {"school_slug": ws.school.slug},
     "letters:outbox": lambda ws: {"school_slug": ws.school.slug},
+    "letters:letterhead": lambda ws: {"school_slug": ws.school.slug},
     "letters:letter-pdf": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
     "letters:letter-send": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
     "letters:template-edit": lambda ws: {
