@@ -263,7 +263,12 @@ def _lease(*, school: School, chunk_id: int) -> int | None:
     now = timezone.now()
     with transaction.atomic():
         taken = (
-            LetterBatchChunk.objects.filter(school=school, pk=chunk_id, finished_at__isnull=True)
+            LetterBatchChunk.objects.filter(
+                school=school,
+                pk=chunk_id,
+                finished_at__isnull=True,
+                batch__status=BatchStatus.RUNNING,
+            )
             .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
             .update(
                 leased_until=now + dt.timedelta(seconds=_lease_seconds()),
@@ -276,50 +281,51 @@ def _lease(*, school: School, chunk_id: int) -> int | None:
 
 
 def _heartbeat(*, school: School, chunk_id: int, attempt: int) -> bool:
-    """Extend our lease; False if another attempt has taken the chunk over."""
+    """Extend our lease; False if another attempt has taken the chunk over or the batch was
+    cancelled (one query per letter does both)."""
     return bool(
-        LetterBatchChunk.objects.filter(school=school, pk=chunk_id, attempts=attempt).update(
-            leased_until=timezone.now() + dt.timedelta(seconds=_lease_seconds())
-        )
+        LetterBatchChunk.objects.filter(
+            school=school, pk=chunk_id, attempts=attempt, batch__status=BatchStatus.RUNNING
+        ).update(leased_until=timezone.now() + dt.timedelta(seconds=_lease_seconds()))
     )
 
 
 def _run_item(*, school: School, batch: LetterBatch, item_id: int) -> bool:
-    """Make item ``item_id``'s letter if it is still pending; True if one was made."""
+    """Make item ``item_id``'s letter if it is still pending; True if one was made. A letter
+    that cannot be made (template problem, bad data) marks the item failed, with the reason."""
     orphan = None
-    with transaction.atomic():
-        item = (
-            LetterBatchItem.objects.filter(
-                school=school, batch=batch, pk=item_id, state=ItemState.PENDING
-            )
-            .select_related("pupil")
-            .first()
-        )
-        if item is None:
-            return False  # done by an earlier attempt, or cancelled
-        try:
-            with transaction.atomic():
-                letter = letter_generate(
-                    school=school,
-                    pupil=item.pupil,
-                    template=batch.template,
-                    period_start=batch.period_start,
-                    period_end=batch.period_end,
-                    created_by=None,
-                    source="batch",
+    try:
+        with transaction.atomic():
+            item = (
+                LetterBatchItem.objects.filter(
+                    school=school, batch=batch, pk=item_id, state=ItemState.PENDING
                 )
-        except (ValidationError, TemplateProblemError, ValueError) as exc:
-            LetterBatchItem.objects.filter(pk=item.pk, state=ItemState.PENDING).update(
-                state=ItemState.FAILED, error=str(exc)[:300]
+                .select_related("pupil")
+                .first()
             )
-            return False
-        # Pending → done only once: a worker that lost its lease and finished the same
-        # letter late finds the item done, and its letter is rolled back with its file.
-        if not LetterBatchItem.objects.filter(pk=item.pk, state=ItemState.PENDING).update(
-            state=ItemState.DONE, letter=letter
-        ):
-            transaction.set_rollback(True)
-            orphan = letter.pdf
+            if item is None:
+                return False  # done by an earlier attempt, or cancelled
+            letter = letter_generate(
+                school=school,
+                pupil=item.pupil,
+                template=batch.template,
+                period_start=batch.period_start,
+                period_end=batch.period_end,
+                created_by=None,
+                source="batch",
+            )
+            # Pending → done only once: a worker that lost its lease and finished the same
+            # letter late finds the item done, and its letter is rolled back with its file.
+            if not LetterBatchItem.objects.filter(pk=item.pk, state=ItemState.PENDING).update(
+                state=ItemState.DONE, letter=letter
+            ):
+                transaction.set_rollback(True)
+                orphan = letter.pdf
+    except (ValidationError, TemplateProblemError, ValueError) as exc:
+        LetterBatchItem.objects.filter(pk=item_id, state=ItemState.PENDING).update(
+            state=ItemState.FAILED, error=str(exc)[:300]
+        )
+        return False
     if orphan:
         orphan.storage.delete(orphan.name)  # after the rollback: on_commit would never run
         return False
@@ -329,7 +335,7 @@ def _run_item(*, school: School, batch: LetterBatch, item_id: int) -> bool:
 def letter_batch_run_chunk(*, school: School, chunk_id: int) -> int:
     """Work chunk ``chunk_id`` under a lease: make each pending item's letter, naming
     failures on the item, then close the chunk and, when nothing is pending, the batch.
-    Returns letters made (0 when another worker holds the chunk)."""
+    Returns letters made (0 when another worker holds the chunk or the batch is cancelled)."""
     attempt = _lease(school=school, chunk_id=chunk_id)
     if attempt is None:
         return 0
@@ -344,11 +350,9 @@ def letter_batch_run_chunk(*, school: School, chunk_id: int) -> int:
         .values_list("pk", flat=True)
     )
     for item_id in item_ids:
-        if LetterBatch.objects.filter(pk=batch.pk, status=BatchStatus.CANCELLED).exists():
-            break
         made += _run_item(school=school, batch=batch, item_id=item_id)
         if not _heartbeat(school=school, chunk_id=chunk_id, attempt=attempt):
-            return made  # taken over: the new attempt finishes the chunk
+            return made  # taken over (the new attempt finishes the chunk), or cancelled
     LetterBatchChunk.objects.filter(school=school, pk=chunk_id, attempts=attempt).update(
         finished_at=timezone.now(), leased_until=None
     )
