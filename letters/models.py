@@ -197,11 +197,38 @@ class LetterBatch(SchoolOwned):
     )
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who the letters went to, as the "New batch" page described the choice (for the page).
+    selection = models.CharField(max_length=200, blank=True)
+    # The individual PDFs, one zip (stored letters, uncompressed: PDFs are compressed already).
+    letters_zip = models.FileField(upload_to="letter-batches/", blank=True)
 
     objects = SchoolScopedManager["LetterBatch"]()
 
     class Meta:
         indexes = [models.Index(fields=["school", "created_at"])]
+
+
+class LetterBatchChunk(SchoolOwned):
+    """One Celery task's share of a batch. A worker leases it (``leased_until``) before
+    working and extends the lease after each letter (the heartbeat); a worker that dies stops
+    extending it, and ``letters.batch_resume_stalled`` (beat) dispatches the chunk again once
+    the lease has expired. Items already done are skipped, so nothing is made twice."""
+
+    batch = models.ForeignKey(LetterBatch, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SchoolScopedManager["LetterBatchChunk"]()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="letter_batch_chunk_unique"),
+        ]
+        # The beat's cross-school look for expired leases (one column: not a tenant read).
+        indexes = [models.Index(fields=["leased_until"])]
 
 
 class ItemState(models.TextChoices):
@@ -216,6 +243,9 @@ class LetterBatchItem(SchoolOwned):
     same transaction that marks it done, so a chunk re-run after a worker died skips it."""
 
     batch = models.ForeignKey(LetterBatch, on_delete=models.CASCADE, related_name="items")
+    chunk = models.ForeignKey(
+        LetterBatchChunk, on_delete=models.CASCADE, null=True, blank=True, related_name="items"
+    )
     pupil = models.ForeignKey("schools.Pupil", on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()
     state = models.CharField(max_length=10, choices=ItemState.choices, default=ItemState.PENDING)
@@ -240,6 +270,7 @@ __all__ = [
     "ItemState",
     "Letter",
     "LetterBatch",
+    "LetterBatchChunk",
     "LetterBatchItem",
     "LetterLanguage",
     "LetterStatus",

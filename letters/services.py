@@ -12,12 +12,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import io
 import mimetypes
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import pypdf
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
@@ -30,13 +28,9 @@ from interventions.selectors import pupil_attendance_computed
 from letters import hooks
 from letters.defaults import DEFAULT_LETTERS, default_body, default_title
 from letters.models import (
-    BatchStatus,
     DeliveryStatus,
     EmailDelivery,
-    ItemState,
     Letter,
-    LetterBatch,
-    LetterBatchItem,
     Letterhead,
     LetterLanguage,
     LetterStatus,
@@ -492,183 +486,4 @@ def letter_print_pile(*, school: School, letters: Iterable[Letter]) -> list[Lett
     ]
 
 
-# --- Batches ---------------------------------------------------------------------------------
-
-BATCH_CHUNK_SIZE = 50
-
-
-@transaction.atomic
-def letter_batch_create(
-    *,
-    school: School,
-    template: LetterTemplate,
-    pupils: Sequence[Pupil],
-    period_start: dt.date,
-    period_end: dt.date,
-    created_by: StaffMembership,
-    chunk_size: int = BATCH_CHUNK_SIZE,
-) -> LetterBatch:
-    """A batch of ``template`` for ``pupils`` (one item each, duplicates dropped), and after
-    commit one ``letters.batch_chunk`` task per ``chunk_size`` items. Raises
-    ``ValidationError`` if ``created_by`` may not send letters or a pupil or the template is
-    another school's."""
-    check_capability(
-        created_by,
-        Capability.SEND_LETTERS,
-        school=school,
-        message=_("You cannot send letters at this school."),
-    )
-    if template.school_id != school.pk or any(p.school_id != school.pk for p in pupils):
-        raise ValidationError(_("The pupils and the template must belong to this school."))
-    batch = LetterBatch.objects.create(
-        school=school,
-        template=template,
-        period_start=period_start,
-        period_end=period_end,
-        created_by=created_by,
-        created_at=timezone.now(),
-    )
-    unique = list({pupil.pk: pupil for pupil in pupils}.values())
-    items = LetterBatchItem.objects.bulk_create(
-        LetterBatchItem(school=school, batch=batch, pupil=pupil, position=n)
-        for n, pupil in enumerate(unique)
-    )
-    transaction.on_commit(
-        lambda: letter_batch_enqueue(school=school, batch=batch, chunk_size=chunk_size)
-    )
-    if not items:
-        batch.status = BatchStatus.DONE
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["status", "finished_at"])
-    return batch
-
-
-def letter_batch_enqueue(
-    *, school: School, batch: LetterBatch, chunk_size: int = BATCH_CHUNK_SIZE
-) -> int:
-    """Send one chunk task per ``chunk_size`` pending items; also resumes a batch whose worker
-    died (the items already done are skipped). Returns how many tasks were sent."""
-    from letters.tasks import letter_batch_chunk_task  # tasks import services
-
-    pending = list(
-        LetterBatchItem.objects.filter(school=school, batch=batch, state=ItemState.PENDING)
-        .order_by("position")
-        .values_list("pk", flat=True)
-    )
-    chunks = [pending[i : i + chunk_size] for i in range(0, len(pending), chunk_size)]
-    for chunk in chunks:
-        letter_batch_chunk_task.delay(school_id=school.pk, batch_id=batch.pk, item_ids=chunk)
-    return len(chunks)
-
-
-def letter_batch_run_chunk(*, school: School, batch: LetterBatch, item_ids: Sequence[int]) -> int:
-    """Generate the letters of ``item_ids`` that are still pending, each in its own
-    transaction with its item (so a re-run never duplicates one), naming failures on the
-    item; when no item is pending any more, merge the batch. Returns letters made."""
-    made = 0
-    template = batch.template
-    for item_id in item_ids:
-        with transaction.atomic():
-            item = (
-                LetterBatchItem.objects.select_for_update()
-                .filter(school=school, batch=batch, pk=item_id, state=ItemState.PENDING)
-                .select_related("pupil")
-                .first()
-            )
-            if item is None:
-                continue  # done by an earlier delivery of this chunk, or cancelled
-            if LetterBatch.objects.filter(pk=batch.pk, status=BatchStatus.CANCELLED).exists():
-                break
-            try:
-                with transaction.atomic():
-                    letter = letter_generate(
-                        school=school,
-                        pupil=item.pupil,
-                        template=template,
-                        period_start=batch.period_start,
-                        period_end=batch.period_end,
-                        created_by=None,
-                        source="batch",
-                    )
-            except (ValidationError, TemplateProblemError, ValueError) as exc:
-                item.state = ItemState.FAILED
-                item.error = str(exc)[:300]
-                item.save(update_fields=["state", "error"])
-                continue
-            item.letter = letter
-            item.state = ItemState.DONE
-            item.save(update_fields=["letter", "state"])
-            made += 1
-    letter_batch_finish_if_complete(school=school, batch=batch)
-    return made
-
-
-def letter_batch_finish_if_complete(*, school: School, batch: LetterBatch) -> bool:
-    """Merge and close ``batch`` once none of its items is pending."""
-    with transaction.atomic():
-        locked = LetterBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.finished_at is not None:
-            return True
-        if LetterBatchItem.objects.filter(
-            school=school, batch=locked, state=ItemState.PENDING
-        ).exists():
-            return False
-        letters = [
-            item.letter
-            for item in LetterBatchItem.objects.filter(
-                school=school, batch=locked, state=ItemState.DONE
-            )
-            .select_related("letter")
-            .order_by("position")
-            if item.letter is not None
-        ]
-        if letters:
-            locked.merged_pdf.save(
-                f"{school.pk}/batch-{locked.pk}.pdf",
-                ContentFile(letters_merge(letters=letters)),
-                save=False,
-            )
-        if locked.status == BatchStatus.RUNNING:
-            locked.status = BatchStatus.DONE
-        locked.finished_at = timezone.now()
-        locked.save(update_fields=["merged_pdf", "status", "finished_at"])
-        batch.refresh_from_db()
-    return True
-
-
-def letters_merge(*, letters: Sequence[Letter]) -> bytes:
-    """One PDF of ``letters`` in order for printing, each padded with a blank page to an even
-    page count so every letter starts on a fresh sheet when printed on both sides."""
-    writer = pypdf.PdfWriter()
-    for letter in letters:
-        with letter.pdf.open("rb") as handle:
-            reader = pypdf.PdfReader(io.BytesIO(handle.read()))
-        for page in reader.pages:
-            writer.add_page(page)
-        if len(reader.pages) % 2:
-            last = reader.pages[-1].mediabox
-            writer.add_blank_page(width=float(last.width), height=float(last.height))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-@transaction.atomic
-def letter_batch_cancel(
-    *, school: School, batch: LetterBatch, cancelled_by: StaffMembership
-) -> None:
-    """Stop ``batch``: its pending items are cancelled (letters already made stay)."""
-    check_capability(
-        cancelled_by,
-        Capability.SEND_LETTERS,
-        school=school,
-        message=_("You cannot send letters at this school."),
-    )
-    LetterBatchItem.objects.filter(school=school, batch=batch, state=ItemState.PENDING).update(
-        state=ItemState.CANCELLED
-    )
-    LetterBatch.objects.filter(school=school, pk=batch.pk, status=BatchStatus.RUNNING).update(
-        status=BatchStatus.CANCELLED
-    )
-    batch.refresh_from_db()
-    letter_batch_finish_if_complete(school=school, batch=batch)
+# Batches: letters.batches (one template to many pupils, chunked Celery tasks under leases).

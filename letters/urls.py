@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters import views
+from letters import views, views_batches
 
 app_name = "letters"
 
@@ -15,7 +15,7 @@ urlpatterns = [
     ),
     path(
         "s/<slug:school_slug>/letters/templates/<int:template_id>/batch/",
-        views.batch_create,
+        views_batches.batch_create,
         name="batch-create",
     ),
     path("s/<slug:school_slug>/letters/letterhead/", views.letterhead_edit, name="letterhead"),
@@ -29,15 +29,30 @@ urlpatterns = [
         views.pupil_letter_generate,
         name="pupil-letters",
     ),
-    path("s/<slug:school_slug>/letters/batches/<int:batch_id>/", views.batch_detail, name="batch"),
+    path("s/<slug:school_slug>/letters/batches/new/", views_batches.batch_new, name="batch-new"),
+    path(
+        "s/<slug:school_slug>/letters/batches/<int:batch_id>/",
+        views_batches.batch_detail,
+        name="batch",
+    ),
     path(
         "s/<slug:school_slug>/letters/batches/<int:batch_id>/cancel/",
-        views.batch_cancel,
+        views_batches.batch_cancel,
         name="batch-cancel",
     ),
     path(
+        "s/<slug:school_slug>/letters/batches/<int:batch_id>/resume/",
+        views_batches.batch_resume,
+        name="batch-resume",
+    ),
+    path(
         "s/<slug:school_slug>/letters/batches/<int:batch_id>/pdf/",
-        views.batch_pdf,
+        views_batches.batch_pdf,
         name="batch-pdf",
+    ),
+    path(
+        "s/<slug:school_slug>/letters/batches/<int:batch_id>/zip/",
+        views_batches.batch_zip,
+        name="batch-zip",
     ),
 ]

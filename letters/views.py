@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from interventions.selectors import academic_period_for
 from letters import selectors, services
 from letters.forms import GenerateForm, LetterheadForm, TemplateBodyForm
-from letters.models import EmailDelivery, ItemState, LetterBatch, LetterBatchItem
+from letters.models import EmailDelivery, LetterBatch
 from letters.rendering import letter_html
 from letters.templating import MERGE_FIELDS, TemplateProblem, TemplateProblemError
 from schools.models import Pupil, StaffMembership
@@ -199,64 +199,6 @@ def outbox(request: SchoolRequest) -> HttpResponse:
         .order_by("-claimed_at")[:200]
     )
     return _render(request, "letters/outbox.html", {"deliveries": deliveries})
-
-
-@require_http_methods(["GET", "POST"])
-@require_capability(Capability.SEND_LETTERS)
-def batch_create(request: SchoolRequest, template_id: int) -> HttpResponse:
-    template = selectors.letter_template_get(school=request.school, template_id=template_id)
-    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
-        return HttpResponseNotAllowed(["POST"])
-    today = timezone.localdate()
-    start, _end = academic_period_for(school=request.school, on=today)
-    pupils = list(Pupil.objects.filter(school=request.school).on_roll(today).order_by("pk"))
-    batch = services.letter_batch_create(
-        school=request.school,
-        template=template,
-        pupils=pupils,
-        period_start=start,
-        period_end=today,
-        created_by=_membership(request),
-    )
-    return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
-
-
-@require_GET
-@require_capability(Capability.SEND_LETTERS)
-@vary_on_headers("HX-Request")
-def batch_detail(request: SchoolRequest, batch_id: int) -> HttpResponse:
-    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
-    items = LetterBatchItem.objects.filter(school=request.school, batch=batch)
-    total = items.count()
-    done = items.exclude(state=ItemState.PENDING).count()
-    failures = items.filter(state=ItemState.FAILED).select_related("pupil").order_by("position")
-    page = "letters/batch.html"
-    if request.htmx:
-        page += "#progress"
-    return _render(
-        request,
-        page,
-        {"batch": batch, "total": total, "done": done, "failures": failures},
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@require_capability(Capability.SEND_LETTERS)
-def batch_cancel(request: SchoolRequest, batch_id: int) -> HttpResponse:
-    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
-    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
-        return HttpResponseNotAllowed(["POST"])
-    services.letter_batch_cancel(
-        school=request.school, batch=batch, cancelled_by=_membership(request)
-    )
-    return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
-
-
-@require_GET
-@require_capability(Capability.SEND_LETTERS)
-def batch_pdf(request: SchoolRequest, batch_id: int) -> HttpResponse:
-    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
-    return _file_response(batch.merged_pdf, f"letters-{batch.pk}.pdf")
 
 
 @require_http_methods(["GET", "POST"])

@@ -303,3 +303,4 @@ class LetterBatchFactory(factory.django.DjangoModelFactory):
     )
     created_at = factory.LazyFunction(timezone.now)
     merged_pdf = factory.django.FileField(filename="batch.pdf", data=b"%PDF-1.4\n%%EOF\n")
+    letters_zip = factory.django.FileField(filename="batch.zip", data=b"PK\x05\x06" + bytes(18))

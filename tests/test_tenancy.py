@@ -47,6 +47,7 @@ from letters.models import (
     EmailDelivery,
     Letter,
     LetterBatch,
+    LetterBatchChunk,
     LetterBatchItem,
     Letterhead,
     LetterTemplate,
@@ -221,6 +222,9 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:batch": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
     "letters:batch-cancel": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
     "letters:batch-pdf": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
+    "letters:batch-zip": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
+    "letters:batch-resume": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
+    "letters:batch-new": lambda ws: {"school_slug": ws.school.slug},
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
@@ -919,6 +923,9 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
     "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
     "letters.LetterBatch": _letter_batch,
+    "letters.LetterBatchChunk": lambda ws: LetterBatchChunk.objects.create(
+        school=ws.school, batch=_letter_batch(ws), number=0
+    ),
     "letters.LetterBatchItem": lambda ws: LetterBatchItem.objects.create(
         school=ws.school, batch=_letter_batch(ws), pupil=ws.pupils[0], position=0
     ),

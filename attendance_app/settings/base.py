@@ -189,7 +189,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "interventions.queues_refresh_all",
         "schedule": crontab(),  # https://crontab.guru/#*_*_*_*_*
     },
+    # Every minute: letter batch chunks whose worker died (lease expired) are sent again.
+    "letters-batch-resume-stalled": {
+        "task": "letters.batch_resume_stalled",
+        "schedule": crontab(),  # https://crontab.guru/#*_*_*_*_*
+    },
 }
+# Letter batches (letters.batches): letters per Celery task, and how long a chunk's lease lasts
+# without a heartbeat (one letter renders in well under a second; a lease outlives many).
+LETTER_BATCH_CHUNK_SIZE = env.int("LETTER_BATCH_CHUNK_SIZE", default=50)
+LETTER_BATCH_LEASE_SECONDS = env.int("LETTER_BATCH_LEASE_SECONDS", default=120)
 
 # --- Caches ---------------------------------------------------------------------------------
 CACHES = {

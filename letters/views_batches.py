@@ -1,0 +1,158 @@
+"""Pages of letter batches: the "New batch" page (a letter and who it goes to, with the count
+previewed), the progress page (polled by htmx), cancel, resume, and the results (one merged
+PDF for duplex printing, a zip of the individual PDFs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from interventions.selectors import academic_period_for
+from letters import batches, selectors
+from letters.forms_batches import BatchForm
+from letters.models import LetterBatch
+from schools.models import Pupil, StaffMembership
+from schools.permissions import Capability, require_capability
+from schools.types import SchoolRequest
+
+
+def _membership(request: SchoolRequest) -> StaffMembership:
+    # Only staff roles hold the letter capabilities; anyone else sees nothing.
+    if request.access.membership is None:
+        raise Http404("Staff only")
+    return request.access.membership
+
+
+def _file(field: Any, filename: str, content_type: str) -> HttpResponse:
+    # Streamed from storage by a view that has checked tenancy; never a public MEDIA_URL.
+    if not field:
+        raise Http404("Not ready yet")
+    response: HttpResponse = FileResponse(  # type: ignore[assignment]  # a streaming response
+        field.open("rb"), content_type=content_type, filename=filename, as_attachment=True
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+@vary_on_headers("HX-Request")
+def batch_new(request: SchoolRequest) -> HttpResponse:
+    """GET: the form (``?template=`` preselects a letter); with htmx, the count for the
+    choice so far. POST ``preview``: the page again with the count; POST: start the batch."""
+    school = request.school
+    today = timezone.localdate()
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    initial = {"pupils": "school", "template": request.GET.get("template")}
+    form = BatchForm(data, school=school, on=today, initial=initial)
+    count = None
+    if form.is_bound and form.is_valid():
+        pupils = batches.batch_pupils(school=school, choice=form.choice(), on=today)
+        if request.method == "POST" and "preview" not in request.POST:
+            template = selectors.letter_template_get(
+                school=school, template_id=form.cleaned_data["template"]
+            )
+            start, _end = academic_period_for(school=school, on=today)
+            batch = batches.letter_batch_create(
+                school=school,
+                template=template,
+                pupils=list(pupils),
+                period_start=start,
+                period_end=today,
+                created_by=_membership(request),
+                selection=form.description(),
+            )
+            return redirect("letters:batch", school_slug=school.slug, batch_id=batch.pk)
+        count = pupils.count()
+    page = "letters/batch_new.html"
+    if request.htmx and request.method == "GET":
+        page += "#count"
+    return render(request, page, {"school": school, "form": form, "count": count})
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def batch_create(request: SchoolRequest, template_id: int) -> HttpResponse:
+    """The letters list's "Make a batch": the letter to every pupil on roll."""
+    template = selectors.letter_template_get(school=request.school, template_id=template_id)
+    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
+        return HttpResponseNotAllowed(["POST"])
+    today = timezone.localdate()
+    start, _end = academic_period_for(school=request.school, on=today)
+    pupils = Pupil.objects.filter(school=request.school).on_roll(today).distinct().order_by("pk")
+    batch = batches.letter_batch_create(
+        school=request.school,
+        template=template,
+        pupils=list(pupils),
+        period_start=start,
+        period_end=today,
+        created_by=_membership(request),
+        selection=_("Every pupil on roll"),
+    )
+    return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+@vary_on_headers("HX-Request")
+def batch_detail(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
+    progress = batches.letter_batch_progress(school=request.school, batch=batch)
+    page = "letters/batch.html"
+    if request.htmx:
+        page += "#progress"
+    return render(
+        request,
+        page,
+        {"school": request.school, "batch": batch, "progress": progress},
+    )
+
+
+def _post_on_batch(request: SchoolRequest, batch_id: int) -> LetterBatch | HttpResponse:
+    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
+    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
+        return HttpResponseNotAllowed(["POST"])
+    return batch
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def batch_cancel(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = _post_on_batch(request, batch_id)
+    if isinstance(batch, HttpResponse):
+        return batch
+    batches.letter_batch_cancel(
+        school=request.school, batch=batch, cancelled_by=_membership(request)
+    )
+    return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def batch_resume(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = _post_on_batch(request, batch_id)
+    if isinstance(batch, HttpResponse):
+        return batch
+    batches.letter_batch_resume(school=request.school, batch=batch, resumed_by=_membership(request))
+    return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+def batch_pdf(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
+    return _file(batch.merged_pdf, f"letters-{batch.pk}.pdf", "application/pdf")
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+def batch_zip(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
+    return _file(batch.letters_zip, f"letters-{batch.pk}.zip", "application/zip")
