@@ -24,7 +24,7 @@ from interventions import engine
 from interventions.dashboard_dfe import DfeScope, dfe_scope
 from interventions.dashboards import _SUMS, PUPIL_GROUPS, Totals
 from interventions.models import WeeklySummary
-from interventions.rules import Band, band_for, persistent_absence, severe_absence
+from interventions.rules import Band, band_for, percentage, persistent_absence, severe_absence
 from interventions.selectors import academic_period_for, school_bands_get
 from registers.codes import CodeDefinition, StatCategory
 from registers.models import AttendanceMark
@@ -435,3 +435,42 @@ def parse_slot(detail: str) -> tuple[int, str] | None:
     if weekday not in {str(d) for d in WEEKDAYS} or session not in SESSIONS:
         return None
     return int(weekday), session
+
+
+@dataclass(frozen=True)
+class RunningPoint:
+    """The year to date at the end of one school week: sessions summed so far."""
+
+    week_start: dt.date
+    possible: int
+    attendance: int
+
+    @property
+    def rate(self) -> Fraction | None:
+        return percentage(self.attendance, self.possible)
+
+
+def pupil_running_line(*, school: School, pupil: Pupil, on: dt.date) -> list[RunningPoint]:
+    """``pupil``'s running attendance this academic year, one point per school week (weeks
+    with a possible session), from the weekly summaries of all their enrolments. One query.
+    Call inside ``school_scope(school)``."""
+    period_start, _end = academic_period_for(school=school, on=on)
+    weeks = (
+        WeeklySummary.objects.filter(school=school, pupil=pupil, period_start=period_start)
+        .values("week_start")
+        .annotate(
+            possible=Sum("possible_sessions"),
+            present=Sum("present_sessions"),
+            aea=Sum("aea_sessions"),
+        )
+        .order_by("week_start")
+    )
+    points: list[RunningPoint] = []
+    possible = attendance = 0
+    for week in weeks:
+        if not week["possible"]:
+            continue
+        possible += week["possible"]
+        attendance += (week["present"] or 0) + (week["aea"] or 0)
+        points.append(RunningPoint(week["week_start"], possible, attendance))
+    return points

@@ -416,3 +416,47 @@ def breakdown_pupils(request: SchoolRequest) -> HttpResponse:
             "dfe": dfe,
         },
     )
+
+
+def running_chart(points: Sequence[bd.RunningPoint]) -> dict[str, object] | None:
+    """Coordinates of a pupil's running attendance line (server-side SVG, as the dashboard's
+    trend chart), with the 90% line below which a pupil is persistently absent; ``None``
+    with fewer than two school weeks."""
+    rates = [p.rate for p in points if p.rate is not None]
+    if len(rates) < 2:
+        return None
+    width, height, left, top = 640.0, 200.0, 40.0, 10.0
+    low = min(int(min(rates)) // 10 * 10, 80)
+    span = 100 - low
+
+    def y(value: Fraction) -> float:
+        return round(top + (height - top - 20) * float((100 - value) / span), 1)
+
+    step = (width - left - 10) / (len(rates) - 1)
+    marks = [(round(left + step * i, 1), y(rate)) for i, rate in enumerate(rates)]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - 10,
+        "points": " ".join(f"{a},{b}" for a, b in marks),
+        "marks": marks,
+        "ticks": [(y(Fraction(v)), v) for v in range(low, 101, 10)],
+        "persistent_y": y(Fraction(90)),
+    }
+
+
+def pupil_year_context(
+    request: SchoolRequest, points: Sequence[bd.RunningPoint]
+) -> dict[str, object]:
+    """The running line's chart and table for the pupil page."""
+    return {
+        "running_chart": running_chart(points),
+        "running_head": [
+            Column(_("Week beginning")),
+            Column(_("Possible sessions"), numeric=True),
+            Column(_("Sessions attended"), numeric=True),
+            Column(_("Attendance so far"), numeric=True),
+        ],
+        "running_rows": [[p.week_start, p.possible, p.attendance, pct(p.rate)] for p in points],
+    }

@@ -246,7 +246,13 @@ def test_every_string_of_the_breakdowns_has_its_welsh():
     catalogue = {**_catalogue(), **_app_catalogue()}
     base = Path(settings.BASE_DIR)
     msgids: set[str] = set()
-    for name in ("breakdowns.html", "_dfe_toggle.html", "pupils.html", "school.html"):
+    for name in (
+        "breakdowns.html",
+        "_dfe_toggle.html",
+        "pupils.html",
+        "school.html",
+        "_pupil_year.html",
+    ):
         path = base / "templates" / "interventions" / "dashboards" / name
         msgids.update(_gettext_calls(templatize(path.read_text(), origin=str(path))))
     source = base / "interventions" / "views" / "dashboard_breakdowns.py"
@@ -254,3 +260,39 @@ def test_every_string_of_the_breakdowns_has_its_welsh():
         msgids.add(message if isinstance(message, str) else message[0])
     assert len(msgids) > 40
     assert sorted(m for m in msgids if not catalogue.get(m)) == []
+
+
+def test_the_pupil_page_has_the_running_line_and_the_year_calendar(rw, client_for):  # noqa: F811
+    from interventions.dashboard_breakdowns import pupil_running_line
+
+    _steady, truant, _ = rw.pupils
+    with school_scope(rw.school):
+        school_recompute(school=rw.school, as_of=AS_OF)
+        line = pupil_running_line(school=rw.school, pupil=truant, on=AS_OF)
+    # Two weeks present, two weeks of U, one week present: sessions summed week by week.
+    assert [(p.possible, p.attendance) for p in line] == [
+        (10, 10),
+        (20, 20),
+        (30, 20),
+        (40, 20),
+        (50, 30),
+    ]
+    assert [str(p.rate) for p in line][-1] == "60"
+    url = reverse(
+        "interventions:pupil-attendance",
+        kwargs={"school_slug": rw.school.slug, "pupil_id": truant.pk},
+    )
+    response = client_for(head_of(rw.school)).get(url)
+    assert response.status_code == 200
+    assert [row[3] for row in response.context["running_rows"]] == [
+        "100.0%",
+        "100.0%",
+        "66.7%",
+        "50.0%",
+        "60.0%",
+    ]
+    body = response.content.decode()
+    assert 'id="running-title"' in body
+    assert "app-cal__s--unauthorised" in body  # the U sessions, coloured and written
+    assert "app-cal__day--closed" in body  # weekends and the half-term closure
+    assert "style=" not in body
