@@ -19,11 +19,13 @@ from typing import Any
 
 from django.db.models import Q, Sum
 
+from interventions.dashboard_dfe import dfe_summaries_q
 from interventions.models import WeeklySummary
 from interventions.rules import percentage, persistent_absence, severe_absence
 from interventions.selectors import _academic_period_or_default, academic_period_for
 from schools.models import AcademicYear, School, Trust
 from schools.scoping import schools_scope
+from schools.selectors import school_calendar_get
 
 _SUMS = (
     "possible_sessions",
@@ -130,22 +132,34 @@ def _weeks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted((r for r in rows if r["possible_sessions"]), key=lambda r: r["week_start"])
 
 
-def school_dashboard(*, school: School, on: dt.date) -> Dashboard:
+def school_dashboard(*, school: School, on: dt.date, dfe: bool = False) -> Dashboard:
     """The school's dashboard for the academic year containing ``on``, from the weekly
     summaries. "Last year to date" sums last year's first *n* school weeks, where *n* is the
     number of school weeks summarised so far this year. Three queries whatever the roll.
-    Call inside ``school_scope(school)``."""
+    With ``dfe``, only what the DfE counts (``dashboard_dfe``, §4.2). Call inside
+    ``school_scope(school)``."""
     period_start, period_end = academic_period_for(school=school, on=on)
-    last_start, _ = academic_period_for(school=school, on=period_start - dt.timedelta(days=1))
+    last_start, last_end = academic_period_for(
+        school=school, on=period_start - dt.timedelta(days=1)
+    )
+    scope = Q()
+    if dfe:
+        scope = dfe_summaries_q(
+            calendar=school_calendar_get(school=school),
+            periods=[(period_start, period_end), (last_start, last_end)],
+            on=on,
+        )
     sums = {name: Sum(name) for name in _SUMS}
     per_enrolment = list(
-        WeeklySummary.objects.filter(school=school, period_start=period_start)
+        WeeklySummary.objects.filter(scope, school=school, period_start=period_start)
         .values("enrolment_id", "pupil_id", *(f"pupil__{f}" for _, f in PUPIL_GROUPS))
         .annotate(**sums)
         .order_by("enrolment_id")
     )
     weekly = list(
-        WeeklySummary.objects.filter(school=school, period_start__in=[period_start, last_start])
+        WeeklySummary.objects.filter(
+            scope, school=school, period_start__in=[period_start, last_start]
+        )
         .values("period_start", "week_start")
         .annotate(**sums)
         .order_by()

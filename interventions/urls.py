@@ -4,7 +4,7 @@ from django.urls import path
 
 from interventions.views import attendance as views
 from interventions.views import cases as case_views
-from interventions.views import dashboards, parents
+from interventions.views import dashboard_breakdowns, dashboards, parents
 from interventions.views import queues as queue_views
 
 app_name = "interventions"
@@ -31,6 +31,11 @@ urlpatterns = [
         "s/<slug:school_slug>/dashboard/pupils/",
         dashboards.dashboard_pupils,
         name="dashboard-pupils",
+    ),
+    path(
+        "s/<slug:school_slug>/dashboard/breakdowns/",
+        dashboard_breakdowns.breakdowns_page,
+        name="dashboard-breakdowns",
     ),
     path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
     path("s/<slug:school_slug>/queues/", queue_views.queues_page, name="queues"),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from interventions import rules, selectors, services
+from interventions import dashboard_breakdowns, rules, selectors, services
 from interventions.forms import (
     BAND_FORMSET_PREFIX,
     DEFAULT_COLOUR,
@@ -30,6 +30,8 @@ from interventions.forms import (
 from interventions.periods import Period, period_requested
 from interventions.services import BAND_PRESETS, BandInput
 from interventions.templatetags.attendance_figures import percent1
+from interventions.views import dashboard_breakdowns as breakdown_views
+from registers.selectors import pupil_mark_calendar
 from schools.components import Cell, Column
 from schools.models import Jurisdiction, School
 from schools.permissions import Capability, require_capability
@@ -246,6 +248,7 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
     else:
         results = selectors.pupil_attendance_stored(school=school, pupil=pupil, on=today)
     events = selectors.attendance_events(school=school, pupil_ids=[pupil.pk])[:EVENTS_SHOWN]
+    year_line = dashboard_breakdowns.pupil_running_line(school=school, pupil=pupil, on=today)
     shown = period or Period(*selectors.academic_period_for(school=school, on=today), today)
     year = rules.dfe_academic_year(
         period_start=shown.start, period_end=shown.end, as_of=shown.as_of
@@ -263,6 +266,8 @@ def pupil_attendance(request: SchoolRequest, pupil_id: int) -> HttpResponse:
             "in_dfe_cohort": rules.in_dfe_cohort(
                 date_of_birth=pupil.date_of_birth, academic_year=year
             ),
+            "calendar": pupil_mark_calendar(school=school, pupil=pupil, today=today),
+            **breakdown_views.pupil_year_context(request, year_line),
         },
         status=status,
     )

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from interventions import dashboards
 from interventions.rules import pct1, percentage, persistent_absence, severe_absence
+from interventions.views import dashboard_breakdowns
 from schools.components import Cell, Column
 from schools.models import Pupil
 from schools.permissions import Capability, require_capability
@@ -103,13 +104,15 @@ def _chart(board: dashboards.Dashboard) -> dict[str, object]:
 def _link(request: SchoolRequest, text: object, measure: str, group: str = "") -> str:
     url = reverse("interventions:dashboard-pupils", kwargs={"school_slug": request.school.slug})
     query = {"measure": measure, **({"group": group} if group else {})}
-    return format_html('<a class="govuk-link" href="{}?{}">{}</a>', url, urlencode(query), text)
+    query_string = dashboard_breakdowns.with_dfe(request, query)
+    return format_html('<a class="govuk-link" href="{}?{}">{}</a>', url, query_string, text)
 
 
 @require_GET
 @require_capability(Capability.VIEW_DASHBOARD)
 def school_dashboard(request: SchoolRequest) -> HttpResponse:
-    board = dashboards.school_dashboard(school=request.school, on=timezone.localdate())
+    dfe = dashboard_breakdowns.dfe_asked(request)
+    board = dashboards.school_dashboard(school=request.school, on=timezone.localdate(), dfe=dfe)
     t = board.total
     headline = [
         (
@@ -190,6 +193,7 @@ def school_dashboard(request: SchoolRequest) -> HttpResponse:
             "persistent_rate": _pct(t.persistent_rate),
             "severe_rate": _pct(t.severe_rate),
             "last_year": _pct(board.last_year_to_date.attendance_rate),
+            "dfe": dfe,
         },
     )
 
@@ -199,6 +203,8 @@ def school_dashboard(request: SchoolRequest) -> HttpResponse:
 def dashboard_pupils(request: SchoolRequest) -> HttpResponse:
     """The pupils behind a dashboard number: ``measure`` (all, persistent, severe) within
     ``group`` (``key:value`` of a pupil group); ``?format=csv`` downloads the list."""
+    if dashboard_breakdowns.handles(request, MEASURES):
+        return dashboard_breakdowns.breakdown_pupils(request)
     measure = request.GET.get("measure", "all")
     group = request.GET.get("group", "")
     if measure not in MEASURES:
