@@ -6,6 +6,7 @@ from interventions.views import attendance as views
 from interventions.views import cases as case_views
 from interventions.views import dashboards, parents
 from interventions.views import queues as queue_views
+from interventions.views import trust_dashboard as trust_views
 
 app_name = "interventions"
 
@@ -32,7 +33,11 @@ urlpatterns = [
         dashboards.dashboard_pupils,
         name="dashboard-pupils",
     ),
-    path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
+    path(
+        "t/<slug:trust_slug>/dashboard/",
+        trust_views.trust_dashboard_page,
+        name="trust-dashboard",
+    ),
     path("s/<slug:school_slug>/queues/", queue_views.queues_page, name="queues"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
     path("s/<slug:school_slug>/cases/", case_views.case_list, name="case-list"),
