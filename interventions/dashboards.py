@@ -10,8 +10,6 @@ last year.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,9 +20,8 @@ from django.db.models import Q, Sum
 from interventions.dashboard_dfe import dfe_summaries_q
 from interventions.models import WeeklySummary
 from interventions.rules import percentage, persistent_absence, severe_absence
-from interventions.selectors import _academic_period_or_default, academic_period_for
-from schools.models import AcademicYear, School, Trust
-from schools.scoping import schools_scope
+from interventions.selectors import academic_period_for
+from schools.models import School
 from schools.selectors import school_calendar_get
 
 _SUMS = (
@@ -212,61 +209,3 @@ def _rate(row: dict[str, Any] | None) -> Fraction | None:
     if row is None:
         return None
     return percentage(row["present_sessions"] + row["aea_sessions"], row["possible_sessions"])
-
-
-@dataclass(frozen=True)
-class SchoolColumn:
-    """One school on the trust dashboard: its totals and its weekly rates (the sparkline)."""
-
-    school: School
-    totals: Totals
-    weekly: list[Fraction | None]
-
-
-@dataclass(frozen=True)
-class TrustDashboard:
-    schools: list[SchoolColumn]
-    total: Totals
-
-
-def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
-    """Every active school of ``trust`` on the same measures, for each school's academic year
-    containing ``on``, from the weekly summaries; the trust total sums sessions and enrolments
-    across schools (never averages). Four queries whatever the number of schools and pupils.
-    Reads across the trust's schools and only those."""
-    schools = list(School.objects.filter(trust=trust, is_active=True).order_by("name"))
-    if not schools:
-        return TrustDashboard(schools=[], total=Totals())
-    school_ids = [school.pk for school in schools]
-    with schools_scope(schools):
-        years = {
-            school_id: (start, end)
-            for school_id, start, end in AcademicYear.objects.filter(
-                school_id__in=school_ids, start_date__lte=on, end_date__gte=on
-            ).values_list("school_id", "start_date", "end_date")
-        }
-        periods = {pk: _academic_period_or_default(years, pk, on) for pk in school_ids}
-        this_year = functools.reduce(
-            operator.or_,
-            (Q(school_id=pk, period_start=start) for pk, (start, _end) in periods.items()),
-        )
-        summaries = WeeklySummary.objects.filter(school_id__in=school_ids).filter(this_year)
-        sums = {name: Sum(name) for name in _SUMS}
-        per_enrolment = list(
-            summaries.values("school_id", "enrolment_id", "pupil_id").annotate(**sums).order_by()
-        )
-        weekly = list(
-            summaries.values("school_id", "week_start").annotate(**sums).order_by("week_start")
-        )
-    totals = {pk: Totals() for pk in school_ids}
-    total = Totals()
-    for row in per_enrolment:
-        totals[row["school_id"]].add(row)
-        total.add(row)
-    rates: dict[int, list[Fraction | None]] = {pk: [] for pk in school_ids}
-    for row in weekly:
-        if row["possible_sessions"]:
-            rates[row["school_id"]].append(_rate(row))
-    return TrustDashboard(
-        schools=[SchoolColumn(s, totals[s.pk], rates[s.pk]) for s in schools], total=total
-    )

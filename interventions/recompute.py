@@ -142,12 +142,29 @@ def pupils_recompute(
                 period_end=period_end,
                 as_of=as_of,
                 pupil_ids=pupil_ids,
+                changed_from=_summaries_from(changed_from, pupil_ids, stored),
             )
             _returns_raise(school=school, run=run, written=written)
     return run
 
 
 # --- Internals ------------------------------------------------------------------------------
+
+
+def _summaries_from(
+    changed_from: dt.date | None,
+    pupil_ids: Collection[int],
+    stored: dict[int, engine.EnrolmentState],
+) -> dt.date | None:
+    """The first day whose weekly summaries may differ from the stored ones: the earliest
+    changed mark, or the day after the earliest stored ``as_of`` (the summaries were written
+    with the results, to the same day). ``None`` (the whole year) when the change is unknown
+    or a pupil has no stored result (nothing of theirs was summarised)."""
+    if changed_from is None or not stored:
+        return None
+    if set(pupil_ids) - {state.pupil_id for state in stored.values()}:
+        return None
+    return min(changed_from, min(state.as_of for state in stored.values()) + dt.timedelta(1))
 
 
 def _run_start(

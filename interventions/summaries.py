@@ -69,21 +69,29 @@ def summaries_rewrite(
     period_end: dt.date,
     as_of: dt.date,
     pupil_ids: Collection[int] | None = None,
+    changed_from: dt.date | None = None,
 ) -> int:
     """Replace the weekly summaries of the year starting ``period_start`` of every enrolment
     of ``school`` (of ``pupil_ids`` if given) with counts from their marks up to ``as_of``:
     the same counted range as the engine's stored results, so each enrolment's weeks sum to
-    its ``EnrolmentAttendance`` counts. Two queries and one bulk insert whatever the roll.
-    Call inside the recompute's transaction and ``school_scope(school)``; returns the rows
-    written."""
+    its ``EnrolmentAttendance`` counts. With ``changed_from`` (no mark dated before it changed
+    since the summaries were last written, and they were written as of the day before it or
+    later) only the weeks from its Monday are rewritten: a day's register then reads one week
+    of marks, not the year. Two queries and one bulk insert whatever the roll. Call inside
+    the recompute's transaction and ``school_scope(school)``; returns the rows written."""
+    first, last = period_start, min(period_end, as_of)
+    if changed_from is not None and changed_from > period_start:
+        # Weeks are Mondays (the first week may start on period_start itself).
+        first = max(period_start, monday(changed_from))
     existing = WeeklySummary.objects.filter(school=school, period_start=period_start)
+    if first > period_start:
+        existing = existing.filter(week_start__gte=first)
     if pupil_ids is not None:
         existing = existing.filter(pupil_id__in=list(pupil_ids))
     existing.delete()
     enrolments = engine._enrolments(
         school=school, period_start=period_start, period_end=period_end, pupil_ids=pupil_ids
     )
-    first, last = period_start, min(period_end, as_of)
     if not enrolments or last < first:
         return 0
     sessions_sql, sessions_params = engine._sessions_sql(calendar, first, last)

@@ -6,6 +6,7 @@ from interventions.views import attendance as views
 from interventions.views import cases as case_views
 from interventions.views import dashboard_breakdowns, dashboards, parents
 from interventions.views import queues as queue_views
+from interventions.views import trust_dashboard as trust_views
 
 app_name = "interventions"
 
@@ -37,7 +38,11 @@ urlpatterns = [
         dashboard_breakdowns.breakdowns_page,
         name="dashboard-breakdowns",
     ),
-    path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
+    path(
+        "t/<slug:trust_slug>/dashboard/",
+        trust_views.trust_dashboard_page,
+        name="trust-dashboard",
+    ),
     path("s/<slug:school_slug>/queues/", queue_views.queues_page, name="queues"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),
     path("s/<slug:school_slug>/cases/", case_views.case_list, name="case-list"),

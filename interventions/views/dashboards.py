@@ -23,7 +23,7 @@ from interventions.views import dashboard_breakdowns
 from schools.components import Cell, Column
 from schools.models import Pupil
 from schools.permissions import Capability, require_capability
-from schools.types import SchoolRequest, TrustRequest
+from schools.types import SchoolRequest
 
 NO_FIGURE = "\u2013"
 MEASURES = ("all", "persistent", "severe")
@@ -259,71 +259,4 @@ def dashboard_pupils(request: SchoolRequest) -> HttpResponse:
         request,
         "interventions/dashboards/pupils.html",
         {"head": head, "rows": rows, "csv_url": csv_url, "measure": measure, "group": group},
-    )
-
-
-def _sparkline(rates: list[Fraction | None]) -> str:
-    """The polyline points of a 100 x 24 sparkline (50% at the bottom, 100% at the top)."""
-    values = [r for r in rates if r is not None]
-    if len(values) < 2:
-        return ""
-    step = 100 / (len(values) - 1)
-    return " ".join(
-        f"{round(i * step, 1)},{round(24 * float((100 - max(v, Fraction(50))) / 50), 1)}"
-        for i, v in enumerate(values)
-    )
-
-
-@require_GET
-def trust_dashboard(request: TrustRequest) -> HttpResponse:
-    """Every school of the trust side by side (the middleware has checked that the user leads
-    this trust: 404 otherwise); each school drills into its own dashboard."""
-    board = dashboards.trust_dashboard(trust=request.trust, on=timezone.localdate())
-    head = [
-        Column(_("School")),
-        Column(_("Trend")),
-        Column(_("Attendance"), numeric=True),
-        Column(_("Overall absence"), numeric=True),
-        Column(_("Unauthorised absence"), numeric=True),
-        Column(_("Persistent absence"), numeric=True),
-        Column(_("Severe absence"), numeric=True),
-    ]
-
-    def row(name: object, totals: dashboards.Totals, spark: str) -> list[object]:
-        return [
-            name,
-            format_html(
-                '<svg class="app-sparkline" viewBox="0 0 100 24" width="100" height="24" '
-                'role="img" aria-label="{}"><polyline points="{}" fill="none" '
-                'stroke="#1d70b8" stroke-width="1.5"/></svg>',
-                _("Weekly attendance trend"),
-                spark,
-            )
-            if spark
-            else NO_FIGURE,
-            Cell(_pct(totals.attendance_rate), float(totals.attendance_rate or 0), numeric=True),
-            Cell(_pct(totals.absence_rate), float(totals.absence_rate or 0), numeric=True),
-            Cell(
-                _pct(totals.unauthorised_rate), float(totals.unauthorised_rate or 0), numeric=True
-            ),
-            Cell(f"{totals.persistent} ({_pct(totals.persistent_rate)})", totals.persistent, True),
-            Cell(f"{totals.severe} ({_pct(totals.severe_rate)})", totals.severe, True),
-        ]
-
-    rows = [
-        row(
-            format_html(
-                '<a class="govuk-link" href="{}">{}</a>',
-                reverse("interventions:dashboard", kwargs={"school_slug": column.school.slug}),
-                column.school.name,
-            ),
-            column.totals,
-            _sparkline(column.weekly),
-        )
-        for column in board.schools
-    ]
-    return render(
-        request,
-        "interventions/dashboards/trust.html",
-        {"head": head, "rows": rows, "total_rows": [row(_("Trust"), board.total, "")]},
     )

@@ -91,34 +91,3 @@ def test_the_dashboard_reads_a_fixed_number_of_queries(client_for, django_assert
             assert client.get(url).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
-
-
-def test_the_trust_dashboard_sums_sessions_across_its_schools(
-    client_for, django_assert_max_num_queries
-):
-    with scopes_disabled():
-        trust = f.TrustFactory()
-        leader = f.TrustMembershipFactory(trust=trust).user
-    small, large = (
-        build_register_world(size=2, trust=trust),
-        build_register_world(size=6, trust=trust),
-    )
-    for world, absent in ((small, 1), (large, 0)):
-        with school_scope(world.school):
-            for i, pupil in enumerate(world.pupils):
-                code = "U" if i < absent else "/"
-                put_marks(world, pupil, school_days(D(2024, 9, 2), D(2024, 9, 13)), code=code)
-            school_recompute(school=world.school, as_of=AS_OF)
-    url = reverse("interventions:trust-dashboard", kwargs={"trust_slug": trust.slug})
-    client = client_for(leader)
-    with django_assert_max_num_queries(20):
-        response = client.get(url)
-    assert response.status_code == 200
-    total = response.context["total_rows"][0]
-    # 8 pupils x 20 sessions; 20 missed: 12.5% absence (an average of the schools' rates
-    # would be 25%).
-    assert total[3].value == "12.5%"
-    assert str(total[5].value).startswith("1 (12.5%)")
-    body = response.content.decode()
-    assert small.school.name in body
-    assert large.school.name in body

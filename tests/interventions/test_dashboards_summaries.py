@@ -9,6 +9,7 @@ import pytest
 
 from interventions.models import EnrolmentAttendance, WeeklySummary
 from interventions.recompute import pupils_recompute, school_recompute
+from registers.models import AttendanceMark
 from schools.models import School
 from schools.scoping import school_scope
 from tests.interventions.test_recompute import D, put_marks, rw, school_days  # noqa: F401
@@ -70,3 +71,82 @@ def test_a_change_of_marks_rewrites_only_its_pupils_summaries(rw):  # noqa: F811
         # The nightly run brings everyone to the same date; then the sums agree again.
         school_recompute(school=rw.school, as_of=D(2024, 10, 11))
         sums_equal_results(rw.school)
+
+
+def _snapshot(school: School) -> dict[tuple[int, object], tuple[object, ...]]:
+    return {
+        (row.enrolment_id, row.week_start): (*(getattr(row, f) for f in FIELDS), row.code_counts)
+        for row in WeeklySummary.objects.filter(school=school)
+    }
+
+
+def test_a_days_register_rewrites_only_the_summaries_of_its_week(rw):  # noqa: F811
+    with school_scope(rw.school):
+        school_recompute(school=rw.school, as_of=D(2024, 10, 4))
+        # Stored as of Friday 4 Oct: the summaries are rewritten from the week of the day after
+        # (the week of 30 Sep, which a weekend session would belong to) and no earlier.
+        week_of_saturday = D(2024, 9, 30)
+        before = {
+            r.pk
+            for r in WeeklySummary.objects.filter(school=rw.school, week_start__lt=week_of_saturday)
+        }
+        day = D(2024, 10, 7)
+        for pupil in rw.pupils:
+            put_marks(rw, pupil, [day], code="U" if pupil == rw.pupils[0] else "/")
+        pupils_recompute(
+            school=rw.school, pupil_ids=[p.pk for p in rw.pupils], as_of=day, changed_from=day
+        )
+        # The weeks before the changed day are the same rows, not deleted and written again.
+        kept = set(
+            WeeklySummary.objects.filter(week_start__lt=week_of_saturday).values_list(
+                "pk", flat=True
+            )
+        )
+        assert kept == before
+        week = WeeklySummary.objects.get(pupil=rw.pupils[0], week_start=day)
+        assert (week.possible_sessions, week.unauthorised_sessions) == (2, 2)
+        sums_equal_results(rw.school)
+        incremental = _snapshot(rw.school)
+        school_recompute(school=rw.school, as_of=day)
+        assert _snapshot(rw.school) == incremental
+
+
+def test_summaries_follow_marks_since_the_stored_date_not_only_the_changed_day(rw):  # noqa: F811
+    with school_scope(rw.school):
+        school_recompute(school=rw.school, as_of=D(2024, 10, 4))
+        steady, truant, unexplained = rw.pupils
+        # A week of marks, of which only Friday's is said to have changed: the stored results
+        # (as of the 4th) are carried over the whole week, and so are the summaries.
+        put_marks(rw, steady, school_days(D(2024, 10, 7), D(2024, 10, 11)), code="I")
+        put_marks(rw, truant, school_days(D(2024, 10, 7), D(2024, 10, 11)))
+        put_marks(rw, unexplained, school_days(D(2024, 10, 7), D(2024, 10, 11)))
+        pupils_recompute(
+            school=rw.school,
+            pupil_ids=[p.pk for p in rw.pupils],
+            as_of=D(2024, 10, 11),
+            changed_from=D(2024, 10, 11),
+        )
+        sums_equal_results(rw.school)
+        incremental = _snapshot(rw.school)
+        school_recompute(school=rw.school, as_of=D(2024, 10, 11))
+        assert _snapshot(rw.school) == incremental
+
+
+def test_an_earlier_correction_rewrites_the_summaries_from_its_week(rw):  # noqa: F811
+    with school_scope(rw.school):
+        school_recompute(school=rw.school, as_of=D(2024, 10, 4))
+        _steady, truant, _ = rw.pupils
+        # The truant's U on 17 Sep is corrected to present (computed again from the marks).
+        AttendanceMark.objects.filter(pupil=truant, date=D(2024, 9, 17)).update(code="/")
+        pupils_recompute(
+            school=rw.school,
+            pupil_ids=[truant.pk],
+            as_of=D(2024, 10, 4),
+            changed_from=D(2024, 9, 17),
+        )
+        week = WeeklySummary.objects.get(pupil=truant, week_start=D(2024, 9, 16))
+        assert week.unauthorised_sessions == 8  # 10 sessions of U, 2 of them now present
+        sums_equal_results(rw.school)
+        incremental = _snapshot(rw.school)
+        school_recompute(school=rw.school, as_of=D(2024, 10, 4))
+        assert _snapshot(rw.school) == incremental
