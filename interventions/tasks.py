@@ -1,6 +1,6 @@
 """Celery tasks of the attendance engine: thin (ids in, the school's scope, a service call).
 
-The beat schedule runs ``attendance_nightly_fanout_task`` every half hour; it sends one
+The beat schedule runs ``attendance_nightly_fanout_task`` every 5 minutes; it sends one
 ``attendance_recompute_school_task`` per school whose school day is over in its own time
 zone and that has no full run for today yet. Register saves, amendments and imports send
 ``attendance_recompute_pupils_task`` after their transaction commits. Every task is
@@ -35,8 +35,15 @@ logger = logging.getLogger(__name__)
 # The nightly run starts this long after the school's afternoon session ends, so late
 # amendments and the office's end-of-day work are in it.
 EVENING_DELAY = dt.timedelta(hours=2)
-# A full run started this recently and not finished is taken to be still running.
-RUN_PATIENCE = dt.timedelta(hours=2)
+# A full run is stopped by Celery at RUN_TIME_LIMIT (the largest school's run takes seconds),
+# so one started longer than RUN_PATIENCE ago and not finished cannot still be running: its
+# worker died. The fan-out (every 5 minutes) then sends the school again, so a crashed night
+# is picked up within about 15 minutes rather than after the broker's 2-hour visibility
+# timeout (security Q-03: the time limit stays well under that timeout).
+RUN_TIME_LIMIT = dt.timedelta(minutes=8)
+RUN_PATIENCE = dt.timedelta(minutes=10)
+
+ABANDONED = "Abandoned: not finished within the time limit (the worker was lost)"
 
 _RELIABLE: dict[str, Any] = {
     "acks_late": True,
@@ -65,6 +72,14 @@ def schools_due_tonight(now: dt.datetime | None = None) -> list[tuple[School, dt
         if not school_day_over(school, local):
             continue
         with school_scope(school):
+            # Say why a run never finished, so its record does not look as if it were running.
+            RecomputeRun.objects.filter(
+                school=school,
+                kind=RunKind.FULL,
+                finished_at__isnull=True,
+                error="",
+                started_at__lt=now - RUN_PATIENCE,
+            ).update(error=ABANDONED)
             done = RecomputeRun.objects.filter(
                 Q(finished_at__isnull=False, error="")
                 | Q(finished_at__isnull=True, started_at__gte=now - RUN_PATIENCE),
@@ -88,7 +103,11 @@ def attendance_nightly_fanout_task() -> list[int]:
     return [school.pk for school, _ in due]
 
 
-@shared_task(name="interventions.recompute_school", **_RELIABLE)
+@shared_task(
+    name="interventions.recompute_school",
+    time_limit=int(RUN_TIME_LIMIT.total_seconds()),
+    **_RELIABLE,
+)
 def attendance_recompute_school_task(school_id: int, as_of: str | None = None) -> int:
     school = School.objects.get(pk=school_id)
     day = dt.date.fromisoformat(as_of) if as_of else school.local_time().date()

@@ -178,11 +178,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "schools.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),  # https://crontab.guru/#15_3_*_*_*
     },
-    # Every half hour: each school whose school day ended (in its own time zone) and has no
-    # full recompute for today gets one (interventions.tasks).
+    # Every 5 minutes: each school whose school day ended (in its own time zone) and has no
+    # full recompute for today, finished or still within its time limit, gets one; a run
+    # whose worker died is sent again within minutes (interventions.tasks.RUN_PATIENCE).
     "interventions-nightly-fanout": {
         "task": "interventions.nightly_fanout",
-        "schedule": crontab(minute="*/30"),  # https://crontab.guru/#*/30_*_*_*_*
+        "schedule": crontab(minute="*/5"),  # https://crontab.guru/#*/5_*_*_*_*
     },
     # Every minute: the work queues follow registers closing (interventions.tasks).
     "interventions-queues-refresh": {

@@ -311,6 +311,12 @@ def test_the_tasks_are_reliable_by_configuration():
         assert OperationalError in task.autoretry_for
     beat = settings.CELERY_BEAT_SCHEDULE["interventions-nightly-fanout"]
     assert beat["task"] == tasks.attendance_nightly_fanout_task.name
+    # A run cannot outlive the patience the fan-out gives it, nor the broker's visibility
+    # timeout (else a live run would be sent twice).
+    limit = tasks.attendance_recompute_school_task.time_limit
+    assert limit < tasks.RUN_PATIENCE.total_seconds()
+    assert limit < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert beat["schedule"].minute == {0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}
 
 
 def test_a_database_error_is_retried(rw, monkeypatch):
@@ -434,3 +440,20 @@ def test_state_fields_are_the_stored_fields():
     stored_fields = {f.attname for f in EnrolmentAttendance._meta.concrete_fields}
     assert set(STATE_FIELDS) <= stored_fields
     assert {f.name for f in dataclasses.fields(EnrolmentState)} == set(STATE_FIELDS)
+
+
+def test_a_run_whose_worker_died_is_sent_again_within_minutes(rw, monkeypatch):
+    with scopes_disabled():
+        models.School.objects.exclude(pk=rw.school.pk).update(is_active=False)
+        lost = RecomputeRun.objects.create(
+            school=rw.school, kind=RunKind.FULL, as_of=D(2024, 10, 7), started_at=uk(17, 30)
+        )
+    monkeypatch.setattr(timezone, "now", lambda: uk(17, 39))  # 9 minutes: may still be running
+    assert tasks.attendance_nightly_fanout_task.apply().get() == []
+    monkeypatch.setattr(timezone, "now", lambda: uk(17, 41))  # 11 minutes: past its time limit
+    assert tasks.attendance_nightly_fanout_task.apply().get() == [rw.school.pk]
+    with scopes_disabled():
+        lost.refresh_from_db()
+        assert lost.error == tasks.ABANDONED
+        assert lost.finished_at is None
+        assert RecomputeRun.objects.filter(finished_at__isnull=False, error="").count() == 1
