@@ -25,6 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count
 from django_scopes import scopes_disabled
 
 from demo.blueprints import TRUST_SLUG
@@ -75,6 +76,17 @@ class SchoolQueues:
     demo_day: dt.date
     opened_or_closed: int  # by the refresh
     open_items: int
+
+
+def open_item_counts() -> dict[str, int]:
+    """Open queue items per demo school slug (for the command's summary)."""
+    with scopes_disabled():
+        rows = (
+            QueueItem.objects.filter(school__trust__slug=TRUST_SLUG, state=ItemState.OPEN)
+            .values_list("school__slug")
+            .annotate(n=Count("pk"))
+        )
+        return dict(rows)
 
 
 def demo_staff(school: School, role: Role) -> StaffMembership:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from demo.blueprints import DEMO_PASSWORD, TRUST_SLUG
 from demo.cases import seed_demo_cases
 from demo.marks import MarksSummary, seed_demo_marks
-from demo.queues import seed_demo_queues
+from demo.queues import open_item_counts, seed_demo_queues
 from demo.trust import DemoSummary, seed_demo_trust
 from interventions.recompute import school_recompute
 from registers.selectors import register_clock
@@ -104,8 +104,9 @@ class Command(BaseCommand):
         last_days = {s.slug: s.last_session[0] for s in marks.schools if s.last_session}
         queues = seed_demo_queues(last_days=last_days, now=now)
         cases = seed_demo_cases(last_days=last_days, now=now)
+        items = open_item_counts()  # after the cases' decisions closed old thresholds
         summary = ", ".join(
-            f"{q.slug} {q.open_items:,} open items and {cases.get(q.slug, 0)} open cases "
+            f"{q.slug} {items.get(q.slug, 0):,} open items and {cases.get(q.slug, 0)} open cases "
             f"on {q.demo_day:%a %d %b}"
             for q in queues
         )
