@@ -79,6 +79,7 @@ class Capability(StrEnum):
     EDIT_LETTER_TEMPLATES = "edit_letter_templates"  # letter templates and the letterhead
     SEND_LETTERS = "send_letters"  # generate, read, email and print letters
     VIEW_AUDIT = "view_audit"  # the school's access and security trail (LOG-04)
+    EXPORT_SUBJECT_ACCESS = "export_subject_access"  # everything held about one pupil (GDPR)
 
 
 # Building blocks for the table below (spec/product.md "People and roles").
@@ -131,6 +132,7 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.EDIT_LETTER_TEMPLATES: _LEADERSHIP,
     Capability.SEND_LETTERS: _OFFICE,
     Capability.VIEW_AUDIT: _LEADERSHIP,
+    Capability.EXPORT_SUBJECT_ACCESS: _LEADERSHIP,
 }
 assert set(ROLE_MATRIX) == set(Capability), "every capability has a row in ROLE_MATRIX"
 

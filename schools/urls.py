@@ -12,5 +12,10 @@ urlpatterns = [
     path("s/<slug:school_slug>/forms/<int:form_id>/", views.form_detail, name="form-detail"),
     path("s/<slug:school_slug>/pupils/<int:pupil_id>/", views.pupil_detail, name="pupil-detail"),
     path("s/<slug:school_slug>/audit/", views_audit.audit_trail, name="audit"),
+    path(
+        "s/<slug:school_slug>/pupils/<int:pupil_id>/subject-access/",
+        views_audit.subject_access_export,
+        name="subject-access",
+    ),
     path("t/<slug:trust_slug>/", views.trust_home, name="trust-home"),
 ]

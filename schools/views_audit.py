@@ -1,20 +1,24 @@
 """The school's access and security trail for its administrators and head (security LOG-04,
-GDPR-06): who looked at a pupil's record, what was downloaded, what was refused."""
+GDPR-06): who looked at a pupil's record, what was downloaded, what was refused; and the
+subject-access archive of one pupil (GDPR-02)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from schools.audit import audit_events
 from schools.components import Column
 from schools.models import Pupil
 from schools.permissions import Capability, require_capability
+from schools.subject_access import subject_access_archive
 from schools.types import SchoolRequest
 
 AUDIT_DAYS_DEFAULT, AUDIT_DAYS_MAX, AUDIT_ROWS_SHOWN = 30, 366, 500
@@ -73,3 +77,21 @@ def audit_trail(request: SchoolRequest) -> HttpResponse:
             "truncated": len(shown) == AUDIT_ROWS_SHOWN,
         },
     )
+
+
+@never_cache
+@require_GET
+@require_capability(Capability.EXPORT_SUBJECT_ACCESS)
+def subject_access_export(request: SchoolRequest, pupil_id: int) -> HttpResponse:
+    pupil = Pupil.objects.filter(school=request.school, pk=pupil_id).first()
+    if pupil is None:
+        raise Http404("Pupil not found")
+    response = HttpResponse(
+        subject_access_archive(school=request.school, pupil=pupil),
+        content_type="application/zip",
+    )
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=True, filename=f"subject-access-{pupil.upn}.zip")
+        or "attachment"
+    )
+    return response

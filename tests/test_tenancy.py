@@ -229,6 +229,10 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
     "schools:audit": lambda ws: {"school_slug": ws.school.slug},
+    "schools:subject-access": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
     "interventions:attendance-settings": lambda ws: {"school_slug": ws.school.slug},
     "interventions:pupil-attendance": lambda ws: {
         "school_slug": ws.school.slug,
