@@ -71,6 +71,7 @@ from schools.models import (
     Role,
     School,
     StaffMembership,
+    StaffYearGroup,
     TrustMembership,
 )
 from schools.permissions import ROLE_MATRIX, Capability, PupilScope, pupil_scope
@@ -915,6 +916,9 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         run=_run(ws),
     ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
+    "schools.StaffYearGroup": lambda ws: StaffYearGroup.objects.create(
+        school=ws.school, membership=_officer(ws), year_group=_form(ws).year_group
+    ),
     "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
     "letters.LetterBatch": _letter_batch,
     "letters.LetterBatchItem": lambda ws: LetterBatchItem.objects.create(
@@ -1047,11 +1051,15 @@ SCOPE_SEES_PUPIL: dict[PupilScope, dict[str, int]] = {
     PupilScope.WHOLE_SCHOOL: {"parent's child": 200, "form classmate": 200, "other form": 200},
     PupilScope.OWN_FORMS: {"parent's child": 200, "form classmate": 200, "other form": 404},
     PupilScope.OWN_CHILDREN: {"parent's child": 200, "form classmate": 404, "other form": 404},
+    # The world's pastoral lead looks after the year group of both forms (the other form is
+    # in the same year group); none assigned, none seen: tests/interventions/test_queue_page.py
+    PupilScope.YEAR_GROUPS: {"parent's child": 200, "form classmate": 200, "other form": 200},
 }
 SCOPE_SEES_FORM: dict[PupilScope, dict[str, int]] = {
     PupilScope.WHOLE_SCHOOL: {"tutor's form": 200, "other form": 200},
     PupilScope.OWN_FORMS: {"tutor's form": 200, "other form": 404},
     PupilScope.OWN_CHILDREN: {"tutor's form": 404, "other form": 404},
+    PupilScope.YEAR_GROUPS: {"tutor's form": 200, "other form": 200},
 }
 
 
