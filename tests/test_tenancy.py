@@ -310,6 +310,7 @@ SAMPLE_POST_DATA: dict[str, dict[str, str]] = {
     "absences:leave-decide": {"action": "approve", "note": "Cross-school approval attempt"},
     "registers:amend": {"code": "O", "reason": "Cross-school amendment attempt"},
     "interventions:case-detail": {"action": "close", "outcome": "Cross-school close attempt"},
+    "interventions:queues": {"action": "close", "item": "1", "outcome": "Cross-school close"},
     "schools:settings": {
         "attendance_target": "80.0",
         "welsh_language": "on",
