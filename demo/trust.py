@@ -60,6 +60,7 @@ from schools.models import (
     Role,
     School,
     StaffMembership,
+    StaffYearGroup,
     Term,
     Trust,
     TrustMembership,
@@ -365,6 +366,22 @@ def _write_school(
         ),
         school=school,
         key=("form_id", "membership_id"),
+        created=created,
+    )
+    # Pastoral leads see their year groups only (schools.StaffYearGroup): the demo's look
+    # after every year group of their school, so their queues and cases are the school's.
+    _create_missing(
+        StaffYearGroup,
+        (
+            StaffYearGroup(
+                school=school, membership_id=memberships[staff.username], year_group_id=group_id
+            )
+            for staff in plan.staff
+            if staff.role == Role.PASTORAL_LEAD
+            for group_id in year_groups.values()
+        ),
+        school=school,
+        key=("membership_id", "year_group_id"),
         created=created,
     )
 

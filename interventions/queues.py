@@ -44,9 +44,20 @@ from interventions.selectors import academic_period_for
 from registers.models import AttendanceMark, Register
 from registers.rules import Phase, n_due_date
 from registers.selectors import register_clock, register_phase_now, register_times
-from schools.models import Contact, Enrolment, Pupil, School, StaffMembership
-from schools.permissions import Capability, check_capability
-from schools.selectors import forms_on, school_calendar_get
+from schools.models import (
+    Contact,
+    Enrolment,
+    Pupil,
+    School,
+    StaffMembership,
+)
+from schools.permissions import Capability, PupilScope, check_capability, pupil_scope
+from schools.selectors import (
+    forms_for_year_groups,
+    forms_on,
+    pupil_visible_to,
+    school_calendar_get,
+)
 from schools.types import SchoolAccess
 
 RESOLVED = "resolved"
@@ -710,8 +721,20 @@ def contact_attempt_record(
 
 
 def queue_items_visible(*, school: School, access: SchoolAccess, user: Any) -> QuerySet[QueueItem]:
-    """The school's items this user sees: everyone who works the queues sees them all."""
-    return QueueItem.objects.filter(school=school)
+    """The school's items this user sees: all of them for whole-school staff; for a pastoral
+    lead the items of their year groups' pupils and forms (none assigned: none)."""
+    items = QueueItem.objects.filter(school=school)
+    scope = pupil_scope(access)
+    if scope is PupilScope.WHOLE_SCHOOL:
+        return items
+    today = school.local_time().date()
+    pupils = pupil_visible_to(school=school, access=access, user=user, on=today)
+    forms = (
+        forms_for_year_groups(school=school, membership=access.membership, on=today)
+        if scope is PupilScope.YEAR_GROUPS and access.membership is not None
+        else forms_on(school=school, on=today).none()
+    )
+    return items.filter(Q(pupil__in=pupils.values("pk")) | Q(form__in=forms.values("pk")))
 
 
 def queue_items(

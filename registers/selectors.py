@@ -28,11 +28,12 @@ from registers.models import (
 from registers.rules import Phase, RegisterTimes, n_due_date, register_phase
 from schools.calendar import SchoolCalendar, academic_year_start, week_start
 from schools.models import Contact, FormGroup, Pupil, School
-from schools.permissions import Capability, can
+from schools.permissions import Capability, PupilScope, can, pupil_scope
 from schools.selectors import (
     children_of_parent,
     form_roll_counts,
     forms_for_tutor,
+    forms_for_year_groups,
     forms_on,
     pupils_in_form_on,
     school_calendar_get,
@@ -108,10 +109,12 @@ def session_calendar_get(*, school: School, date: dt.date, session: str) -> Scho
 
 
 def register_forms(*, school: School, access: SchoolAccess, on: dt.date) -> QuerySet[FormGroup]:
-    """The forms whose registers this user takes on ``on``: a tutor's own, or every form for
-    other register takers."""
+    """The forms whose registers this user takes on ``on``: a tutor's own, a pastoral lead's
+    year groups', or every form for other register takers."""
     if not can(access, Capability.VIEW_ALL_PUPILS):
         assert access.membership is not None  # register takers are staff
+        if pupil_scope(access) is PupilScope.YEAR_GROUPS:
+            return forms_for_year_groups(school=school, membership=access.membership, on=on)
         return forms_for_tutor(school=school, membership=access.membership, on=on)
     return forms_on(school=school, on=on)
 

@@ -403,6 +403,30 @@ class FormTutor(SchoolOwned):
         ]
 
 
+class StaffYearGroup(SchoolOwned):
+    """A year group a pastoral lead looks after: they see the queue items, cases and pupils of
+    these year groups only (``permissions.PupilScope.YEAR_GROUPS``; none assigned, none seen).
+    Set with ``manage.py staff_year_groups``."""
+
+    membership = models.ForeignKey(
+        StaffMembership, on_delete=models.CASCADE, related_name="year_groups"
+    )
+    year_group = models.ForeignKey(YearGroup, on_delete=models.CASCADE, related_name="+")
+
+    objects = SchoolScopedManager["StaffYearGroup"]()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "year_group"], name="staff_year_group_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "membership"])]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.year_group}"
+
+
 class Gender(models.TextChoices):
     FEMALE = "F", gettext_lazy("Female")
     MALE = "M", gettext_lazy("Male")

@@ -19,11 +19,11 @@ Two questions, kept apart:
    tutor's own forms, or a parent's own children. ``schools.selectors.pupil_visible_to``
    narrows every pupil query by it, so a pupil outside the scope is a 404 like a missing one.
 
-Room for casework (pastoral leads' year-group scope), not built yet: add
-``PupilScope.YEAR_GROUPS``, take ``Role.PASTORAL_LEAD`` out of ``VIEW_ALL_PUPILS`` (for the
-schools that use it), return ``YEAR_GROUPS`` from ``pupil_scope`` for them and give
-``pupil_visible_to`` the matching branch. Pages that are not about one pupil already fall back
-to the narrow view for anyone without ``VIEW_ALL_PUPILS`` (fail closed). If a service must
+Pastoral leads see their year groups (``PupilScope.YEAR_GROUPS``, from
+``schools.StaffYearGroup``; none assigned, none seen): they are not in ``VIEW_ALL_PUPILS``, and
+``pupil_visible_to`` (so the pupil pages, cases and queue items) narrows to those year groups'
+pupils. Pages that are not about one pupil fall back to the narrow view for anyone without
+``VIEW_ALL_PUPILS`` (fail closed). If a service must
 check a capability for one pupil (``can(actor, cap, pupil=...)``), that keyword goes on
 ``can``/``check_capability`` and answers ``pupil in pupil_visible_to(...)``; nothing needs it
 today.
@@ -103,7 +103,8 @@ ROLE_MATRIX: Mapping[Capability, frozenset[Role]] = {
     Capability.OPEN_SCHOOL: _STAFF | _PARENT,
     Capability.VIEW_PUPILS: _STAFF | _PARENT,
     Capability.VIEW_PUPIL_RECORD: _STAFF,
-    Capability.VIEW_ALL_PUPILS: _WHOLE_SCHOOL,
+    # Pastoral leads: their year groups only (pupil_scope).
+    Capability.VIEW_ALL_PUPILS: _WHOLE_SCHOOL - {Role.PASTORAL_LEAD},
     Capability.VIEW_FORMS: _STAFF,
     Capability.TAKE_REGISTER: _IN_SCHOOL_STAFF,
     Capability.VIEW_MARKS: _IN_SCHOOL_STAFF | _PARENT,
@@ -143,6 +144,7 @@ class PupilScope(StrEnum):
     WHOLE_SCHOOL = "whole_school"
     OWN_FORMS = "own_forms"  # a tutor: the pupils placed in their forms
     OWN_CHILDREN = "own_children"  # a parent: their own children
+    YEAR_GROUPS = "year_groups"  # a pastoral lead: the pupils of their year groups
 
 
 Actor = SchoolAccess | StaffMembership | None
@@ -166,11 +168,13 @@ def capabilities_of(actor: Actor) -> frozenset[Capability]:
 
 
 def pupil_scope(access: SchoolAccess) -> PupilScope:
-    """How far ``access`` sees into the school's roll; pastoral leads' year groups go here."""
+    """How far ``access`` sees into the school's roll."""
     if can(access, Capability.VIEW_ALL_PUPILS):
         return PupilScope.WHOLE_SCHOOL
     if access.role == Role.PARENT:
         return PupilScope.OWN_CHILDREN
+    if access.role == Role.PASTORAL_LEAD:
+        return PupilScope.YEAR_GROUPS
     return PupilScope.OWN_FORMS  # anyone else: their own forms, none if they have none
 
 

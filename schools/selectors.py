@@ -22,6 +22,7 @@ from schools.models import (
     Role,
     School,
     StaffMembership,
+    StaffYearGroup,
     Term,
     Trust,
     TrustMembership,
@@ -198,6 +199,18 @@ def forms_on(*, school: School, on: dt.date) -> QuerySet[FormGroup]:
     ).select_related("year_group")
 
 
+def forms_for_year_groups(
+    *, school: School, membership: StaffMembership, on: dt.date
+) -> QuerySet[FormGroup]:
+    """The forms on ``on`` of the year groups ``membership`` looks after (a pastoral lead's,
+    ``StaffYearGroup``); none assigned, none."""
+    return forms_on(school=school, on=on).filter(
+        year_group__in=StaffYearGroup.objects.filter(school=school, membership=membership).values(
+            "year_group_id"
+        )
+    )
+
+
 def year_groups_with_forms(*, school: School, on: dt.date) -> QuerySet[YearGroup]:
     return YearGroup.objects.filter(school=school).prefetch_related(
         Prefetch("forms", queryset=forms_on(school=school, on=on), to_attr="current_forms")
@@ -222,7 +235,8 @@ def pupil_visible_to(
     """The pupils this user may open at this school, by ``permissions.pupil_scope``.
 
     Whole-school staff see every pupil; tutors the pupils placed in their forms this year;
-    parents their own children. (Pastoral leads' year groups will be one more branch.)
+    parents their own children; pastoral leads the pupils placed this day in a form of their
+    year groups (``StaffYearGroup``).
     """
     pupils: QuerySet[Pupil] = Pupil.objects.filter(school=school)
     scope = pupil_scope(access)
@@ -232,6 +246,13 @@ def pupil_visible_to(
         return pupils.filter(parent_links__user_id=user.pk)
     if access.membership is None:
         return pupils.none()  # fail closed: no forms without a staff membership
+    if scope is PupilScope.YEAR_GROUPS:  # none assigned: none seen
+        forms = forms_for_year_groups(school=school, membership=access.membership, on=on)
+        return pupils.filter(
+            Q(placements__end_date__isnull=True) | Q(placements__end_date__gte=on),
+            placements__form__in=forms,
+            placements__start_date__lte=on,
+        ).distinct()
     forms = forms_for_tutor(school=school, membership=access.membership, on=on)
     return pupils.filter(placements__form__in=forms).distinct()
 

@@ -112,7 +112,19 @@ def form_detail(request: SchoolRequest, form_id: int) -> HttpResponse:
     today = timezone.localdate()
     form = selectors.form_get(school=school, form_id=form_id)
     if not can(access, Capability.VIEW_ALL_PUPILS) and (  # a tutor: only their own forms
-        access.membership is None or not form.tutors.filter(membership=access.membership).exists()
+        access.membership is None
+        or not (
+            form.tutors.filter(membership=access.membership).exists()
+            # a pastoral lead: the forms of their year groups
+            or (
+                pupil_scope(access) is PupilScope.YEAR_GROUPS
+                and selectors.forms_for_year_groups(
+                    school=school, membership=access.membership, on=today
+                )
+                .filter(pk=form.pk)
+                .exists()
+            )
+        )
     ):
         raise Http404("Form not found")  # another tutor's form: same answer as missing
     pupils = list(selectors.pupils_in_form_on(school=school, form=form, on=today))

@@ -121,6 +121,14 @@ def build_school_world(school: models.School) -> SchoolWorld:
         ),
     )
     world.form = form
+    # The pastoral lead looks after the form's year group (their pupils are in scope).
+    models.StaffYearGroup.objects.create(
+        school=school,
+        membership=models.StaffMembership.objects.get(
+            school=school, user=world.users[models.Role.PASTORAL_LEAD]
+        ),
+        year_group=form.year_group,
+    )
     for _ in range(3):
         pupil = f.PupilFactory(school=school, child_protection_plan=True, sen_status="E")
         f.EnrolmentFactory(pupil=pupil)

@@ -72,6 +72,7 @@ from schools.models import (
     Role,
     School,
     StaffMembership,
+    StaffYearGroup,
     TrustMembership,
 )
 from schools.permissions import ROLE_MATRIX, Capability, PupilScope, pupil_scope
@@ -320,6 +321,7 @@ SAMPLE_POST_DATA: dict[str, dict[str, str]] = {
     "absences:leave-decide": {"action": "approve", "note": "Cross-school approval attempt"},
     "registers:amend": {"code": "O", "reason": "Cross-school amendment attempt"},
     "interventions:case-detail": {"action": "close", "outcome": "Cross-school close attempt"},
+    "interventions:queues": {"action": "close", "item": "1", "outcome": "Cross-school close"},
     "schools:settings": {
         "attendance_target": "80.0",
         "welsh_language": "on",
@@ -926,6 +928,9 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         run=_run(ws),
     ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
+    "schools.StaffYearGroup": lambda ws: StaffYearGroup.objects.create(
+        school=ws.school, membership=_officer(ws), year_group=_form(ws).year_group
+    ),
     "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
     "letters.LetterBatch": _letter_batch,
     "letters.LetterBatchChunk": lambda ws: LetterBatchChunk.objects.create(
@@ -1061,11 +1066,15 @@ SCOPE_SEES_PUPIL: dict[PupilScope, dict[str, int]] = {
     PupilScope.WHOLE_SCHOOL: {"parent's child": 200, "form classmate": 200, "other form": 200},
     PupilScope.OWN_FORMS: {"parent's child": 200, "form classmate": 200, "other form": 404},
     PupilScope.OWN_CHILDREN: {"parent's child": 200, "form classmate": 404, "other form": 404},
+    # The world's pastoral lead looks after the year group of both forms (the other form is
+    # in the same year group); none assigned, none seen: tests/interventions/test_queue_page.py
+    PupilScope.YEAR_GROUPS: {"parent's child": 200, "form classmate": 200, "other form": 200},
 }
 SCOPE_SEES_FORM: dict[PupilScope, dict[str, int]] = {
     PupilScope.WHOLE_SCHOOL: {"tutor's form": 200, "other form": 200},
     PupilScope.OWN_FORMS: {"tutor's form": 200, "other form": 404},
     PupilScope.OWN_CHILDREN: {"tutor's form": 404, "other form": 404},
+    PupilScope.YEAR_GROUPS: {"tutor's form": 200, "other form": 200},
 }
 
 

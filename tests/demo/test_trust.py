@@ -35,6 +35,7 @@ from schools.models import (
     Role,
     School,
     StaffMembership,
+    StaffYearGroup,
     Term,
     Trust,
     TrustMembership,
@@ -52,7 +53,7 @@ TODAY = timezone.localdate()
 YEAR_START = TODAY.year if TODAY.month >= 8 else TODAY.year - 1  # this academic year's
 SEEDED_MODELS = (
     User, Trust, School, TrustMembership, StaffMembership, AcademicYear, Term, Closure, YearGroup,
-    FormGroup, FormTutor, Pupil, Enrolment, FormPlacement, Contact, ParentLink,
+    FormGroup, FormTutor, Pupil, Enrolment, FormPlacement, Contact, ParentLink, StaffYearGroup,
 )  # fmt: skip
 
 
@@ -92,6 +93,12 @@ def test_seeding_again_creates_nothing_and_changes_no_counts(summary):
     assert again.created == {}
     assert _row_counts() == before
     assert again.logins == summary.logins
+    with scopes_disabled():  # each demo pastoral lead looks after their school's year groups
+        for school in _schools():
+            lead = StaffMembership.objects.get(school=school, role=Role.PASTORAL_LEAD)
+            assert StaffYearGroup.objects.filter(membership=lead).count() == (
+                YearGroup.objects.filter(school=school).count()
+            )
 
 
 def test_seeding_plans_the_same_rows_on_any_day_of_the_academic_year():

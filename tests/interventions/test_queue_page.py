@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -22,7 +23,7 @@ from interventions.models import (
 )
 from interventions.queues import queue_counts, queues_refresh
 from registers.models import AttendanceMark, MarkChange, Register
-from schools.models import Contact
+from schools.models import Contact, Role
 from schools.scoping import school_scope
 from tests import factories as f
 from tests.interventions.test_recompute import put_marks
@@ -448,3 +449,120 @@ def test_every_string_of_the_queue_pages_has_its_welsh():
     msgids = queue_msgids()
     assert len(msgids) > 40
     assert sorted(m for m in msgids if not catalogue.get(m)) == []
+
+
+# --- Pastoral leads: their year groups only --------------------------------------------------
+
+
+@pytest.fixture
+def year_world():
+    """A school this academic year with a pupil in 9A (Year 9) and one in 10A (Year 10), an
+    open item and a case for each, a register not taken for each form, and a pastoral lead."""
+    today = timezone.localdate()
+    start = D(today.year if today.month >= 8 else today.year - 1, 8, 1)
+    with scopes_disabled():
+        school = f.SchoolFactory()
+        year = f.AcademicYearFactory(school=school, start_date=start)
+        officer = f.StaffMembershipFactory(school=school, role=Role.ATTENDANCE_OFFICER)
+        lead = f.StaffMembershipFactory(school=school, role=Role.PASTORAL_LEAD)
+        pupils, forms = [], []
+        for nc_year, name in (("9", "9A"), ("10", "10A")):
+            group = f.YearGroupFactory(school=school, nc_year=nc_year)
+            form = f.FormGroupFactory(
+                school=school, academic_year=year, year_group=group, name=name
+            )
+            pupil = f.PupilFactory(school=school, legal_surname=f"Pupil{name}")
+            f.EnrolmentFactory(pupil=pupil, start_date=start)
+            f.FormPlacementFactory(pupil=pupil, form=form, start_date=start)
+            pupils.append(pupil)
+            forms.append(form)
+    items = []
+    cases = []
+    with school_scope(school):
+        for pupil, form in zip(pupils, forms, strict=True):
+            items.append(
+                QueueItem.objects.create(
+                    school=school,
+                    kind=QueueKind.UNRESOLVED_N,
+                    pupil=pupil,
+                    key="k",
+                    since=today,
+                    opened_at=timezone.now(),
+                )
+            )
+            QueueItem.objects.create(
+                school=school,
+                kind=QueueKind.REGISTER_NOT_TAKEN,
+                form=form,
+                key="k",
+                since=today,
+                opened_at=timezone.now(),
+            )
+            cases.append(
+                casework.case_open_or_advance(school=school, pupil=pupil, by=officer, reason="x")
+            )
+    return school, lead, pupils, items, cases
+
+
+def test_a_pastoral_lead_without_year_groups_sees_nothing(year_world, client):
+    school, lead, pupils, items, cases = year_world
+    client.force_login(lead.user)
+    page = client.get(f"/s/{school.slug}/queues/?queue=unresolved-n").content.decode()
+    assert "Nothing in this queue." in page
+    assert "nav-queue-count" not in page
+    assert client.get(f"/s/{school.slug}/cases/{cases[0].pk}/").status_code == 404
+    assert client.get(f"/s/{school.slug}/pupils/{pupils[0].pk}/").status_code == 404
+    close = {"item": items[0].pk, "action": "close", "outcome": "x"}
+    assert client.post(f"/s/{school.slug}/queues/", close).status_code == 404
+    assert reload(items[0]).state == ItemState.OPEN
+
+
+def test_a_pastoral_lead_sees_their_year_groups_only(year_world, client):
+    school, lead, pupils, items, cases = year_world
+    out = io.StringIO()
+    call_command(
+        "staff_year_groups",
+        *("--school", school.slug, "--user", lead.user.username, "--set", "Year 9"),
+        stdout=out,
+    )
+    assert "Year 9" in out.getvalue()
+    client.force_login(lead.user)
+    page = client.get(f"/s/{school.slug}/queues/?queue=unresolved-n").content.decode()
+    assert f'id="item-{items[0].pk}"' in page
+    assert f'id="item-{items[1].pk}"' not in page
+    forms_page = client.get(f"/s/{school.slug}/queues/?queue=registers-not-taken")
+    assert "9A" in forms_page.content.decode()
+    assert "10A" not in forms_page.content.decode()
+    assert '<span class="tag" id="nav-queue-count">2<' in page  # 9's pupil item and 9A's form
+    assert client.get(f"/s/{school.slug}/cases/{cases[0].pk}/").status_code == 200
+    assert client.get(f"/s/{school.slug}/cases/{cases[1].pk}/").status_code == 404
+    assert pupils[1].legal_surname not in client.get(f"/s/{school.slug}/cases/").content.decode()
+    assert client.get(f"/s/{school.slug}/pupils/{pupils[1].pk}/").status_code == 404
+    assert client.get(f"/s/{school.slug}/pupils/{pupils[0].pk}/").status_code == 200
+    close = {"item": items[1].pk, "action": "close", "outcome": "x"}
+    assert client.post(f"/s/{school.slug}/queues/", close).status_code == 404
+    assert reload(items[1]).state == ItemState.OPEN
+    # Clearing them: none again.
+    call_command(
+        "staff_year_groups",
+        *("--school", school.slug, "--user", lead.user.username, "--clear"),
+        stdout=out,
+    )
+    page = client.get(f"/s/{school.slug}/queues/?queue=unresolved-n").content.decode()
+    assert f'id="item-{items[0].pk}"' not in page
+
+
+def test_staff_year_groups_refuses_unknown_year_groups_and_people(year_world):
+    school, lead, *_ = year_world
+    with pytest.raises(CommandError, match="No such year group"):
+        call_command(
+            "staff_year_groups",
+            *("--school", school.slug, "--user", lead.user.username, "--set", "Year 13"),
+            stdout=io.StringIO(),
+        )
+    with pytest.raises(CommandError, match="not on the staff"):
+        call_command(
+            "staff_year_groups",
+            *("--school", school.slug, "--user", "nobody", "--set", "9"),
+            stdout=io.StringIO(),
+        )
