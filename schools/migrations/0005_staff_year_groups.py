@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schools', '0003_pupil_ehcp'),
+        ('schools', '0004_audit_event'),
     ]
 
     operations = [
