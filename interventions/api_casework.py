@@ -808,6 +808,55 @@ class CaseActionsApi(CaseApi):
         return Response(CaseActionOutputSerializer(action).data, status=status.HTTP_201_CREATED)
 
 
+class CaseActionApi(CaseApi):
+    """One action of a case; caseworkers change its summary, due date, owner or referral
+    status (``done/`` records it done)."""
+
+    required_capability = Capability.VIEW_CASES
+    write_capability = Capability.WORK_CASES
+    action: CaseAction
+
+    class CaseActionInputSerializer(serializers.Serializer[Any]):
+        summary = serializers.CharField(max_length=300, required=False)
+        due_on = serializers.DateField(required=False)
+        owner = _id_field(required=False, help_text="A staff membership of this school")
+        referral_status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        super().resolve(req, **kwargs)
+        self.action = _found(
+            CaseAction.objects.filter(school=req.school, case=self.case).select_related(
+                "owner__user", "case"
+            ),
+            kwargs["action_id"],
+        )
+
+    @extend_schema(
+        responses={200: CaseActionOutputSerializer, **NOT_FOUND_ONLY}, summary="One action"
+    )
+    def get(self, request: Request, case_id: int, action_id: int) -> Response:
+        return Response(CaseActionOutputSerializer(self.action).data)
+
+    @extend_schema(
+        request=CaseActionInputSerializer,
+        responses={200: CaseActionOutputSerializer, **ERRORS},
+        summary="Change an action (summary, due date, owner, referral status)",
+    )
+    def patch(self, request: Request, case_id: int, action_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CaseActionInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        owner = _body_object(
+            StaffMembership.objects.filter(school=req.school, is_active=True),
+            data.pop("owner", None),
+        )
+        action = casework.case_action_update(
+            school=req.school, action=self.action, by=self.membership(req), owner=owner, **data
+        )
+        return Response(CaseActionOutputSerializer(action).data)
+
+
 class CaseActionDoneApi(CaseApi):
     action: CaseAction
 

@@ -65,6 +65,11 @@ urlpatterns += [
         name="case-actions",
     ),
     path(
+        f"{_S}cases/<int:case_id>/actions/<int:action_id>/",
+        casework_api.CaseActionApi.as_view(),
+        name="case-action",
+    ),
+    path(
         f"{_S}cases/<int:case_id>/actions/<int:action_id>/done/",
         casework_api.CaseActionDoneApi.as_view(),
         name="case-action-done",

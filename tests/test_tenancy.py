@@ -322,6 +322,7 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         for name in ("detail", "stage", "close", "actions", "contacts", "ntis", "pn-requests")
     },
     "api:case-action-done": lambda ws: _case_kwargs(ws) | {"action_id": _first_id(CaseAction, ws)},
+    "api:case-action": lambda ws: _case_kwargs(ws) | {"action_id": _first_id(CaseAction, ws)},
     "api:nti-outcome": lambda ws: {
         "school_slug": ws.school.slug,
         "nti_id": _first_id(NoticeToImprove, ws),

@@ -54,6 +54,7 @@ ENDPOINTS: dict[str, dict[str, dict[str, Any] | None]] = {
         "get": None,
         "post": {"kind": "call", "summary": "Ring", "due_on": TODAY.isoformat()},
     },
+    "api:case-action": {"get": None, "patch": {"summary": "Ring twice"}},
     "api:case-action-done": {"post": {"done_on": TODAY.isoformat(), "outcome": "Reached"}},
     "api:case-contacts": {"get": None, "post": {"method": "phone", "outcome": "no-answer"}},
     "api:case-ntis": {"get": None},
@@ -78,6 +79,12 @@ def url(name: str, ws: SchoolWorld, **kwargs: object) -> str:
 
 def post(client: Any, address: str, body: dict[str, Any] | None = None) -> Any:
     return client.post(address, json.dumps(body or {}), content_type="application/json")
+
+
+def send(client: Any, method: str, address: str, body: dict[str, Any] | None) -> Any:
+    if method == "get":
+        return client.get(address)
+    return getattr(client, method)(address, json.dumps(body or {}), content_type="application/json")
 
 
 def user(ws: SchoolWorld, role: Role) -> Any:
@@ -110,7 +117,7 @@ def test_b1_ids_under_a1s_slug_are_404_and_change_nothing(world: World, client_f
     before = _snapshot(world.b1.school)
 
     for method, body in ENDPOINTS[name].items():
-        response = client.get(address) if method == "get" else post(client, address, body)
+        response = send(client, method, address, body)
         assert response.status_code == 404, (method, response.content)
     for method in ("put", "patch", "delete"):
         assert getattr(client, method)(address).status_code == 404, method
@@ -123,7 +130,7 @@ def test_b1s_slug_is_404_for_a1_staff(world: World, client_for, name):
     address = url(name, world.b1)
     before = _snapshot(world.b1.school)
     for method, body in ENDPOINTS[name].items():
-        response = client.get(address) if method == "get" else post(client, address, body)
+        response = send(client, method, address, body)
         assert response.status_code == 404, method
     assert _snapshot(world.b1.school) == before
 
@@ -136,7 +143,7 @@ def test_the_same_endpoints_act_on_a1s_own_ids(world: World, client_for, name):
     client = client_for(user(world.a1, role))
     address = url(name, world.a1)
     for method, body in ENDPOINTS[name].items():
-        response = client.get(address) if method == "get" else post(client, address, body)
+        response = send(client, method, address, body)
         assert response.status_code in (200, 201, 400), (name, method, response.content)
 
 
@@ -149,6 +156,7 @@ WORK_ONLY = [
     not in {
         "api:cases",
         "api:case-detail",
+        "api:case-action",
         "api:case-actions",
         "api:case-contacts",
         "api:case-ntis",
@@ -165,7 +173,7 @@ def test_tutors_and_parents_get_404_on_the_work_endpoints(world: World, client_f
     for name in WORK_ONLY:
         address = url(name, world.a1)
         for method, body in ENDPOINTS[name].items():
-            response = client.get(address) if method == "get" else post(client, address, body)
+            response = send(client, method, address, body)
             outcomes[f"{method} {name}"] = response.status_code
     assert set(outcomes.values()) == {404}, outcomes
     assert _snapshot(world.a1.school) == before
@@ -180,6 +188,9 @@ def test_a_tutor_reads_their_forms_open_case_but_changes_nothing(world: World, c
     assert client.get(url("api:cases", world.a1)).json()[0]["pupil"] == world.a1.pupils[0].pk
     for name in ("api:cases", "api:case-actions", "api:case-contacts", "api:case-pn-requests"):
         assert post(client, url(name, world.a1), {"reason": "x"}).status_code == 404, name
+    assert client.get(url("api:case-action", world.a1)).status_code == 200
+    changed = send(client, "patch", url("api:case-action", world.a1), {"summary": "x"})
+    assert changed.status_code == 404
     assert _snapshot(world.a1.school) == before
 
 
@@ -394,6 +405,22 @@ def test_open_a_case_move_its_stage_add_and_complete_actions_and_close_it(world:
     assert (
         post(client, url("api:case-stage", ws, case_id=case_id), {"reason": "x"}).status_code == 404
     )
+
+
+def test_change_an_actions_due_date_owner_and_referral_status(world: World, client_for):
+    ws = world.a1
+    client = client_for(user(ws, Role.ATTENDANCE_OFFICER))
+    address = url("api:case-action", ws)
+    later = (TODAY + dt.timedelta(days=7)).isoformat()
+    response = send(client, "patch", address, {"due_on": later, "summary": "Ring again"})
+    assert response.status_code == 200
+    assert (response.json()["due_on"], response.json()["summary"]) == (later, "Ring again")
+    refused = send(client, "patch", address, {"referral_status": "accepted"})
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "Only a referral has a status."
+    with scopes_disabled():
+        action = CaseAction.objects.get(school=ws.school)
+    assert (action.due_on.isoformat(), action.referral_status) == (later, "")
 
 
 def test_another_cases_action_is_404(world: World, client_for):
