@@ -5,3 +5,7 @@ from django.apps import AppConfig
 
 class InterventionsConfig(AppConfig):
     name = "interventions"
+
+    def ready(self) -> None:
+        # The timeline on the pupil page (schools.pupil_page is the slot).
+        from interventions import timeline  # noqa: F401

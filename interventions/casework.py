@@ -254,6 +254,45 @@ def case_action_complete(
     return action
 
 
+@transaction.atomic
+def case_action_update(
+    *,
+    school: School,
+    action: CaseAction,
+    by: StaffMembership,
+    summary: str | None = None,
+    due_on: dt.date | None = None,
+    owner: StaffMembership | None = None,
+    referral_status: str | None = None,
+) -> CaseAction:
+    """Change an open case's action: its summary, due date, owner or (a referral) its status.
+    What is not given stays as it is."""
+    check_capability(by, Capability.WORK_CASES, school=school, message=_("You cannot work cases."))
+    _same_school(school, action, owner)
+    if action.case.closed_at is not None:
+        raise ValidationError(_("This case is closed."))
+    fields = []
+    if summary is not None:
+        if not summary.strip():
+            raise ValidationError(_("Say what the action is."))
+        action.summary = summary.strip()
+        fields.append("summary")
+    if due_on is not None:
+        action.due_on = due_on
+        fields.append("due_on")
+    if owner is not None:
+        action.owner = owner
+        fields.append("owner")
+    if referral_status is not None:
+        if action.kind != ActionKind.REFERRAL or referral_status not in ReferralStatus.values:
+            raise ValidationError(_("Only a referral has a status."))
+        action.referral_status = referral_status
+        fields.append("referral_status")
+    if fields:
+        action.save(update_fields=fields)
+    return action
+
+
 def case_actions_overdue(*, school: School, on: dt.date) -> QuerySet[CaseAction]:
     """Actions of open cases not done by their due date (the queues show them)."""
     return CaseAction.objects.filter(

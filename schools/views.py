@@ -26,6 +26,7 @@ from schools.permissions import (
     pupil_scope,
     require_capability,
 )
+from schools.pupil_page import pupil_sections
 from schools.types import AuthedRequest, SchoolRequest, TrustRequest
 
 
@@ -236,6 +237,8 @@ def pupil_detail(request: SchoolRequest, pupil_id: int) -> HttpResponse:
         "contact_head": contact_head,
         "contact_rows": contact_rows,
         "is_parent": is_parent,
+        # Other apps' sections (the casework timeline): schools.pupil_page is the slot.
+        "sections": pupil_sections(school=school, access=request.access, pupil=pupil, today=today),
     }
     return render(request, "schools/pupil_detail.html", context)
 

@@ -140,13 +140,75 @@ def build_school_world(school: models.School) -> SchoolWorld:
     # A report and a leave request from that parent, so the isolation matrix attacks real ids.
     f.AbsenceReportFactory(pupil=world.pupils[0], submitted_by=parent.user)
     f.LeaveRequestFactory(pupil=world.pupils[0], requested_by=parent.user)
-    f.CaseFactory(pupil=world.pupils[0])  # casework pages get real ids to attack
+    case = f.CaseFactory(pupil=world.pupils[0])  # casework pages get real ids to attack
+    _casework_rows(world, case)
     letter = f.LetterFactory(pupil=world.pupils[0])
     f.LetterBatchFactory(
         template=letter.template_version.template,
         created_by=models.StaffMembership.objects.filter(school=school).earliest("pk"),
     )
     return world
+
+
+def _casework_rows(world: SchoolWorld, case: Any) -> None:
+    """One of each casework object the casework API names by id, so the isolation matrix
+    attacks real ids: a queue item, an action, an NTI, a penalty-notice request with its
+    ledger row, and an LA return."""
+    from interventions import models as im
+    from interventions.penalty_notices import NTI_FIELDS
+
+    school, pupil, now = world.school, world.pupils[0], timezone.now()
+    im.QueueItem.objects.create(
+        school=school,
+        kind=im.QueueKind.PN_THRESHOLD_MET,
+        pupil=pupil,
+        key="world",
+        since=TODAY,
+        opened_at=now,
+    )
+    im.CaseAction.objects.create(
+        school=school,
+        case=case,
+        kind=im.ActionKind.CALL,
+        summary="Call home",
+        owner=case.owner,
+        due_on=TODAY,
+        created_at=now,
+    )
+    nti = im.NoticeToImprove.objects.create(
+        school=school,
+        case=case,
+        **dict.fromkeys(NTI_FIELDS, "x"),
+        issued_on=TODAY - dt.timedelta(days=60),
+        period_start=TODAY - dt.timedelta(days=58),
+        school_days=15,
+        period_end=TODAY - dt.timedelta(days=30),
+        criteria_rate=90,
+        issued_by=case.owner,
+    )
+    request = im.PenaltyNoticeRequest.objects.create(
+        school=school,
+        case=case,
+        pupil=pupil,
+        parent=world.contacts[0],
+        nti=nti,
+        prepared_by=case.owner,
+        prepared_at=now,
+    )
+    im.PenaltyNotice.objects.create(
+        school=school, pupil=pupil, parent=world.contacts[0], request=request, updated_at=now
+    )
+    enrolment = models.Enrolment.objects.filter(school=school, pupil=pupil).earliest("pk")
+    im.LAReturn.objects.create(
+        school=school,
+        pupil=pupil,
+        enrolment=enrolment,
+        kind=im.ReturnKind.TEN_DAY,
+        episode="world",
+        triggered_on=TODAY,
+        due_on=TODAY,
+        raised_at=now,
+    )
 
 
 @dataclass

@@ -202,6 +202,19 @@ def _batch_id(ws: SchoolWorld) -> int:
     return batch.pk
 
 
+def _first_id(model: type[models.Model], ws: SchoolWorld) -> int:
+    """The school's first row of ``model`` (the world builder makes one of each)."""
+    with scopes_disabled():
+        row = model._default_manager.filter(school=ws.school).order_by("pk").first()
+    assert row is not None, f"build_school_world makes a {model._meta.label}"
+    pk: int = row.pk
+    return pk
+
+
+def _case_kwargs(ws: SchoolWorld) -> dict[str, object]:
+    return {"school_slug": ws.school.slug, "case_id": _case_id(ws)}
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:templates": lambda ws: {"school_slug": ws.school.slug},
     "letters:outbox": lambda ws: {"school_slug": ws.school.slug},
@@ -306,6 +319,43 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     },
     "api:attendance-summary": lambda ws: {"school_slug": ws.school.slug},
     "api:attendance-events": lambda ws: {"school_slug": ws.school.slug},
+    "api:queues": lambda ws: {"school_slug": ws.school.slug},
+    "api:queue-items": lambda ws: {"school_slug": ws.school.slug},
+    **{
+        f"api:queue-item-{name}": lambda ws: {
+            "school_slug": ws.school.slug,
+            "item_id": _first_id(QueueItem, ws),
+        }
+        for name in ("claim", "snooze", "close", "decide", "contacts")
+    },
+    "api:cases": lambda ws: {"school_slug": ws.school.slug},
+    **{
+        f"api:case-{name}": _case_kwargs
+        for name in ("detail", "stage", "close", "actions", "contacts", "ntis", "pn-requests")
+    },
+    "api:case-action-done": lambda ws: _case_kwargs(ws) | {"action_id": _first_id(CaseAction, ws)},
+    "api:case-action": lambda ws: _case_kwargs(ws) | {"action_id": _first_id(CaseAction, ws)},
+    "api:nti-outcome": lambda ws: {
+        "school_slug": ws.school.slug,
+        "nti_id": _first_id(NoticeToImprove, ws),
+    },
+    "api:pn-request-sign-off": lambda ws: {
+        "school_slug": ws.school.slug,
+        "request_id": _first_id(PenaltyNoticeRequest, ws),
+    },
+    "api:pupil-penalty-notices": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "api:penalty-notice-status": lambda ws: {
+        "school_slug": ws.school.slug,
+        "notice_id": _first_id(PenaltyNotice, ws),
+    },
+    "api:la-returns": lambda ws: {"school_slug": ws.school.slug},
+    "api:la-return-sent": lambda ws: {
+        "school_slug": ws.school.slug,
+        "return_id": _first_id(LAReturn, ws),
+    },
     "interventions:case-list": lambda ws: {"school_slug": ws.school.slug},
     "interventions:la-returns": lambda ws: {"school_slug": ws.school.slug},
     "interventions:case-detail": lambda ws: {

@@ -228,6 +228,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema names every endpoint and field: only signed-in users may read it (TEN-11).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several "kind" fields: name the case actions' own set instead of a hashed name.
+    "ENUM_NAME_OVERRIDES": {"ActionKindEnum": "interventions.models.cases.ActionKind"},
 }
 
 # --- Security headers (tightened further in production.py) ------------------------------------

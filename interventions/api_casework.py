@@ -1,0 +1,1315 @@
+"""JSON API for casework (issue 10): the work queues and their items, contact attempts, cases
+with their stages and actions, Notices to Improve, penalty-notice requests and the ledger, and
+the returns to the LA.
+
+The same capabilities as the pages (``schools.permissions``) and the same services
+(``interventions.queues``, ``interventions.casework``): the views parse input, look up the
+objects named in the path or body within this school (404 otherwise), call a service and
+serialise. Services' ``ValidationError`` becomes a 400 in ``attendance_app.api_errors``.
+
+Objects named in the path are looked up in ``initial()``, after the capability check and
+before the method is dispatched, so another school's id is a 404 for every method (a 405 would
+tell it exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from interventions import casework, penalty_notices, queues
+from interventions.models import (
+    ActionKind,
+    Case,
+    CaseAction,
+    CaseStage,
+    ContactAttempt,
+    ContactMethod,
+    ContactOutcome,
+    LAReturn,
+    NoticeToImprove,
+    PenaltyNotice,
+    PenaltyNoticeRequest,
+    PnDecision,
+    Queue,
+    QueueItem,
+    ReferralStatus,
+    ReferralTo,
+    ReturnKind,
+)
+from schools.models import Contact, Pupil, StaffMembership
+from schools.permissions import Capability, HasCapability, can
+from schools.selectors import pupil_visible_get, pupil_visible_to
+from schools.types import SchoolRequest, school_request
+
+NOT_FOUND = "Not found."
+MAX_ID = 2**63 - 1
+
+
+class ErrorOutputSerializer(serializers.Serializer[Any]):
+    """The body of a 400 or 404 (``attendance_app.api_errors``). Some field names shadow a
+    ``Serializer`` attribute in the stubs only (the metaclass moves declared fields away)."""
+
+    detail = serializers.CharField()
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per input field, when the error names fields",
+    )
+
+
+ERRORS = {400: ErrorOutputSerializer, 404: ErrorOutputSerializer}
+NOT_FOUND_ONLY = {404: ErrorOutputSerializer}
+
+
+def _found(queryset: QuerySet[Any], pk: int) -> Any:
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404(NOT_FOUND)
+    return found
+
+
+def _body_object(queryset: QuerySet[Any], pk: int | None) -> Any:
+    """An object named in the request body, within this school (404 like the path's)."""
+    return None if pk is None else _found(queryset, pk)
+
+
+def _id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _visible_cases(req: SchoolRequest) -> QuerySet[Case]:
+    """Cases of the pupils this user sees; without WORK_CASES (a tutor) only open ones, read
+    only (the same as the case pages)."""
+    pupils = pupil_visible_to(
+        school=req.school, access=req.access, user=req.user, on=timezone.localdate()
+    )
+    cases = Case.objects.filter(school=req.school, pupil__in=pupils.values("pk"))
+    if not can(req.access, Capability.WORK_CASES):
+        cases = cases.filter(closed_at__isnull=True)
+    return cases.select_related("pupil", "stage", "owner__user")
+
+
+class CaseworkApi(APIView):
+    """Base: the capability check, then ``resolve()`` looks up the path's objects (404), then
+    the method. ``write_capability`` is needed for POST where the view reads with less."""
+
+    permission_classes = [HasCapability]
+    required_capability: Capability
+    write_capability: Capability | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        req = school_request(request)
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and self.write_capability is not None
+            and not can(req.access, self.write_capability)
+        ):
+            raise Http404(NOT_FOUND)
+        self.resolve(req, **kwargs)
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        """Look up the objects named in the path (override); raise ``Http404`` if missing."""
+
+    @staticmethod
+    def membership(req: SchoolRequest) -> StaffMembership:
+        # Only school staff write; trust leaders (no membership) have no casework capability.
+        if req.access.membership is None:
+            raise Http404(NOT_FOUND)
+        return req.access.membership
+
+
+def _person(membership: StaffMembership | None) -> str:
+    return "" if membership is None else membership.user.get_full_name()
+
+
+# --- Queues -------------------------------------------------------------------------------
+
+
+class QueueCountOutputSerializer(serializers.Serializer[Any]):
+    queue = serializers.ChoiceField(choices=Queue.choices)
+    label = serializers.CharField()  # type: ignore[assignment]
+    count = serializers.IntegerField(help_text="Open items")
+
+
+class QueueCountsApi(CaseworkApi):
+    """The queues with their open items' counts (the page's tabs)."""
+
+    required_capability = Capability.WORK_QUEUES
+
+    @extend_schema(
+        responses={200: QueueCountOutputSerializer(many=True)}, summary="The work queues"
+    )
+    def get(self, request: Request) -> Response:
+        counts = queues.queue_counts(school=school_request(request).school)
+        rows = [
+            {"queue": value, "label": str(label), "count": counts[value]}
+            for value, label in Queue.choices
+        ]
+        return Response(QueueCountOutputSerializer(rows, many=True).data)
+
+
+class QueueItemOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="pk")
+    rank = serializers.IntegerField(help_text="Position in the queue's on-screen order, from 1")
+    kind = serializers.CharField(help_text="The item word of export_queue")
+    why = serializers.CharField(help_text="Why the item is in the queue, in words")
+    pupil = serializers.IntegerField(source="pupil_id", allow_null=True)
+    pupil_name = serializers.CharField()
+    upn = serializers.CharField()
+    form = serializers.IntegerField(source="form_id", allow_null=True)
+    session_date = serializers.DateField(allow_null=True)
+    session = serializers.CharField()
+    since = serializers.DateField()
+    due = serializers.DateField(allow_null=True)
+    tier = serializers.IntegerField(allow_null=True, help_text="First-day calls: 1 first")
+    tier_reason = serializers.CharField()
+    days_absent = serializers.IntegerField(allow_null=True)
+    alert = serializers.CharField(help_text="'home-visit', 'social-worker' or empty")
+    provisional = serializers.BooleanField(help_text="The count includes sessions coded N")
+    details = serializers.DictField()
+    state = serializers.CharField()
+    claimed_by = serializers.CharField(help_text="The claimant's name, or empty")
+    snoozed_until = serializers.DateField(allow_null=True)
+    snooze_reason = serializers.CharField()
+    outcome = serializers.CharField()
+    decision = serializers.CharField()
+
+
+def _item_data(item: QueueItem, rank: int | None = None) -> dict[str, Any]:
+    details = item.details or {}
+    pupil = item.pupil
+    return {
+        "pk": item.pk,
+        "rank": rank,
+        "kind": item.kind,
+        "why": str(item.get_kind_display()),
+        "pupil_id": item.pupil_id,
+        "pupil_name": "" if pupil is None else pupil.display_name,
+        "upn": "" if pupil is None else pupil.upn,
+        "form_id": item.form_id,
+        "session_date": item.session_date,
+        "session": item.session,
+        "since": item.since,
+        "due": item.due,
+        "tier": details.get("tier"),
+        "tier_reason": str(details.get("tier_reason") or ""),
+        "days_absent": details.get("days_absent"),
+        "alert": str(details.get("alert") or ""),
+        "provisional": item.provisional,
+        "details": details,
+        "state": item.state,
+        "claimed_by": _person(item.claimed_by),
+        "snoozed_until": item.snoozed_until,
+        "snooze_reason": item.snooze_reason,
+        "outcome": item.outcome,
+        "decision": item.decision,
+    }
+
+
+class QueueItemListApi(CaseworkApi):
+    """One queue's open items in the page's (and export_queue's) order."""
+
+    required_capability = Capability.WORK_QUEUES
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        queue = serializers.ChoiceField(choices=Queue.choices, default=Queue.FIRST_DAY)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("queue", str, enum=Queue.values, description="Default: first-day")
+        ],
+        responses={200: QueueItemOutputSerializer(many=True), 400: ErrorOutputSerializer},
+        summary="A queue's open items, ranked",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        items = queues.queue_items(
+            school=school_request(request).school, queue=filters.validated_data["queue"]
+        )
+        data = [_item_data(item, rank) for rank, item in enumerate(items, start=1)]
+        return Response(QueueItemOutputSerializer(data, many=True).data)
+
+
+class QueueItemApi(CaseworkApi):
+    required_capability = Capability.WORK_QUEUES
+    item: QueueItem
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        self.item = _found(
+            QueueItem.objects.filter(school=req.school).select_related(
+                "pupil", "claimed_by__user", "source_event"
+            ),
+            kwargs["item_id"],
+        )
+
+    def answer(self, item: QueueItem) -> Response:
+        return Response(QueueItemOutputSerializer(_item_data(item)).data)
+
+
+class QueueItemClaimApi(QueueItemApi):
+    class QueueItemClaimInputSerializer(serializers.Serializer[Any]):
+        claimant = _id_field(
+            required=False, help_text="A staff membership of this school (default: you)"
+        )
+
+    @extend_schema(
+        request=QueueItemClaimInputSerializer,
+        responses={200: QueueItemOutputSerializer, **ERRORS},
+        summary="Claim a queue item (assign it to a person)",
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        req = school_request(request)
+        payload = self.QueueItemClaimInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        claimant = _body_object(
+            StaffMembership.objects.filter(school=req.school, is_active=True).select_related(
+                "user"
+            ),
+            payload.validated_data.get("claimant"),
+        )
+        item = queues.queue_item_claim(
+            school=req.school, item=self.item, by=self.membership(req), claimant=claimant
+        )
+        return self.answer(item)
+
+
+class QueueItemSnoozeApi(QueueItemApi):
+    class QueueItemSnoozeInputSerializer(serializers.Serializer[Any]):
+        until = serializers.DateField()
+        reason = serializers.CharField(max_length=300)
+
+    @extend_schema(
+        request=QueueItemSnoozeInputSerializer,
+        responses={200: QueueItemOutputSerializer, **ERRORS},
+        summary="Snooze a queue item to a later date, with a reason",
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        req = school_request(request)
+        payload = self.QueueItemSnoozeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        item = queues.queue_item_snooze(
+            school=req.school,
+            item=self.item,
+            until=payload.validated_data["until"],
+            reason=payload.validated_data["reason"],
+            by=self.membership(req),
+        )
+        return self.answer(item)
+
+
+class QueueItemCloseApi(QueueItemApi):
+    class QueueItemCloseInputSerializer(serializers.Serializer[Any]):
+        outcome = serializers.CharField(max_length=40)
+        note = serializers.CharField(max_length=500, required=False, default="")
+
+    @extend_schema(
+        request=QueueItemCloseInputSerializer,
+        responses={200: QueueItemOutputSerializer, **ERRORS},
+        summary="Close a queue item with an outcome",
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        req = school_request(request)
+        payload = self.QueueItemCloseInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        item = queues.queue_item_close(
+            school=req.school,
+            item=self.item,
+            outcome=payload.validated_data["outcome"],
+            note=payload.validated_data["note"],
+            by=self.membership(req),
+        )
+        return self.answer(item)
+
+
+class QueueItemDecideApi(QueueItemApi):
+    class QueueItemDecideInputSerializer(serializers.Serializer[Any]):
+        decision = serializers.ChoiceField(choices=PnDecision.choices)
+        reason = serializers.CharField(max_length=500, required=False, default="")
+        reference = serializers.CharField(max_length=100, required=False, default="")
+
+    @extend_schema(
+        request=QueueItemDecideInputSerializer,
+        responses={200: QueueItemOutputSerializer, **ERRORS},
+        summary="Record the decision on a penalty-notice threshold met (§5.2)",
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        req = school_request(request)
+        payload = self.QueueItemDecideInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        item = queues.queue_item_decide(
+            school=req.school,
+            item=self.item,
+            by=self.membership(req),
+            **payload.validated_data,
+        )
+        return self.answer(item)
+
+
+# --- Contact attempts -----------------------------------------------------------------------
+
+
+class ContactAttemptOutputSerializer(serializers.ModelSerializer[ContactAttempt]):
+    made_by = serializers.SerializerMethodField()
+    contact_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContactAttempt
+        fields = [
+            "id",
+            "pupil",
+            "item",
+            "case_id",
+            "method",
+            "contact",
+            "contact_name",
+            "outcome",
+            "reason_given",
+            "note",
+            "code_written",
+            "made_at",
+            "made_by",
+        ]
+
+    def get_made_by(self, attempt: ContactAttempt) -> str:
+        return _person(attempt.made_by)
+
+    def get_contact_name(self, attempt: ContactAttempt) -> str:
+        return "" if attempt.contact is None else attempt.contact.full_name
+
+
+class ContactAttemptInputSerializer(serializers.Serializer[Any]):
+    method = serializers.ChoiceField(choices=ContactMethod.choices)
+    outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
+    contact = _id_field(required=False, help_text="One of the pupil's contacts")
+    reason_given = serializers.CharField(max_length=300, required=False, default="")
+    note = serializers.CharField(max_length=1000, required=False, default="")
+    code = serializers.CharField(
+        max_length=3,
+        required=False,
+        default="",
+        help_text="First-day calls: the reason's code, written through the audited amendment",
+    )
+
+
+def _attempts(req: SchoolRequest) -> QuerySet[ContactAttempt]:
+    return ContactAttempt.objects.filter(school=req.school).select_related(
+        "made_by__user", "contact"
+    )
+
+
+class _ContactsMixin(CaseworkApi):
+    def record(
+        self,
+        request: Request,
+        *,
+        pupil: Pupil,
+        item: QueueItem | None = None,
+        case: Case | None = None,
+    ) -> Response:
+        req = school_request(request)
+        payload = ContactAttemptInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        contact = _body_object(
+            Contact.objects.filter(school=req.school, pupil=pupil), data.pop("contact", None)
+        )
+        attempt = queues.contact_attempt_record(
+            school=req.school,
+            pupil=pupil,
+            by=self.membership(req),
+            item=item,
+            case=case,
+            contact=contact,
+            **data,
+        )
+        return Response(
+            ContactAttemptOutputSerializer(attempt).data, status=status.HTTP_201_CREATED
+        )
+
+
+class QueueItemContactsApi(_ContactsMixin, QueueItemApi):
+    """The contact log of one queue item (a first-day call); a new attempt is logged here."""
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        super().resolve(req, **kwargs)
+        if self.item.pupil is None:  # a form's item (register not taken) has no contacts
+            raise Http404(NOT_FOUND)
+
+    @extend_schema(
+        responses={200: ContactAttemptOutputSerializer(many=True), **NOT_FOUND_ONLY},
+        summary="A queue item's contact attempts, newest first",
+    )
+    def get(self, request: Request, item_id: int) -> Response:
+        attempts = _attempts(school_request(request)).filter(item=self.item)
+        return Response(ContactAttemptOutputSerializer(attempts, many=True).data)
+
+    @extend_schema(
+        request=ContactAttemptInputSerializer,
+        responses={201: ContactAttemptOutputSerializer, **ERRORS},
+        summary="Log a contact attempt on a queue item",
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        assert self.item.pupil is not None  # resolve() refused the others
+        return self.record(request, pupil=self.item.pupil, item=self.item)
+
+
+# --- Cases -----------------------------------------------------------------------------------
+
+
+class StageOutputSerializer(serializers.ModelSerializer[CaseStage]):
+    class Meta:
+        model = CaseStage
+        fields = ["id", "position", "name"]
+
+
+class CaseOutputSerializer(serializers.ModelSerializer[Case]):
+    pupil_name = serializers.CharField(source="pupil.display_name")
+    stage = StageOutputSerializer()
+    owner = serializers.SerializerMethodField()
+    is_open = serializers.BooleanField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "pupil",
+            "pupil_name",
+            "stage",
+            "owner",
+            "trigger_kind",
+            "trigger_event",
+            "trigger_note",
+            "opened_at",
+            "closed_at",
+            "outcome",
+            "is_open",
+        ]
+
+    def get_owner(self, case: Case) -> str:
+        return _person(case.owner)
+
+
+class StageChangeOutputSerializer(serializers.Serializer[Any]):
+    from_stage = serializers.CharField(allow_null=True)
+    to_stage = serializers.CharField()
+    changed_by = serializers.CharField()
+    changed_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+class CaseActionOutputSerializer(serializers.ModelSerializer[CaseAction]):
+    owner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseAction
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "summary",
+            "owner",
+            "due_on",
+            "done_on",
+            "outcome",
+            "referral_to",
+            "referral_status",
+            "details",
+            "created_at",
+        ]
+
+    def get_owner(self, action: CaseAction) -> str:
+        return _person(action.owner)
+
+
+class NtiOutputSerializer(serializers.ModelSerializer[NoticeToImprove]):
+    ended = serializers.BooleanField(help_text="The improvement period is over")
+    period_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        allow_null=True,
+        help_text="Attendance over the period so far, computed from the marks",
+    )
+    meets_criteria = serializers.BooleanField(allow_null=True)
+
+    class Meta:
+        model = NoticeToImprove
+        fields = [
+            "id",
+            "case",
+            *penalty_notices.NTI_FIELDS,
+            "issued_on",
+            "period_start",
+            "school_days",
+            "period_end",
+            "criteria_rate",
+            "outcome_improved",
+            "outcome_note",
+            "outcome_rate",
+            "outcome_recorded_at",
+            "ended",
+            "period_rate",
+            "meets_criteria",
+        ]
+
+
+class PnRequestOutputSerializer(serializers.ModelSerializer[PenaltyNoticeRequest]):
+    parent_name = serializers.CharField(source="parent.full_name")
+    signed_off_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PenaltyNoticeRequest
+        fields = [
+            "id",
+            "case",
+            "pupil",
+            "parent",
+            "parent_name",
+            "nti",
+            "status",
+            "prepared_at",
+            "signed_off_by",
+            "signed_off_at",
+            "evidence",
+        ]
+
+    def get_signed_off_by(self, request: PenaltyNoticeRequest) -> str:
+        return _person(request.signed_off_by)
+
+
+class CaseDetailOutputSerializer(serializers.Serializer[Any]):
+    case = CaseOutputSerializer()
+    stage_changes = StageChangeOutputSerializer(many=True)
+    actions = CaseActionOutputSerializer(many=True)
+    ntis = NtiOutputSerializer(many=True)
+    pn_requests = PnRequestOutputSerializer(many=True)
+
+
+def _review_fields(nti: NoticeToImprove, on: dt.date, school: Any) -> NoticeToImprove:
+    review = casework.nti_review(school=school, nti=nti, on=on)
+    nti.ended = review.ended  # type: ignore[attr-defined]
+    nti.period_rate = review.rate  # type: ignore[attr-defined]
+    nti.meets_criteria = review.meets_criteria  # type: ignore[attr-defined]
+    return nti
+
+
+class CaseListApi(CaseworkApi):
+    """Open cases (caseworkers: ``?closed=1`` for closed ones); caseworkers open one here."""
+
+    required_capability = Capability.VIEW_CASES
+    write_capability = Capability.WORK_CASES
+
+    class CaseListInputSerializer(serializers.Serializer[Any]):
+        pupil = _id_field()
+        reason = serializers.CharField(max_length=500)
+        stage = _id_field(required=False, help_text="Default: the school's first stage")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("closed", bool, description="Closed cases instead")],
+        responses={200: CaseOutputSerializer(many=True)},
+        summary="Cases, by stage",
+    )
+    def get(self, request: Request) -> Response:
+        req = school_request(request)
+        closed = request.query_params.get("closed") in ("1", "true") and can(
+            req.access, Capability.WORK_CASES
+        )
+        cases = (
+            _visible_cases(req)
+            .filter(closed_at__isnull=not closed)
+            .order_by("stage__position", "pupil__legal_surname", "pk")
+        )
+        return Response(CaseOutputSerializer(cases, many=True).data)
+
+    @extend_schema(
+        request=CaseListInputSerializer,
+        responses={201: CaseOutputSerializer, **ERRORS},
+        summary="Open a case for a pupil (or advance their open case)",
+    )
+    def post(self, request: Request) -> Response:
+        req = school_request(request)
+        payload = self.CaseListInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        pupil = pupil_visible_get(
+            school=req.school,
+            access=req.access,
+            user=req.user,
+            pupil_id=data["pupil"],
+            on=timezone.localdate(),
+        )
+        stage = _body_object(CaseStage.objects.filter(school=req.school), data.get("stage"))
+        case = casework.case_open_or_advance(
+            school=req.school,
+            pupil=pupil,
+            by=self.membership(req),
+            reason=data["reason"],
+            stage=stage,
+        )
+        case = _visible_cases(req).get(pk=case.pk)
+        return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+class CaseApi(CaseworkApi):
+    """Base of the views under ``cases/<case_id>/``: the case within what this user sees."""
+
+    required_capability = Capability.WORK_CASES
+    case: Case
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        self.case = _found(_visible_cases(req), kwargs["case_id"])
+
+    def case_answer(self, request: Request, code: int = status.HTTP_200_OK) -> Response:
+        case = _visible_cases(school_request(request)).get(pk=self.case.pk)
+        return Response(CaseOutputSerializer(case).data, status=code)
+
+
+class CaseDetailApi(CaseApi):
+    """One case with its stage history, actions, NTIs (with their review) and PN requests."""
+
+    required_capability = Capability.VIEW_CASES
+
+    @extend_schema(
+        responses={200: CaseDetailOutputSerializer, **NOT_FOUND_ONLY}, summary="One case"
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        req = school_request(request)
+        case, today = self.case, timezone.localdate()
+        changes = case.stage_changes.select_related("from_stage", "to_stage", "changed_by__user")
+        body = {
+            "case": case,
+            "stage_changes": [
+                {
+                    "from_stage": None if c.from_stage is None else c.from_stage.name,
+                    "to_stage": c.to_stage.name,
+                    "changed_by": _person(c.changed_by),
+                    "changed_at": c.changed_at,
+                    "reason": c.reason,
+                }
+                for c in changes
+            ],
+            "actions": case.actions.select_related("owner__user").order_by("due_on", "pk"),
+            "ntis": [
+                _review_fields(nti, today, req.school)
+                for nti in case.ntis.select_related("case__pupil").order_by("issued_on", "pk")
+            ],
+            "pn_requests": case.pn_requests.select_related("parent", "signed_off_by__user"),
+        }
+        return Response(CaseDetailOutputSerializer(body).data)
+
+
+class CaseStageApi(CaseApi):
+    class CaseStageInputSerializer(serializers.Serializer[Any]):
+        stage = _id_field(required=False, help_text="Default: the next stage")
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(
+        request=CaseStageInputSerializer,
+        responses={200: CaseOutputSerializer, **ERRORS},
+        summary="Move a case to another stage (recorded with who, when and why)",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CaseStageInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if not self.case.is_open:
+            raise Http404(NOT_FOUND)  # a closed case's stage is history
+        stage = _body_object(CaseStage.objects.filter(school=req.school), data.get("stage"))
+        casework.case_open_or_advance(
+            school=req.school,
+            pupil=self.case.pupil,
+            by=self.membership(req),
+            stage=stage,
+            reason=data["reason"],
+        )
+        return self.case_answer(request)
+
+
+class CaseCloseApi(CaseApi):
+    class CaseCloseInputSerializer(serializers.Serializer[Any]):
+        outcome = serializers.CharField(max_length=500)
+
+    @extend_schema(
+        request=CaseCloseInputSerializer,
+        responses={200: CaseOutputSerializer, **ERRORS},
+        summary="Close a case with its outcome",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CaseCloseInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        casework.case_close(
+            school=req.school,
+            case=self.case,
+            by=self.membership(req),
+            outcome=payload.validated_data["outcome"],
+        )
+        return self.case_answer(request)
+
+
+class CaseActionsApi(CaseApi):
+    """A case's actions; caseworkers add one (call, meeting, plan, referral, …)."""
+
+    required_capability = Capability.VIEW_CASES
+    write_capability = Capability.WORK_CASES
+
+    class CaseActionsInputSerializer(serializers.Serializer[Any]):
+        kind = serializers.ChoiceField(choices=ActionKind.choices)
+        summary = serializers.CharField(max_length=300)
+        due_on = serializers.DateField()
+        owner = _id_field(required=False, help_text="A staff membership (default: you)")
+        referral_to = serializers.ChoiceField(
+            choices=ReferralTo.choices, required=False, default=""
+        )
+        details = serializers.DictField(
+            required=False,
+            default=dict,
+            help_text="A meeting's attendees, barriers, agreed; a plan's targets, review_on",
+        )
+
+    @extend_schema(
+        responses={200: CaseActionOutputSerializer(many=True), **NOT_FOUND_ONLY},
+        summary="A case's actions",
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        actions = self.case.actions.select_related("owner__user").order_by("due_on", "pk")
+        return Response(CaseActionOutputSerializer(actions, many=True).data)
+
+    @extend_schema(
+        request=CaseActionsInputSerializer,
+        responses={201: CaseActionOutputSerializer, **ERRORS},
+        summary="Add an action to a case",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CaseActionsInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        owner = _body_object(
+            StaffMembership.objects.filter(school=req.school, is_active=True),
+            data.pop("owner", None),
+        )
+        action = casework.case_action_add(
+            school=req.school, case=self.case, by=self.membership(req), owner=owner, **data
+        )
+        return Response(CaseActionOutputSerializer(action).data, status=status.HTTP_201_CREATED)
+
+
+class CaseActionApi(CaseApi):
+    """One action of a case; caseworkers change its summary, due date, owner or referral
+    status (``done/`` records it done)."""
+
+    required_capability = Capability.VIEW_CASES
+    write_capability = Capability.WORK_CASES
+    action: CaseAction
+
+    class CaseActionInputSerializer(serializers.Serializer[Any]):
+        summary = serializers.CharField(max_length=300, required=False)
+        due_on = serializers.DateField(required=False)
+        owner = _id_field(required=False, help_text="A staff membership of this school")
+        referral_status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        super().resolve(req, **kwargs)
+        self.action = _found(
+            CaseAction.objects.filter(school=req.school, case=self.case).select_related(
+                "owner__user", "case"
+            ),
+            kwargs["action_id"],
+        )
+
+    @extend_schema(
+        responses={200: CaseActionOutputSerializer, **NOT_FOUND_ONLY}, summary="One action"
+    )
+    def get(self, request: Request, case_id: int, action_id: int) -> Response:
+        return Response(CaseActionOutputSerializer(self.action).data)
+
+    @extend_schema(
+        request=CaseActionInputSerializer,
+        responses={200: CaseActionOutputSerializer, **ERRORS},
+        summary="Change an action (summary, due date, owner, referral status)",
+    )
+    def patch(self, request: Request, case_id: int, action_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CaseActionInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        owner = _body_object(
+            StaffMembership.objects.filter(school=req.school, is_active=True),
+            data.pop("owner", None),
+        )
+        action = casework.case_action_update(
+            school=req.school, action=self.action, by=self.membership(req), owner=owner, **data
+        )
+        return Response(CaseActionOutputSerializer(action).data)
+
+
+class CaseActionDoneApi(CaseApi):
+    action: CaseAction
+
+    class CaseActionDoneInputSerializer(serializers.Serializer[Any]):
+        done_on = serializers.DateField()
+        outcome = serializers.CharField()
+        referral_status = serializers.ChoiceField(
+            choices=ReferralStatus.choices, required=False, default=""
+        )
+        details = serializers.DictField(required=False, default=dict)
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        super().resolve(req, **kwargs)
+        self.action = _found(
+            CaseAction.objects.filter(school=req.school, case=self.case).select_related(
+                "owner__user"
+            ),
+            kwargs["action_id"],
+        )
+
+    @extend_schema(
+        request=CaseActionDoneInputSerializer,
+        responses={200: CaseActionOutputSerializer, **ERRORS},
+        summary="Record an action as done, with its outcome (a referral: its status)",
+    )
+    def post(self, request: Request, case_id: int, action_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CaseActionDoneInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        action = casework.case_action_complete(
+            school=req.school, action=self.action, by=self.membership(req), **payload.validated_data
+        )
+        return Response(CaseActionOutputSerializer(action).data)
+
+
+class CaseContactsApi(_ContactsMixin, CaseApi):
+    """The contact log of a case; a new attempt is logged here."""
+
+    required_capability = Capability.VIEW_CASES
+    write_capability = Capability.WORK_QUEUES  # contact_attempt_record's own capability
+
+    @extend_schema(
+        responses={200: ContactAttemptOutputSerializer(many=True), **NOT_FOUND_ONLY},
+        summary="A case's contact attempts, newest first",
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        attempts = _attempts(school_request(request)).filter(case_id=self.case.pk)
+        return Response(ContactAttemptOutputSerializer(attempts, many=True).data)
+
+    @extend_schema(
+        request=ContactAttemptInputSerializer,
+        responses={201: ContactAttemptOutputSerializer, **ERRORS},
+        summary="Log a contact attempt on a case",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        return self.record(request, pupil=self.case.pupil, case=self.case)
+
+
+# --- Notices to Improve ---------------------------------------------------------------------
+
+
+class CaseNtisApi(CaseApi):
+    """A case's Notices to Improve with the attendance over their period; issue one here."""
+
+    required_capability = Capability.VIEW_CASES
+    write_capability = Capability.WORK_CASES
+
+    class CaseNtisInputSerializer(serializers.Serializer[Any]):
+        def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+            return {
+                **{name: serializers.CharField() for name in penalty_notices.NTI_FIELDS},
+                "period_start": serializers.DateField(),
+                "school_days": serializers.IntegerField(help_text="15 to 30 school days"),
+                "criteria_rate": serializers.DecimalField(
+                    max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
+                ),
+                "issued_on": serializers.DateField(required=False),
+            }
+
+    @extend_schema(
+        responses={200: NtiOutputSerializer(many=True), **NOT_FOUND_ONLY},
+        summary="A case's Notices to Improve",
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        req, today = school_request(request), timezone.localdate()
+        ntis = [
+            _review_fields(nti, today, req.school)
+            for nti in self.case.ntis.select_related("case__pupil").order_by("issued_on", "pk")
+        ]
+        return Response(NtiOutputSerializer(ntis, many=True).data)
+
+    @extend_schema(
+        request=CaseNtisInputSerializer,
+        responses={201: NtiOutputSerializer, **ERRORS},
+        summary="Issue a Notice to Improve (§5.3)",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CaseNtisInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        nti = casework.nti_issue(
+            school=req.school,
+            case=self.case,
+            by=self.membership(req),
+            contents={name: data[name] for name in penalty_notices.NTI_FIELDS},
+            period_start=data["period_start"],
+            school_days=data["school_days"],
+            criteria_rate=data["criteria_rate"],
+            issued_on=data.get("issued_on"),
+        )
+        nti = _review_fields(nti, timezone.localdate(), req.school)
+        return Response(NtiOutputSerializer(nti).data, status=status.HTTP_201_CREATED)
+
+
+class NtiOutcomeApi(CaseworkApi):
+    required_capability = Capability.WORK_CASES
+    nti: NoticeToImprove
+
+    class NtiOutcomeInputSerializer(serializers.Serializer[Any]):
+        improved = serializers.BooleanField()
+        note = serializers.CharField(required=False, default="")
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        self.nti = _found(
+            NoticeToImprove.objects.filter(
+                school=req.school, case__in=_visible_cases(req).values("pk")
+            ).select_related("case__pupil"),
+            kwargs["nti_id"],
+        )
+
+    @extend_schema(
+        request=NtiOutcomeInputSerializer,
+        responses={200: NtiOutputSerializer, **ERRORS},
+        summary="Record a Notice to Improve's outcome after its period",
+    )
+    def post(self, request: Request, nti_id: int) -> Response:
+        req, today = school_request(request), timezone.localdate()
+        payload = self.NtiOutcomeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        nti = casework.nti_outcome_record(
+            school=req.school,
+            nti=self.nti,
+            by=self.membership(req),
+            improved=payload.validated_data["improved"],
+            note=payload.validated_data["note"],
+            on=today,
+        )
+        return Response(NtiOutputSerializer(_review_fields(nti, today, req.school)).data)
+
+
+# --- Penalty notices ------------------------------------------------------------------------
+
+
+class CasePnRequestsApi(CaseApi):
+    """A case's penalty-notice requests; prepare one per liable parent here."""
+
+    required_capability = Capability.VIEW_CASES
+    write_capability = Capability.WORK_CASES
+
+    class CasePnRequestsInputSerializer(serializers.Serializer[Any]):
+        parent = _id_field(help_text="A contact of the pupil with parental responsibility")  # type: ignore[assignment]
+        nti = _id_field(required=False, help_text="The case's NTI the request follows")
+
+    @extend_schema(
+        responses={200: PnRequestOutputSerializer(many=True), **NOT_FOUND_ONLY},
+        summary="A case's penalty-notice requests",
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        requests = self.case.pn_requests.select_related("parent", "signed_off_by__user")
+        return Response(PnRequestOutputSerializer(requests, many=True).data)
+
+    @extend_schema(
+        request=CasePnRequestsInputSerializer,
+        responses={201: PnRequestOutputSerializer, **ERRORS},
+        summary="Prepare a penalty-notice request to one liable parent",
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        req = school_request(request)
+        payload = self.CasePnRequestsInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        parent = _found(
+            Contact.objects.filter(school=req.school, pupil=self.case.pupil), data["parent"]
+        )
+        nti = _body_object(
+            NoticeToImprove.objects.filter(school=req.school, case=self.case), data.get("nti")
+        )
+        pn_request = casework.penalty_notice_request_prepare(
+            school=req.school, case=self.case, parent=parent, by=self.membership(req), nti=nti
+        )
+        return Response(PnRequestOutputSerializer(pn_request).data, status=status.HTTP_201_CREATED)
+
+
+class PnRequestSignOffApi(CaseworkApi):
+    """The headteacher's sign-off of a prepared request."""
+
+    required_capability = Capability.SIGN_OFF_PENALTY_NOTICE
+    pn_request: PenaltyNoticeRequest
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        self.pn_request = _found(
+            PenaltyNoticeRequest.objects.filter(
+                school=req.school, case__in=_visible_cases(req).values("pk")
+            ).select_related("parent"),
+            kwargs["request_id"],
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: PnRequestOutputSerializer, **ERRORS},
+        summary="Sign off a penalty-notice request (headteacher)",
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        req = school_request(request)
+        signed = casework.penalty_notice_request_sign_off(
+            school=req.school, request=self.pn_request, by=self.membership(req)
+        )
+        return Response(PnRequestOutputSerializer(signed).data)
+
+
+class LedgerRowOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    sequence = serializers.IntegerField()
+    status = serializers.CharField()
+    issued_on = serializers.DateField(allow_null=True)
+    received_on = serializers.DateField(allow_null=True)
+    paid_on = serializers.DateField(allow_null=True)
+    prosecution_outcome = serializers.CharField()
+    counts = serializers.BooleanField(help_text="Counts towards the limit within 3 years")
+    reduced_amount = serializers.IntegerField(allow_null=True, help_text="Pence")
+    reduced_due_by = serializers.DateField(allow_null=True)
+    full_amount = serializers.IntegerField(allow_null=True, help_text="Pence")
+    full_due_by = serializers.DateField(allow_null=True)
+    amount_paid_due = serializers.IntegerField(
+        allow_null=True, help_text="What the recorded payment had to be, pence"
+    )
+
+
+class NextNoticeOutputSerializer(serializers.Serializer[Any]):
+    verdict = serializers.CharField()
+    sequence = serializers.IntegerField()
+    reason = serializers.CharField()
+    proposal = serializers.CharField(allow_null=True)
+    bar_lifts_on = serializers.DateField(allow_null=True)
+    reduced_amount = serializers.IntegerField(allow_null=True)
+    full_amount = serializers.IntegerField(allow_null=True)
+
+
+class ParentLedgerOutputSerializer(serializers.Serializer[Any]):
+    parent = serializers.IntegerField()  # type: ignore[assignment]
+    parent_name = serializers.CharField()
+    notices = LedgerRowOutputSerializer(many=True)
+    next_notice = NextNoticeOutputSerializer()
+
+
+def _ledger_row(row: casework.LedgerRow) -> dict[str, Any]:
+    notice, terms = row.notice, row.terms
+    return {
+        "id": notice.pk,
+        "sequence": notice.sequence,
+        "status": notice.status,
+        "issued_on": notice.issued_on,
+        "received_on": notice.received_on,
+        "paid_on": notice.paid_on,
+        "prosecution_outcome": notice.prosecution_outcome,
+        "counts": row.counts,
+        "reduced_amount": None if terms is None else terms.reduced_amount,
+        "reduced_due_by": None if terms is None else terms.reduced_due_by,
+        "full_amount": None if terms is None else terms.full_amount,
+        "full_due_by": None if terms is None else terms.full_due_by,
+        "amount_paid_due": row.amount_paid_due,
+    }
+
+
+class PupilPenaltyNoticesApi(CaseworkApi):
+    """The ledger per liable parent of one pupil (§5.4, TC-15/18), amounts from the rules."""
+
+    required_capability = Capability.WORK_CASES
+    pupil: Pupil
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        self.pupil = pupil_visible_get(
+            school=req.school,
+            access=req.access,
+            user=req.user,
+            pupil_id=kwargs["pupil_id"],
+            on=timezone.localdate(),
+        )
+
+    @extend_schema(
+        responses={200: ParentLedgerOutputSerializer(many=True), **NOT_FOUND_ONLY},
+        summary="A pupil's penalty-notice ledger per liable parent",
+    )
+    def get(self, request: Request, pupil_id: int) -> Response:
+        school, today = school_request(request).school, timezone.localdate()
+        body = []
+        for parent in casework.liable_parents(school=school, pupil=self.pupil):
+            decision = casework.penalty_notice_decision(
+                school=school, pupil=self.pupil, parent=parent, on=today
+            )
+            rows = casework.penalty_notice_ledger(school=school, pupil=self.pupil, parent=parent)
+            body.append(
+                {
+                    "parent": parent.pk,
+                    "parent_name": parent.full_name,
+                    "notices": [_ledger_row(row) for row in rows],
+                    "next_notice": {
+                        "verdict": decision.verdict.value,
+                        "sequence": decision.sequence,
+                        "reason": decision.reason,
+                        "proposal": decision.proposal,
+                        "bar_lifts_on": decision.bar_lifts_on,
+                        "reduced_amount": decision.reduced_amount,
+                        "full_amount": decision.full_amount,
+                    },
+                }
+            )
+        return Response(ParentLedgerOutputSerializer(body, many=True).data)
+
+
+class PenaltyNoticeStatusApi(CaseworkApi):
+    """Move a ledger row on (issued, received, paid, unpaid, prosecuted, withdrawn)."""
+
+    required_capability = Capability.WORK_CASES
+    notice: PenaltyNotice
+
+    class PenaltyNoticeStatusInputSerializer(serializers.Serializer[Any]):
+        status = serializers.ChoiceField(choices=[s.value for s in penalty_notices.NoticeStatus])
+        issued_on = serializers.DateField(required=False, allow_null=True, default=None)
+        received_on = serializers.DateField(required=False, allow_null=True, default=None)
+        paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+        prosecution_outcome = serializers.ChoiceField(
+            choices=[s.value for s in penalty_notices.ProsecutionOutcome],
+            required=False,
+            default="",
+        )
+        note = serializers.CharField(max_length=300, required=False, default="")
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        visible = pupil_visible_to(
+            school=req.school, access=req.access, user=req.user, on=timezone.localdate()
+        )
+        self.notice = _found(
+            PenaltyNotice.objects.filter(
+                school=req.school, pupil__in=visible.values("pk")
+            ).select_related("request"),
+            kwargs["notice_id"],
+        )
+
+    @extend_schema(
+        request=PenaltyNoticeStatusInputSerializer,
+        responses={200: LedgerRowOutputSerializer, **ERRORS},
+        summary="Record what became of a penalty notice",
+    )
+    def post(self, request: Request, notice_id: int) -> Response:
+        req = school_request(request)
+        payload = self.PenaltyNoticeStatusInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        notice = casework.penalty_notice_update(
+            school=req.school, notice=self.notice, by=self.membership(req), **payload.validated_data
+        )
+        parent = Contact.objects.get(school=req.school, pk=notice.parent_id)
+        rows = casework.penalty_notice_ledger(school=req.school, pupil=parent.pupil, parent=parent)
+        (row,) = [r for r in rows if r.notice.pk == notice.pk]
+        return Response(LedgerRowOutputSerializer(_ledger_row(row)).data)
+
+
+# --- Returns to the LA ----------------------------------------------------------------------
+
+
+class LAReturnOutputSerializer(serializers.ModelSerializer[LAReturn]):
+    pupil_name = serializers.CharField(source="pupil.display_name")
+    sent_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LAReturn
+        fields = [
+            "id",
+            "pupil",
+            "pupil_name",
+            "kind",
+            "episode",
+            "triggered_on",
+            "due_on",
+            "snapshot",
+            "raised_at",
+            "sent_at",
+            "sent_how",
+            "sent_by",
+            "joint_enquiries",
+            "joint_enquiries_recorded_at",
+        ]
+
+    def get_sent_by(self, la_return: LAReturn) -> str:
+        return _person(la_return.sent_by)
+
+
+def _returns(req: SchoolRequest) -> QuerySet[LAReturn]:
+    return LAReturn.objects.filter(school=req.school).select_related("pupil", "sent_by__user")
+
+
+class LAReturnListApi(CaseworkApi):
+    """The returns to the LA, due first."""
+
+    required_capability = Capability.WORK_CASES
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        kind = serializers.ChoiceField(choices=ReturnKind.choices, required=False)
+        sent = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=ReturnKind.values),
+            OpenApiParameter("sent", bool, description="Only sent (true) or unsent (false)"),
+        ],
+        responses={200: LAReturnOutputSerializer(many=True), 400: ErrorOutputSerializer},
+        summary="Returns to the local authority",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        returns = _returns(school_request(request))
+        if "kind" in filters.validated_data:
+            returns = returns.filter(kind=filters.validated_data["kind"])
+        if filters.validated_data["sent"] is not None:
+            returns = returns.filter(sent_at__isnull=not filters.validated_data["sent"])
+        return Response(LAReturnOutputSerializer(returns, many=True).data)
+
+
+class LAReturnSentApi(CaseworkApi):
+    required_capability = Capability.WORK_CASES
+    la_return: LAReturn
+
+    class LAReturnSentInputSerializer(serializers.Serializer[Any]):
+        how = serializers.CharField(max_length=200, help_text="How it was sent (e.g. LA portal)")
+
+    def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
+        self.la_return = _found(_returns(req), kwargs["return_id"])
+
+    @extend_schema(
+        request=LAReturnSentInputSerializer,
+        responses={200: LAReturnOutputSerializer, **ERRORS},
+        summary="Record a return as sent to the LA",
+    )
+    def post(self, request: Request, return_id: int) -> Response:
+        req = school_request(request)
+        payload = self.LAReturnSentInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        la_return = casework.la_return_mark_sent(
+            school=req.school,
+            la_return=self.la_return,
+            by=self.membership(req),
+            how=payload.validated_data["how"],
+        )
+        return Response(LAReturnOutputSerializer(_returns(req).get(pk=la_return.pk)).data)
