@@ -5,3 +5,7 @@ from django.apps import AppConfig
 
 class LettersConfig(AppConfig):
     name = "letters"
+
+    def ready(self) -> None:
+        # Registers the hook that records a letter on its case or queue item.
+        from letters import casework  # noqa: F401

@@ -29,6 +29,21 @@ urlpatterns = [
         views.pupil_letter_generate,
         name="pupil-letters",
     ),
+    path(
+        "s/<slug:school_slug>/pupils/<int:pupil_id>/letters/language/",
+        views.pupil_letter_language,
+        name="pupil-letter-language",
+    ),
+    path(
+        "s/<slug:school_slug>/cases/<int:case_id>/letters/",
+        views.case_letter,
+        name="case-letter",
+    ),
+    path(
+        "s/<slug:school_slug>/queues/items/<int:item_id>/letter/",
+        views.queue_item_letter,
+        name="queue-item-letter",
+    ),
     path("s/<slug:school_slug>/letters/batches/<int:batch_id>/", views.batch_detail, name="batch"),
     path(
         "s/<slug:school_slug>/letters/batches/<int:batch_id>/cancel/",

@@ -45,6 +45,7 @@ from interventions.penalty_notices import NTI_FIELDS
 from interventions.rules import EventKind
 from letters.models import (
     EmailDelivery,
+    FamilyLetterLanguage,
     Letter,
     LetterBatch,
     LetterBatchItem,
@@ -200,6 +201,13 @@ def _batch_id(ws: SchoolWorld) -> int:
     return batch.pk
 
 
+def _sample_queue_item_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        item = QueueItem.objects.filter(school=ws.school, key="world-sample").first()
+    assert item is not None, "build_school_world makes a queue item"
+    return item.pk
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:templates": lambda ws: {"school_slug": ws.school.slug},
     "letters:outbox": lambda ws: {"school_slug": ws.school.slug},
@@ -217,6 +225,15 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:pupil-letters": lambda ws: {
         "school_slug": ws.school.slug,
         "pupil_id": ws.pupils[0].pk,
+    },
+    "letters:pupil-letter-language": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "letters:case-letter": lambda ws: {"school_slug": ws.school.slug, "case_id": _case_id(ws)},
+    "letters:queue-item-letter": lambda ws: {
+        "school_slug": ws.school.slug,
+        "item_id": _sample_queue_item_id(ws),
     },
     "letters:batch": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
     "letters:batch-cancel": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
@@ -917,6 +934,11 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
     "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
+    "letters.FamilyLetterLanguage": lambda ws: FamilyLetterLanguage.objects.update_or_create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        defaults={"language": "cy", "updated_by": _officer(ws), "updated_at": NOW},
+    )[0],
     "letters.LetterBatch": _letter_batch,
     "letters.LetterBatchItem": lambda ws: LetterBatchItem.objects.create(
         school=ws.school, batch=_letter_batch(ws), pupil=ws.pupils[0], position=0
