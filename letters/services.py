@@ -558,6 +558,24 @@ def letter_print_pile(*, school: School, letters: Iterable[Letter]) -> list[Lett
     ]
 
 
+@transaction.atomic
+def letters_mark_printed(
+    *, school: School, letter_ids: Iterable[int], marked_by: StaffMembership
+) -> int:
+    """Mark ``school``'s generated letters among ``letter_ids`` as printed (ids of another
+    school's letters, or of letters already sent or printed, change nothing). Returns how many
+    were marked."""
+    check_capability(
+        marked_by,
+        Capability.SEND_LETTERS,
+        school=school,
+        message=_("You cannot send letters at this school."),
+    )
+    return Letter.objects.filter(
+        school=school, pk__in=list(letter_ids), status=LetterStatus.GENERATED
+    ).update(status=LetterStatus.PRINTED)
+
+
 # --- Batches ---------------------------------------------------------------------------------
 
 BATCH_CHUNK_SIZE = 50

@@ -19,6 +19,8 @@ urlpatterns = [
         name="batch-create",
     ),
     path("s/<slug:school_slug>/letters/letterhead/", views.letterhead_edit, name="letterhead"),
+    path("s/<slug:school_slug>/letters/print/", views.print_pile, name="print-pile"),
+    path("s/<slug:school_slug>/letters/print/pdf/", views.print_pile_pdf, name="print-pile-pdf"),
     path("s/<slug:school_slug>/letters/outbox/", views.outbox, name="outbox"),
     path("s/<slug:school_slug>/letters/<int:letter_id>/pdf/", views.letter_pdf, name="letter-pdf"),
     path(

@@ -435,3 +435,38 @@ def queue_item_letter(request: SchoolRequest, item_id: int) -> HttpResponse:
         "letters/queue_item_letter.html",
         {"item": item, "form": form, "family_language": family_language},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def print_pile(request: SchoolRequest) -> HttpResponse:
+    """Letters for families without an email address, not yet printed: download them as one
+    PDF, put them in envelopes, then mark them printed (the ones ticked, or all shown)."""
+    pile = selectors.print_pile(school=request.school)
+    if request.method == "POST":
+        ids = [int(value) for value in request.POST.getlist("letter") if value.isdigit()]
+        count = services.letters_mark_printed(
+            school=request.school, letter_ids=ids, marked_by=_membership(request)
+        )
+        messages.success(request, _("Letters marked printed: %(count)s.") % {"count": count})
+        return redirect("letters:print-pile", school_slug=request.school.slug)
+    letters = list(pile[: selectors.PRINT_PILE_LIMIT])
+    return _render(
+        request,
+        "letters/print_pile.html",
+        {"letters": letters, "more": pile.count() > len(letters)},
+    )
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+def print_pile_pdf(request: SchoolRequest) -> HttpResponse:
+    """The print pile as one PDF, each letter padded to an even page count for duplex."""
+    letters = list(selectors.print_pile(school=request.school)[: selectors.PRINT_PILE_LIMIT])
+    if not letters:
+        raise Http404("Nothing to print")
+    response = HttpResponse(services.letters_merge(letters=letters), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="letters-to-print.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

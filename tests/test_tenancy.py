@@ -212,6 +212,8 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:templates": lambda ws: {"school_slug": ws.school.slug},
     "letters:outbox": lambda ws: {"school_slug": ws.school.slug},
     "letters:letterhead": lambda ws: {"school_slug": ws.school.slug},
+    "letters:print-pile": lambda ws: {"school_slug": ws.school.slug},
+    "letters:print-pile-pdf": lambda ws: {"school_slug": ws.school.slug},
     "letters:letter-pdf": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
     "letters:letter-send": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
     "letters:template-edit": lambda ws: {
