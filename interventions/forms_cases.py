@@ -42,7 +42,11 @@ class CloseForm(forms.Form):
 
 
 class ActionAddForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=ActionKind.choices)
+    # A letter action is recorded by making the letter (letters), not added by hand.
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(k, label) for k, label in ActionKind.choices if k != ActionKind.LETTER],
+    )
     summary = _text(_("What"))
     due_on = DayMonthYearField(label=_("Due on"))
     referral_to = forms.ChoiceField(

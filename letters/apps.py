@@ -8,4 +8,8 @@ class LettersConfig(AppConfig):
 
     def ready(self) -> None:
         # Letters on the pupil's timeline (interventions.timeline is the slot).
-        from letters import timeline  # noqa: F401
+        # Registers the hook that records a letter on its case or queue item.
+        from letters import (
+            casework,  # noqa: F401
+            timeline,  # noqa: F401
+        )

@@ -88,3 +88,11 @@ class LetterheadForm(forms.Form):
         if upload:
             upload.letterhead_extension = letterhead_image_check(upload)
         return upload
+
+
+class FamilyLanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Letters to this family in"), choices=())
+
+    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["language"].choices = choices  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
-"""Hooks for the apps that letters may not import: casework (interventions.models.cases) is
-built beside letters and registers here, at import time, a callable run after a letter from a
-case or queue item is committed, so the action is recorded on the case or queue item. Letters
-then needs no import of casework, and nothing runs through Django signals."""
+"""Hooks run after a letter is committed. ``letters.casework`` registers the one that records a
+letter made from a case or a queue item on it (a "letter" CaseAction / QueueItemChange):
+casework sits below letters (tests/test_layering.py) and never imports them, and nothing
+runs through Django signals."""
 
 from __future__ import annotations
 

@@ -96,6 +96,26 @@ class Letterhead(SchoolOwned):
         ]
 
 
+class FamilyLetterLanguage(SchoolOwned):
+    """The language a family's letters come in at a school that writes in Welsh (English,
+    Welsh or bilingual). The default when a letter, a batch item or a case letter is made for
+    the pupil; a pupil without a row gets the language of the template chosen."""
+
+    pupil = models.OneToOneField(
+        "schools.Pupil", on_delete=models.CASCADE, related_name="letter_language"
+    )
+    language = models.CharField(max_length=10, choices=LetterLanguage.choices)
+    updated_by = models.ForeignKey(
+        "schools.StaffMembership", on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+
+    objects = SchoolScopedManager["FamilyLetterLanguage"]()
+
+    class Meta:
+        indexes = [models.Index(fields=["school", "pupil"])]
+
+
 class LetterStatus(models.TextChoices):
     GENERATED = "generated", _("Generated")
     SENT = "sent", _("Sent")
@@ -267,6 +287,7 @@ __all__ = [
     "BatchStatus",
     "DeliveryStatus",
     "EmailDelivery",
+    "FamilyLetterLanguage",
     "ItemState",
     "Letter",
     "LetterBatch",

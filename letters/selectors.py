@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from letters.models import Letter, LetterBatch, LetterTemplate
+from letters.models import Letter, LetterBatch, LetterStatus, LetterTemplate
 from schools.models import Pupil, School
 
 
@@ -63,3 +63,18 @@ def letter_batch_get(*, school: School, batch_id: int) -> LetterBatch:
     if batch is None:
         raise Http404("No such batch")
     return batch
+
+
+PRINT_PILE_LIMIT = 500  # one merged PDF a printer takes in one go; the rest follow next time
+
+
+def print_pile(*, school: School) -> QuerySet[Letter]:
+    """Letters that go by post and are not printed yet, oldest first: generated (neither
+    emailed nor printed) and addressed to nobody with an email address. A letter whose email
+    failed stays on the outbox for staff to decide."""
+    return (
+        Letter.objects.filter(school=school, status=LetterStatus.GENERATED)
+        .exclude(contacts__email__gt="")
+        .select_related("pupil", "template_version__template")
+        .order_by("created_at", "pk")
+    )

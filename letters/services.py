@@ -30,6 +30,7 @@ from letters.defaults import DEFAULT_LETTERS, default_body, default_title
 from letters.models import (
     DeliveryStatus,
     EmailDelivery,
+    FamilyLetterLanguage,
     Letter,
     Letterhead,
     LetterLanguage,
@@ -130,6 +131,67 @@ def letter_template_version_add(
 def _render_language(language: str) -> str:
     # Dates and "A and B" in a bilingual letter follow its first language, Welsh.
     return "en" if language == LetterLanguage.ENGLISH else "cy"
+
+
+# --- Family language -------------------------------------------------------------------------
+
+# Letters made without a person choosing the template for this one pupil (a batch item, a
+# letter from a case or a queue item) follow the family's language.
+FAMILY_LANGUAGE_SOURCES = frozenset({"batch", "case", "queue_item"})
+
+
+def family_letter_language(*, school: School, pupil: Pupil) -> str | None:
+    """The language ``pupil``'s family gets letters in, if the school set one it still
+    offers (a school that stops writing in Welsh falls back to the template's language)."""
+    language = (
+        FamilyLetterLanguage.objects.filter(school=school, pupil=pupil)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return language if language in school_letter_languages(school=school) else None
+
+
+@transaction.atomic
+def family_letter_language_set(
+    *, school: School, pupil: Pupil, language: str, updated_by: StaffMembership
+) -> FamilyLetterLanguage:
+    """Record the language ``pupil``'s family gets letters in. Raises ``ValidationError`` if
+    ``updated_by`` may not send letters, the pupil is another school's, or the school does
+    not write in ``language``."""
+    check_capability(
+        updated_by,
+        Capability.SEND_LETTERS,
+        school=school,
+        message=_("You cannot send letters at this school."),
+    )
+    if pupil.school_id != school.pk:
+        raise ValidationError(_("This pupil belongs to another school."))
+    if language not in school_letter_languages(school=school):
+        raise ValidationError(_("This school does not write letters in that language."))
+    choice, _created = FamilyLetterLanguage.objects.update_or_create(
+        school=school,
+        pupil=pupil,
+        defaults={"language": language, "updated_by": updated_by, "updated_at": timezone.now()},
+    )
+    return choice
+
+
+def letter_template_for_family(
+    *, school: School, pupil: Pupil, template: LetterTemplate
+) -> LetterTemplate:
+    """The same letter as ``template`` in the language of ``pupil``'s family, if the school
+    has it; otherwise ``template`` itself."""
+    language = family_letter_language(school=school, pupil=pupil)
+    if language is None or language == template.language:
+        return template
+    return (
+        LetterTemplate.objects.filter(
+            school=school, key=template.key, language=language, current__isnull=False
+        )
+        .select_related("current")
+        .first()
+        or template
+    )
 
 
 # --- Letterhead ------------------------------------------------------------------------------
@@ -366,7 +428,9 @@ def letter_generate(
     ``created_by`` None is the system (a batch task checks its starter). Raises
     ``ValidationError`` if the staff member may not send letters or the objects belong to
     another school, ``TemplateProblemError`` if the template cannot render this letter. The
-    ``letter_generated`` hooks run after commit (the case timeline records the action)."""
+    ``letter_generated`` hooks run after commit (the case timeline records the action). From a
+    batch, a case or a queue item (``FAMILY_LANGUAGE_SOURCES``) the letter is the same
+    template's version in the family's language (``family_letter_language``)."""
     if created_by is not None:
         check_capability(
             created_by,
@@ -376,6 +440,8 @@ def letter_generate(
         )
     if not (pupil.school_id == template.school_id == school.pk):
         raise ValidationError(_("The pupil and the template must belong to this school."))
+    if source in FAMILY_LANGUAGE_SOURCES:
+        template = letter_template_for_family(school=school, pupil=pupil, template=template)
     if template.current is None:
         raise ValidationError(_("This template has no text yet."))
     contacts = letter_contacts(school=school, pupil=pupil)
@@ -484,6 +550,24 @@ def letter_print_pile(*, school: School, letters: Iterable[Letter]) -> list[Lett
         if letter.school_id == school.pk
         and not letter.contacts.filter(school=school).exclude(email="").exists()
     ]
+
+
+@transaction.atomic
+def letters_mark_printed(
+    *, school: School, letter_ids: Iterable[int], marked_by: StaffMembership
+) -> int:
+    """Mark ``school``'s generated letters among ``letter_ids`` as printed (ids of another
+    school's letters, or of letters already sent or printed, change nothing). Returns how many
+    were marked."""
+    check_capability(
+        marked_by,
+        Capability.SEND_LETTERS,
+        school=school,
+        message=_("You cannot send letters at this school."),
+    )
+    return Letter.objects.filter(
+        school=school, pk__in=list(letter_ids), status=LetterStatus.GENERATED
+    ).update(status=LetterStatus.PRINTED)
 
 
 # Batches: letters.batches (one template to many pupils, chunked Celery tasks under leases).

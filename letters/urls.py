@@ -19,6 +19,8 @@ urlpatterns = [
         name="batch-create",
     ),
     path("s/<slug:school_slug>/letters/letterhead/", views.letterhead_edit, name="letterhead"),
+    path("s/<slug:school_slug>/letters/print/", views.print_pile, name="print-pile"),
+    path("s/<slug:school_slug>/letters/print/pdf/", views.print_pile_pdf, name="print-pile-pdf"),
     path("s/<slug:school_slug>/letters/outbox/", views.outbox, name="outbox"),
     path("s/<slug:school_slug>/letters/<int:letter_id>/pdf/", views.letter_pdf, name="letter-pdf"),
     path(
@@ -34,6 +36,21 @@ urlpatterns = [
         "s/<slug:school_slug>/letters/batches/<int:batch_id>/",
         views_batches.batch_detail,
         name="batch",
+    ),
+    path(
+        "s/<slug:school_slug>/pupils/<int:pupil_id>/letters/language/",
+        views.pupil_letter_language,
+        name="pupil-letter-language",
+    ),
+    path(
+        "s/<slug:school_slug>/cases/<int:case_id>/letters/",
+        views.case_letter,
+        name="case-letter",
+    ),
+    path(
+        "s/<slug:school_slug>/queues/items/<int:item_id>/letter/",
+        views.queue_item_letter,
+        name="queue-item-letter",
     ),
     path(
         "s/<slug:school_slug>/letters/batches/<int:batch_id>/cancel/",

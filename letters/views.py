@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from interventions.models import Case, QueueItem
 from interventions.selectors import academic_period_for
-from letters import selectors, services
-from letters.forms import GenerateForm, LetterheadForm, TemplateBodyForm
-from letters.models import EmailDelivery, LetterBatch
+from letters import batches, casework, selectors, services
+from letters.forms import FamilyLanguageForm, GenerateForm, LetterheadForm, TemplateBodyForm
+from letters.models import EmailDelivery, LetterBatch, LetterLanguage
 from letters.rendering import letter_html
 from letters.templating import MERGE_FIELDS, TemplateProblem, TemplateProblemError
 from schools.models import Pupil, StaffMembership
@@ -149,8 +152,13 @@ def pupil_letter_generate(request: SchoolRequest, pupil_id: int) -> HttpResponse
     )
     services.letter_templates_install_defaults(school=request.school)
     templates = list(selectors.letter_templates(school=request.school))
+    family_language = services.family_letter_language(school=request.school, pupil=pupil)
+    # The family's language is the default choice; whoever makes the letter may pick another.
+    initial = next((t.pk for t in templates if t.language == family_language), None)
     form = GenerateForm(
-        request.POST or None, choices=[(t.pk, f"{t.title} ({t.language})") for t in templates]
+        request.POST or None,
+        choices=[(t.pk, f"{t.title} ({t.get_language_display()})") for t in templates],
+        initial={"template": initial},
     )
     if request.method == "POST" and form.is_valid():
         template = selectors.letter_template_get(
@@ -175,8 +183,52 @@ def pupil_letter_generate(request: SchoolRequest, pupil_id: int) -> HttpResponse
             )
     letters = selectors.pupil_letters(school=request.school, pupil=pupil)
     return _render(
-        request, "letters/pupil_letters.html", {"pupil": pupil, "form": form, "letters": letters}
+        request,
+        "letters/pupil_letters.html",
+        {
+            "pupil": pupil,
+            "form": form,
+            "letters": letters,
+            "language_form": _family_language_form(request, family_language),
+        },
     )
+
+
+def _family_language_form(
+    request: SchoolRequest, current: str | None, data: Any = None
+) -> FamilyLanguageForm | None:
+    languages = services.school_letter_languages(school=request.school)
+    if len(languages) < 2:  # an English-only school has nothing to choose
+        return None
+    return FamilyLanguageForm(
+        data,
+        choices=[(code, str(LetterLanguage(code).label)) for code in languages],
+        initial={"language": current or LetterLanguage.ENGLISH},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def pupil_letter_language(request: SchoolRequest, pupil_id: int) -> HttpResponse:
+    pupil = pupil_visible_get(
+        school=request.school,
+        access=request.access,
+        user=request.user,
+        pupil_id=pupil_id,
+        on=timezone.localdate(),
+    )
+    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
+        return HttpResponseNotAllowed(["POST"])
+    form = _family_language_form(request, None, request.POST)
+    if form is not None and form.is_valid():
+        services.family_letter_language_set(
+            school=request.school,
+            pupil=pupil,
+            language=form.cleaned_data["language"],
+            updated_by=_membership(request),
+        )
+        messages.success(request, _("The family's letter language is saved."))
+    return redirect("letters:pupil-letters", school_slug=request.school.slug, pupil_id=pupil.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -237,3 +289,129 @@ def letterhead_edit(request: SchoolRequest) -> HttpResponse:
         "letters/letterhead.html",
         {"form": form, "letterhead": letterhead, "images": image_fields},
     )
+
+
+def _template_choices(request: SchoolRequest) -> list[tuple[int, str]]:
+    services.letter_templates_install_defaults(school=request.school)
+    return [
+        (t.pk, f"{t.title} ({t.get_language_display()})")
+        for t in selectors.letter_templates(school=request.school)
+    ]
+
+
+def _visible_case(request: SchoolRequest, case_id: int) -> Case:
+    case = Case.objects.filter(school=request.school, pk=case_id).select_related("pupil").first()
+    if case is None:
+        raise Http404("No such case")
+    # The pupil must be one this member of staff may see (a tutor's own forms, …).
+    pupil_visible_get(
+        school=request.school,
+        access=request.access,
+        user=request.user,
+        pupil_id=case.pupil_id,
+        on=timezone.localdate(),
+    )
+    return case
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def case_letter(request: SchoolRequest, case_id: int) -> HttpResponse:
+    """Make a letter from a case (the form is on the case page); back to the case."""
+    case = _visible_case(request, case_id)
+    if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
+        return HttpResponseNotAllowed(["POST"])
+    form = GenerateForm(request.POST, choices=_template_choices(request))
+    if form.is_valid():
+        template = selectors.letter_template_get(
+            school=request.school, template_id=form.cleaned_data["template"]
+        )
+        try:
+            casework.case_letter_generate(
+                school=request.school, case=case, template=template, created_by=_membership(request)
+            )
+        except (TemplateProblemError, ValidationError) as exc:
+            messages.error(request, _("The letter could not be made: %(why)s") % {"why": exc})
+        else:
+            messages.success(request, _("The letter is ready and recorded on the case."))
+    return redirect("interventions:case-detail", school_slug=request.school.slug, case_id=case.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def queue_item_letter(request: SchoolRequest, item_id: int) -> HttpResponse:
+    """Make a letter from a queue item: choose the template, then read the PDF."""
+    item = (
+        QueueItem.objects.filter(school=request.school, pk=item_id, pupil__isnull=False)
+        .select_related("pupil")
+        .first()
+    )
+    if item is None or item.pupil is None:
+        raise Http404("No such queue item")
+    pupil_visible_get(
+        school=request.school,
+        access=request.access,
+        user=request.user,
+        pupil_id=item.pupil.pk,
+        on=timezone.localdate(),
+    )
+    family_language = services.family_letter_language(school=request.school, pupil=item.pupil)
+    choices = _template_choices(request)
+    form = GenerateForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        template = selectors.letter_template_get(
+            school=request.school, template_id=form.cleaned_data["template"]
+        )
+        try:
+            letter = casework.queue_item_letter_generate(
+                school=request.school, item=item, template=template, created_by=_membership(request)
+            )
+        except (TemplateProblemError, ValidationError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The letter is ready and recorded on the queue item."))
+            return redirect(
+                "letters:letter-pdf", school_slug=request.school.slug, letter_id=letter.pk
+            )
+    return _render(
+        request,
+        "letters/queue_item_letter.html",
+        {"item": item, "form": form, "family_language": family_language},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_capability(Capability.SEND_LETTERS)
+def print_pile(request: SchoolRequest) -> HttpResponse:
+    """Letters for families without an email address, not yet printed: download them as one
+    PDF, put them in envelopes, then mark them printed (the ones ticked, or all shown)."""
+    pile = selectors.print_pile(school=request.school)
+    if request.method == "POST":
+        ids = [int(value) for value in request.POST.getlist("letter") if value.isdigit()]
+        count = services.letters_mark_printed(
+            school=request.school, letter_ids=ids, marked_by=_membership(request)
+        )
+        messages.success(request, _("Letters marked printed: %(count)s.") % {"count": count})
+        return redirect("letters:print-pile", school_slug=request.school.slug)
+    letters = list(pile[: selectors.PRINT_PILE_LIMIT])
+    return _render(
+        request,
+        "letters/print_pile.html",
+        {"letters": letters, "more": pile.count() > len(letters)},
+    )
+
+
+@require_GET
+@require_capability(Capability.SEND_LETTERS)
+def print_pile_pdf(request: SchoolRequest) -> HttpResponse:
+    """The print pile as one PDF, each letter padded to an even page count for duplex."""
+    letters = list(selectors.print_pile(school=request.school)[: selectors.PRINT_PILE_LIMIT])
+    if not letters:
+        raise Http404("Nothing to print")
+    merged = io.BytesIO()
+    batches.letters_merge(letters=letters, out=merged)
+    response = HttpResponse(merged.getvalue(), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="letters-to-print.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -67,6 +67,7 @@ MODEL_CLASSES: dict[str, DataClass] = {
     "letters.LetterTemplate": DataClass.OPERATIONAL,
     "letters.LetterTemplateVersion": DataClass.OPERATIONAL,
     "letters.Letterhead": DataClass.STAFF,
+    "letters.FamilyLetterLanguage": DataClass.PERSONAL,
     "letters.Letter": DataClass.ATTENDANCE,
     "letters.EmailDelivery": DataClass.PERSONAL,
     "letters.LetterBatch": DataClass.OPERATIONAL,

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
+from interventions.models import QueueItem
 from schools import models
 from tests import factories as f
 
@@ -142,6 +143,14 @@ def build_school_world(school: models.School) -> SchoolWorld:
     f.LeaveRequestFactory(pupil=world.pupils[0], requested_by=parent.user)
     case = f.CaseFactory(pupil=world.pupils[0])  # casework pages get real ids to attack
     _casework_rows(world, case)
+    QueueItem.objects.create(  # so do queue-item pages (making a letter from one)
+        school=school,
+        kind="unresolved-n",
+        pupil=world.pupils[1],
+        key="world-sample",
+        since=today,
+        opened_at=timezone.now(),
+    )
     letter = f.LetterFactory(pupil=world.pupils[0])
     f.LetterBatchFactory(
         template=letter.template_version.template,

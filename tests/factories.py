@@ -4,8 +4,10 @@ placement and contacts belong to the pupil's school, a form's year group to the 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import factory
+import pypdf
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -269,8 +271,19 @@ class LetterTemplateVersionFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
 
 
+def _blank_pdf() -> bytes:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=595, height=842)  # A4 in points
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+BLANK_PDF = _blank_pdf()  # a real one-page PDF: the print pile merges what the world stores
+
+
 class LetterFactory(factory.django.DjangoModelFactory):
-    """A stored letter (a stand-in PDF file) for tenancy tests; real ones come from
+    """A stored letter (a stand-in, blank PDF) for tenancy tests; real ones come from
     ``letters.services.letter_generate``."""
 
     class Meta:
@@ -286,7 +299,7 @@ class LetterFactory(factory.django.DjangoModelFactory):
     )
     language = "en"
     snapshot = factory.LazyFunction(dict)
-    pdf = factory.django.FileField(filename="letter.pdf", data=b"%PDF-1.4\n%%EOF\n")
+    pdf = factory.django.FileField(filename="letter.pdf", data=BLANK_PDF)
     created_at = factory.LazyFunction(timezone.now)
 
 

@@ -45,6 +45,7 @@ from interventions.penalty_notices import NTI_FIELDS
 from interventions.rules import EventKind
 from letters.models import (
     EmailDelivery,
+    FamilyLetterLanguage,
     Letter,
     LetterBatch,
     LetterBatchChunk,
@@ -215,10 +216,19 @@ def _case_kwargs(ws: SchoolWorld) -> dict[str, object]:
     return {"school_slug": ws.school.slug, "case_id": _case_id(ws)}
 
 
+def _sample_queue_item_id(ws: SchoolWorld) -> int:
+    with scopes_disabled():
+        item = QueueItem.objects.filter(school=ws.school, key="world-sample").first()
+    assert item is not None, "build_school_world makes a queue item"
+    return item.pk
+
+
 SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:templates": lambda ws: {"school_slug": ws.school.slug},
     "letters:outbox": lambda ws: {"school_slug": ws.school.slug},
     "letters:letterhead": lambda ws: {"school_slug": ws.school.slug},
+    "letters:print-pile": lambda ws: {"school_slug": ws.school.slug},
+    "letters:print-pile-pdf": lambda ws: {"school_slug": ws.school.slug},
     "letters:letter-pdf": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
     "letters:letter-send": lambda ws: {"school_slug": ws.school.slug, "letter_id": _letter_id(ws)},
     "letters:template-edit": lambda ws: {
@@ -232,6 +242,15 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "letters:pupil-letters": lambda ws: {
         "school_slug": ws.school.slug,
         "pupil_id": ws.pupils[0].pk,
+    },
+    "letters:pupil-letter-language": lambda ws: {
+        "school_slug": ws.school.slug,
+        "pupil_id": ws.pupils[0].pk,
+    },
+    "letters:case-letter": lambda ws: {"school_slug": ws.school.slug, "case_id": _case_id(ws)},
+    "letters:queue-item-letter": lambda ws: {
+        "school_slug": ws.school.slug,
+        "item_id": _sample_queue_item_id(ws),
     },
     "letters:batch": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
     "letters:batch-cancel": lambda ws: {"school_slug": ws.school.slug, "batch_id": _batch_id(ws)},
@@ -982,6 +1001,11 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         school=ws.school, membership=_officer(ws), year_group=_form(ws).year_group
     ),
     "letters.Letterhead": lambda ws: Letterhead.objects.create(school=ws.school),
+    "letters.FamilyLetterLanguage": lambda ws: FamilyLetterLanguage.objects.update_or_create(
+        school=ws.school,
+        pupil=ws.pupils[0],
+        defaults={"language": "cy", "updated_by": _officer(ws), "updated_at": NOW},
+    )[0],
     "letters.LetterBatch": _letter_batch,
     "letters.LetterBatchChunk": lambda ws: LetterBatchChunk.objects.create(
         school=ws.school, batch=_letter_batch(ws), number=0

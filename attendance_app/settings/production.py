@@ -24,3 +24,28 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Letters' PDFs and letterhead images -------------------------------------------------------
+# On Django's storage API: local files under MEDIA_ROOT by default, or an S3-compatible bucket
+# (AWS S3, MinIO, Backblaze B2, …) with LETTERS_STORAGE=s3. Either way nothing is public: the
+# bucket stays private (no ACL, no public URLs handed out), and every file is read by the
+# server and served through a view that checks the school (letters.views._file_response).
+LETTERS_STORAGE = env("LETTERS_STORAGE", default="local")
+if LETTERS_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("LETTERS_S3_BUCKET"),  # no default: refuse to start without one
+            "endpoint_url": env("LETTERS_S3_ENDPOINT_URL", default=None),  # None: AWS itself
+            "region_name": env("LETTERS_S3_REGION", default=None),
+            "access_key": env("LETTERS_S3_ACCESS_KEY_ID", default=None),  # None: the IAM role
+            "secret_key": env("LETTERS_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("LETTERS_S3_PREFIX", default=""),
+            "default_acl": None,  # the bucket's own policy (private), never public-read
+            "querystring_auth": True,  # any URL the library makes is signed and expires
+            "file_overwrite": False,  # a letter's PDF is never replaced by another's
+            "addressing_style": env("LETTERS_S3_ADDRESSING_STYLE", default=None),  # MinIO: path
+        },
+    }
+elif LETTERS_STORAGE != "local":
+    raise ValueError(f"LETTERS_STORAGE must be 'local' or 's3', not {LETTERS_STORAGE!r}")

@@ -110,6 +110,7 @@ class ActionKind(models.TextChoices):
     PSP = "psp", _("Pastoral support programme")
     CONTRACT = "contract", _("Attendance contract")
     REFERRAL = "referral", _("Referral")
+    LETTER = "letter", _("Letter")  # recorded by letters when one is made from the case
 
 
 class ReferralTo(models.TextChoices):
@@ -142,6 +143,8 @@ class CaseAction(SchoolOwned):
     referral_to = models.CharField(max_length=16, choices=ReferralTo.choices, blank=True)
     referral_status = models.CharField(max_length=10, choices=ReferralStatus.choices, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # The letter a "letter" action records: a plain id, as letters sit above casework.
+    letter_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     objects = SchoolScopedManager["CaseAction"]()

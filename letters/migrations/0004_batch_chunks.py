@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('letters', '0002_batches'),
+        ('letters', '0003_letterhead_family_language'),
         ('schools', '0003_pupil_ehcp'),
     ]
 
