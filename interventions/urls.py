@@ -37,6 +37,11 @@ urlpatterns = [
         dashboard_breakdowns.breakdowns_page,
         name="dashboard-breakdowns",
     ),
+    path(
+        "s/<slug:school_slug>/my-forms/attendance/",
+        dashboard_breakdowns.my_forms_attendance,
+        name="my-forms-attendance",
+    ),
     path("t/<slug:trust_slug>/dashboard/", dashboards.trust_dashboard, name="trust-dashboard"),
     path("s/<slug:school_slug>/queues/", queue_views.queues_page, name="queues"),
     path("t/<slug:trust_slug>/attendance/", views.trust_attendance, name="trust-attendance"),

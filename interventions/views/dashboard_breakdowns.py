@@ -460,3 +460,58 @@ def pupil_year_context(
         ],
         "running_rows": [[p.week_start, p.possible, p.attendance, pct(p.rate)] for p in points],
     }
+
+
+def _points(value: Fraction | None) -> str:
+    """A change in percentage points, signed, with words so it never rests on colour."""
+    if value is None:
+        return NO_FIGURE
+    text = pct1(value)
+    if value > 0:
+        return _("up %(points)s points") % {"points": text}
+    if value < 0:
+        return _("down %(points)s points") % {"points": text.lstrip("-")}
+    return _("no change")
+
+
+@require_GET
+@require_capability(Capability.VIEW_PUPIL_ATTENDANCE)
+def my_forms_attendance(request: SchoolRequest) -> HttpResponse:
+    """A form tutor's forms: each pupil's rate, band and change (last four school weeks
+    against the weeks before), and the pupils in the mentoring band seed 000 gives tutors
+    (``rules.in_mentoring_band``)."""
+    forms = bd.tutor_forms_attendance(
+        school=request.school, membership=request.access.membership, on=timezone.localdate()
+    )
+    head = [
+        Column(_("Pupil")),
+        Column(_("Attendance"), numeric=True),
+        Column(_("Band")),
+        Column(_("Last 4 school weeks"), numeric=True),
+        Column(_("Before them"), numeric=True),
+        Column(_("Change")),
+        Column(_("Mentoring band")),
+    ]
+
+    def row(pupil: bd.TutorPupil) -> list[object]:
+        url = reverse(
+            "interventions:pupil-attendance",
+            kwargs={"school_slug": request.school.slug, "pupil_id": pupil.pupil_id},
+        )
+        return [
+            format_html('<a class="govuk-link" href="{}">{}</a>', url, pupil.name),
+            Cell(pct(pupil.rate), float(pupil.rate or 0), numeric=True),
+            pupil.band.name if pupil.band else NO_FIGURE,
+            Cell(pct(pupil.recent), float(pupil.recent or 0), numeric=True),
+            Cell(pct(pupil.before), float(pupil.before or 0), numeric=True),
+            Cell(_points(pupil.change), float(pupil.change or 0)),
+            _("Yes") if pupil.mentoring else "",
+        ]
+
+    tables = [(tutored.form.name, [row(p) for p in tutored.pupils]) for tutored in forms]
+    mentoring = [row(p) for tutored in forms for p in tutored.pupils if p.mentoring]
+    return render(
+        request,
+        "interventions/dashboards/my_forms.html",
+        {"head": head, "tables": tables, "mentoring": mentoring, "forms": forms},
+    )
