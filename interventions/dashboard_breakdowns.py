@@ -49,6 +49,7 @@ SESSIONS = ("AM", "PM")
 CATEGORIES = tuple(StatCategory)
 MEASURES = ("all", "persistent", "severe", "near-persistent", "near-band")
 PLACEMENT_GROUPS = ("year", "form")
+DETAILED = ("code", "slot", "category")  # measures with a detail: "code:U", "slot:0-AM", …
 
 
 @dataclass
@@ -399,6 +400,11 @@ def slot_absences(
     return dict(missed)
 
 
+def codes_in_category(board: Breakdowns, category: str) -> set[str]:
+    """The codes counted this year whose meaning falls in ``category``."""
+    return {r.code for r in board.codes if r.definition and r.definition.category == category}
+
+
 def pupils_behind(
     board: Breakdowns,
     *,
@@ -406,8 +412,8 @@ def pupils_behind(
     group: str,
     slot_missed: dict[int, int] | None = None,
 ) -> list[PupilFigures] | None:
-    """The enrolments behind one number: ``measure`` is one of ``MEASURES``, ``code:<code>``
-    or ``slot:<weekday>-<AM|PM>`` (then ``slot_missed`` from ``slot_absences``); ``group``
+    """The enrolments behind one number: ``measure`` is one of ``MEASURES``, ``code:<code>``,
+    ``category:<StatCategory>`` or ``slot:<weekday>-<AM|PM>`` (then ``slot_missed`` from ``slot_absences``); ``group``
     is empty or ``<key>:<value>`` of a pupil group, ``year:<id>`` or ``form:<id>``. ``None``
     for a measure or group that does not exist."""
     key, _sep, value = group.partition(":")
@@ -415,8 +421,11 @@ def pupils_behind(
     if group and key not in known_groups:
         return None
     kind, _sep, detail = measure.partition(":")
-    if kind not in (*MEASURES, "code", "slot") or (kind in ("code", "slot")) != bool(detail):
+    if kind not in (*MEASURES, *DETAILED) or (kind in DETAILED) != bool(detail):
         return None
+    if kind == "category" and detail not in {str(c) for c in CATEGORIES}:
+        return None
+    in_category = codes_in_category(board, detail)
     chosen = []
     for pupil in board.pupils:
         if group and pupil.groups.get(key) != value:
@@ -430,6 +439,8 @@ def pupils_behind(
         if kind == "near-band" and pupil.near_band is None:
             continue
         if kind == "code" and not pupil.codes.get(detail):
+            continue
+        if kind == "category" and not any(pupil.codes.get(c) for c in in_category):
             continue
         if kind == "slot" and not (slot_missed or {}).get(pupil.pupil_id):
             continue

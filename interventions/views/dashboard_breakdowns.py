@@ -191,7 +191,7 @@ def _code_tables(request: SchoolRequest, board: bd.Breakdowns) -> list[Table]:
         [
             [
                 Figure(capfirst(str(CATEGORY_LABELS[category]))),
-                Figure(sessions, sort=sessions, numeric=True),
+                _number(sessions, _pupils_url(request, f"category:{category}")),
                 Figure(
                     pct(percentage(sessions, board.possible))
                     if category != "not_counted"
@@ -249,7 +249,13 @@ def _near_table(request: SchoolRequest, board: bd.Breakdowns) -> Table:
             }
         rows.append(
             [
-                Figure(pupil.name),
+                Figure(
+                    pupil.name,
+                    link=reverse(
+                        "interventions:pupil-attendance",
+                        kwargs={"school_slug": request.school.slug, "pupil_id": pupil.pupil_id},
+                    ),
+                ),
                 Figure(
                     pct(percentage(pupil.attendance, pupil.possible)),
                     sort=float(percentage(pupil.attendance, pupil.possible) or 0),
@@ -356,6 +362,7 @@ def handles(request: HttpRequest, old_measures: Sequence[str]) -> bool:
 MEASURE_COLUMNS: dict[str, Callable[[], Column]] = {
     "code": lambda: Column(_("Sessions of the code"), numeric=True),
     "slot": lambda: Column(_("Sessions missed in that session"), numeric=True),
+    "category": lambda: Column(_("Sessions in the category"), numeric=True),
 }
 
 
@@ -400,6 +407,8 @@ def breakdown_pupils(request: SchoolRequest) -> HttpResponse:
             row.append(pupil.codes[detail])
         if kind == "slot":
             row.append((slot_missed or {}).get(pupil.pupil_id, 0))
+        if kind == "category":
+            row.append(sum(pupil.codes[c] for c in bd.codes_in_category(board, detail)))
         rows.append(row)
     if request.GET.get("format") == "csv":
         return csv_response("dashboard-pupils.csv", head, rows)

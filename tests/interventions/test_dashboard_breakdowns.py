@@ -135,13 +135,21 @@ def test_every_breakdown_number_links_to_its_pupils_and_every_table_exports_csv(
 
     assert names(measure="code:U") == [_name(truant)]
     assert names(measure="code:N") == [_name(unexplained)]
+    assert sorted(names(measure="category:unauthorised")) == sorted(
+        [_name(truant), _name(unexplained)]
+    )
+    assert names(measure="category:authorised") == []
+    category_csv = client.get(
+        pupils, {"measure": "category:unauthorised", "format": "csv"}
+    ).content.decode()
+    assert f'"{_name(truant)}",50,20,60.0%,20' in category_csv
     assert sorted(names(measure="slot:2-AM")) == sorted([_name(truant), _name(unexplained)])
     assert names(measure="persistent", group=f"form:{rw.form.pk}") == [_name(truant)]
     assert len(names(measure="all", group=f"year:{rw.form.year_group_id}")) == 3
     assert names(measure="all", group="form:0") == []
     slot_csv = client.get(pupils, {"measure": "slot:2-AM", "format": "csv"}).content.decode()
     assert f'"{_name(unexplained)}",50,2,96.0%,1' in slot_csv
-    for bad in ("code:", "slot:5-AM", "slot:1-XX", "everything"):
+    for bad in ("code:", "slot:5-AM", "slot:1-XX", "everything", "category:late"):
         assert client.get(pupils, {"measure": bad}).status_code == 404
     assert client.get(pupils, {"measure": "all", "group": "shoe:9"}).status_code == 404
     for table in ("year", "form", "codes", "categories", "pattern", "near"):
