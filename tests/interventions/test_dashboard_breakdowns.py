@@ -225,7 +225,12 @@ def test_the_breakdowns_read_a_fixed_number_of_queries(client_for, django_assert
         for url, query in (
             (reverse("interventions:dashboard-breakdowns", kwargs=slug), {}),
             (reverse("interventions:dashboard-breakdowns", kwargs=slug), {"dfe": "1"}),
+            (reverse("interventions:dashboard", kwargs=slug), {"dfe": "1"}),
             (reverse("interventions:dashboard-pupils", kwargs=slug), {"measure": "slot:0-AM"}),
+            (
+                reverse("interventions:dashboard-pupils", kwargs=slug),
+                {"measure": "all", "dfe": "1"},
+            ),
             (reverse("interventions:dashboard-pupils", kwargs=slug), {"measure": "code:C"}),
         ):
             with django_assert_max_num_queries(25) as captured:
