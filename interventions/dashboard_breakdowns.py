@@ -24,13 +24,21 @@ from interventions import engine
 from interventions.dashboard_dfe import DfeScope, dfe_scope
 from interventions.dashboards import _SUMS, PUPIL_GROUPS, Totals
 from interventions.models import WeeklySummary
-from interventions.rules import Band, band_for, percentage, persistent_absence, severe_absence
+from interventions.rules import (
+    RATE_CHANGE_SCHOOL_WEEKS,
+    Band,
+    band_for,
+    in_mentoring_band,
+    percentage,
+    persistent_absence,
+    severe_absence,
+)
 from interventions.selectors import academic_period_for, school_bands_get
 from registers.codes import CodeDefinition, StatCategory
 from registers.models import AttendanceMark
 from schools.calendar import SchoolCalendar
-from schools.models import Enrolment, FormPlacement, Pupil, School
-from schools.selectors import school_calendar_get
+from schools.models import Enrolment, FormGroup, FormPlacement, Pupil, School, StaffMembership
+from schools.selectors import forms_for_tutor, school_calendar_get
 
 # "Within one session-week" of a boundary: the sessions of one more school week (five days,
 # morning and afternoon), all missed (towards persistent absence or a lower band) or all
@@ -41,6 +49,7 @@ SESSIONS = ("AM", "PM")
 CATEGORIES = tuple(StatCategory)
 MEASURES = ("all", "persistent", "severe", "near-persistent", "near-band")
 PLACEMENT_GROUPS = ("year", "form")
+DETAILED = ("code", "slot", "category")  # measures with a detail: "code:U", "slot:0-AM", …
 
 
 @dataclass
@@ -246,20 +255,37 @@ def _placements(*, school: School, on: dt.date) -> dict[int, tuple[Place, Place]
 
 
 def _codes(*, school: School, summaries: Any, pupils: dict[int, PupilFigures]) -> list[CodeRow]:
-    """Sessions per code (and each pupil's), from the weekly rows' ``code_counts``; a code's
-    meaning is the one in force in its week (``engine._meaning``, as the summaries count)."""
+    """Sessions per code (and each pupil's), summed from the weekly rows' ``code_counts`` by
+    the database (decoding every row's JSON in Python cost most of the page); a code's
+    meaning is the one in force in the latest week it was used (``engine._meaning``)."""
+    inner, params = summaries.values("pk").query.sql_with_params()
+    if connection.vendor == "postgresql":
+        each, value = "jsonb_each_text(ws.code_counts) AS j", "CAST(j.value AS integer)"
+    else:
+        each, value = "json_each(ws.code_counts) AS j", "j.value"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT ws.enrolment_id, j.key, SUM({value}), MAX(ws.week_start)
+            FROM {WeeklySummary._meta.db_table} ws, {each}
+            WHERE ws.id IN ({inner})
+            GROUP BY ws.enrolment_id, j.key
+            """,  # noqa: S608 (table name, fixed fragments and the ORM's own subquery)
+            params,
+        )
+        rows = cursor.fetchall()
     sessions: Counter[str] = Counter()
-    definitions: dict[str, CodeDefinition | None] = {}
-    for enrolment_id, week_start, counts in summaries.values_list(
-        "enrolment_id", "week_start", "code_counts"
-    ).order_by():
+    latest: dict[str, dt.date] = {}
+    for enrolment_id, code, count, week_start in rows:
+        sessions[code] += count
+        week = _as_date(week_start)
+        latest[code] = max(latest.get(code, week), week)
         figures = pupils.get(enrolment_id)
-        for code, count in (counts or {}).items():
-            if code not in definitions or definitions[code] is None:
-                definitions[code] = engine._meaning(school.jurisdiction, code, week_start)
-            sessions[code] += count
-            if figures is not None:
-                figures.codes[code] += count
+        if figures is not None:
+            figures.codes[code] += count
+    definitions = {
+        code: engine._meaning(school.jurisdiction, code, week) for code, week in latest.items()
+    }
     holders = Counter(code for p in pupils.values() for code in p.codes)
     order = {category: i for i, category in enumerate(CATEGORIES)}
     return sorted(
@@ -391,6 +417,11 @@ def slot_absences(
     return dict(missed)
 
 
+def codes_in_category(board: Breakdowns, category: str) -> set[str]:
+    """The codes counted this year whose meaning falls in ``category``."""
+    return {r.code for r in board.codes if r.definition and r.definition.category == category}
+
+
 def pupils_behind(
     board: Breakdowns,
     *,
@@ -398,8 +429,8 @@ def pupils_behind(
     group: str,
     slot_missed: dict[int, int] | None = None,
 ) -> list[PupilFigures] | None:
-    """The enrolments behind one number: ``measure`` is one of ``MEASURES``, ``code:<code>``
-    or ``slot:<weekday>-<AM|PM>`` (then ``slot_missed`` from ``slot_absences``); ``group``
+    """The enrolments behind one number: ``measure`` is one of ``MEASURES``, ``code:<code>``,
+    ``category:<StatCategory>`` or ``slot:<weekday>-<AM|PM>`` (then ``slot_missed`` from ``slot_absences``); ``group``
     is empty or ``<key>:<value>`` of a pupil group, ``year:<id>`` or ``form:<id>``. ``None``
     for a measure or group that does not exist."""
     key, _sep, value = group.partition(":")
@@ -407,8 +438,11 @@ def pupils_behind(
     if group and key not in known_groups:
         return None
     kind, _sep, detail = measure.partition(":")
-    if kind not in (*MEASURES, "code", "slot") or (kind in ("code", "slot")) != bool(detail):
+    if kind not in (*MEASURES, *DETAILED) or (kind in DETAILED) != bool(detail):
         return None
+    if kind == "category" and detail not in {str(c) for c in CATEGORIES}:
+        return None
+    in_category = codes_in_category(board, detail)
     chosen = []
     for pupil in board.pupils:
         if group and pupil.groups.get(key) != value:
@@ -422,6 +456,8 @@ def pupils_behind(
         if kind == "near-band" and pupil.near_band is None:
             continue
         if kind == "code" and not pupil.codes.get(detail):
+            continue
+        if kind == "category" and not any(pupil.codes.get(c) for c in in_category):
             continue
         if kind == "slot" and not (slot_missed or {}).get(pupil.pupil_id):
             continue
@@ -474,3 +510,113 @@ def pupil_running_line(*, school: School, pupil: Pupil, on: dt.date) -> list[Run
         attendance += (week["present"] or 0) + (week["aea"] or 0)
         points.append(RunningPoint(week["week_start"], possible, attendance))
     return points
+
+
+# The tutor view's change: the last RATE_CHANGE_SCHOOL_WEEKS school weeks against the weeks
+# of the year before them (rates of sessions summed in each stretch).
+RECENT_WEEKS = RATE_CHANGE_SCHOOL_WEEKS
+
+
+@dataclass(frozen=True)
+class TutorPupil:
+    pupil_id: int
+    name: str
+    possible: int
+    attendance: int
+    band: Band | None
+    recent: Fraction | None  # the last four school weeks
+    before: Fraction | None  # the weeks before them
+
+    @property
+    def rate(self) -> Fraction | None:
+        return percentage(self.attendance, self.possible)
+
+    @property
+    def change(self) -> Fraction | None:
+        """Percentage points, positive when improving; ``None`` without both stretches."""
+        if self.recent is None or self.before is None:
+            return None
+        return self.recent - self.before
+
+    @property
+    def mentoring(self) -> bool:
+        return in_mentoring_band(self.rate)
+
+
+@dataclass(frozen=True)
+class TutorForm:
+    form: FormGroup
+    pupils: list[TutorPupil]
+
+
+def tutor_forms_attendance(
+    *, school: School, membership: StaffMembership | None, on: dt.date
+) -> list[TutorForm]:
+    """The forms ``membership`` tutors on ``on`` with each pupil placed in them then: the
+    year's rate and band, and the change of the last four school weeks against the weeks
+    before, from the weekly summaries. Four queries whatever the forms' size (forms,
+    placements, summaries, bands). Call inside ``school_scope(school)``."""
+    if membership is None:
+        return []
+    forms = list(forms_for_tutor(school=school, membership=membership, on=on).order_by("name"))
+    if not forms:
+        return []
+    placed = list(
+        FormPlacement.objects.filter(school=school, form__in=forms, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .values_list(
+            "form_id",
+            "pupil_id",
+            "pupil__legal_surname",
+            "pupil__legal_forename",
+            "pupil__preferred_forename",
+        )
+    )
+    period_start, _end = academic_period_for(school=school, on=on)
+    weekly = (
+        WeeklySummary.objects.filter(
+            school=school, period_start=period_start, pupil_id__in=[p[1] for p in placed]
+        )
+        .values("pupil_id", "week_start")
+        .annotate(
+            possible=Sum("possible_sessions"),
+            present=Sum("present_sessions"),
+            aea=Sum("aea_sessions"),
+        )
+        .order_by("week_start")
+    )
+    weeks_of: dict[int, list[tuple[dt.date, int, int]]] = {}
+    school_weeks: set[dt.date] = set()
+    for row in weekly:
+        if row["possible"]:
+            attended = (row["present"] or 0) + (row["aea"] or 0)
+            weeks_of.setdefault(row["pupil_id"], []).append(
+                (row["week_start"], row["possible"], attended)
+            )
+            school_weeks.add(row["week_start"])
+    ordered = sorted(school_weeks)
+    # Fewer school weeks than the stretch: all of them are recent, none before (no change).
+    recent_from = ordered[-min(RECENT_WEEKS, len(ordered))] if ordered else on
+    bands = school_bands_get(school=school)
+    by_form: dict[int, list[TutorPupil]] = {form.pk: [] for form in forms}
+    for form_id, pupil_id, surname, forename, preferred in placed:
+        weeks = weeks_of.get(pupil_id, [])
+        recent = [w for w in weeks if w[0] >= recent_from]
+        before = [w for w in weeks if w[0] < recent_from]
+        possible = sum(w[1] for w in weeks)
+        attendance = sum(w[2] for w in weeks)
+        by_form[form_id].append(
+            TutorPupil(
+                pupil_id=pupil_id,
+                name=f"{surname}, {preferred or forename}",
+                possible=possible,
+                attendance=attendance,
+                band=band_for(percentage(attendance, possible), bands),
+                recent=percentage(sum(w[2] for w in recent), sum(w[1] for w in recent)),
+                before=percentage(sum(w[2] for w in before), sum(w[1] for w in before)),
+            )
+        )
+    return [
+        TutorForm(form, sorted(by_form[form.pk], key=lambda p: (p.name, p.pupil_id)))
+        for form in forms
+    ]

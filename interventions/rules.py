@@ -343,6 +343,24 @@ SEED_004_STAGED: tuple[Band, ...] = (
 )
 
 
+# Seed 000: form tutors mentor "pupils with 90-96% attendance". Read as the seed's own tier
+# table (SEED_000_KING_HENRY above): 96% meets the target and 90.0% belongs to the 81%-90%
+# tier, so the band is strictly above 90% and strictly below 96%. The bounds are arguments:
+# a school with other figures passes its own.
+MENTORING_LOWER, MENTORING_UPPER = Fraction(90), Fraction(96)
+
+
+def in_mentoring_band(
+    rate: Fraction | None,
+    *,
+    lower: Fraction = MENTORING_LOWER,
+    upper: Fraction = MENTORING_UPPER,
+) -> bool:
+    """Whether an exact attendance ``rate`` is in the tutors' mentoring band (never a rounded
+    rate: 95.96% is in it, 96% is not)."""
+    return rate is not None and lower < rate < upper
+
+
 # --- DfE-comparable helpers (§4.2) ----------------------------------------------------------
 
 

@@ -39,6 +39,11 @@ urlpatterns = [
         name="dashboard-breakdowns",
     ),
     path(
+        "s/<slug:school_slug>/my-forms/attendance/",
+        dashboard_breakdowns.my_forms_attendance,
+        name="my-forms-attendance",
+    ),
+    path(
         "t/<slug:trust_slug>/dashboard/",
         trust_views.trust_dashboard_page,
         name="trust-dashboard",

@@ -279,6 +279,7 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "interventions:dashboard": lambda ws: {"school_slug": ws.school.slug},
     "interventions:dashboard-pupils": lambda ws: {"school_slug": ws.school.slug},
     "interventions:dashboard-breakdowns": lambda ws: {"school_slug": ws.school.slug},
+    "interventions:my-forms-attendance": lambda ws: {"school_slug": ws.school.slug},
     "interventions:queues": lambda ws: {"school_slug": ws.school.slug},
     "interventions:trust-attendance": lambda ws: {"trust_slug": _trust_slug(ws)},
     "interventions:trust-dashboard": lambda ws: {"trust_slug": _trust_slug(ws)},

@@ -191,7 +191,7 @@ def _code_tables(request: SchoolRequest, board: bd.Breakdowns) -> list[Table]:
         [
             [
                 Figure(capfirst(str(CATEGORY_LABELS[category]))),
-                Figure(sessions, sort=sessions, numeric=True),
+                _number(sessions, _pupils_url(request, f"category:{category}")),
                 Figure(
                     pct(percentage(sessions, board.possible))
                     if category != "not_counted"
@@ -249,7 +249,13 @@ def _near_table(request: SchoolRequest, board: bd.Breakdowns) -> Table:
             }
         rows.append(
             [
-                Figure(pupil.name),
+                Figure(
+                    pupil.name,
+                    link=reverse(
+                        "interventions:pupil-attendance",
+                        kwargs={"school_slug": request.school.slug, "pupil_id": pupil.pupil_id},
+                    ),
+                ),
                 Figure(
                     pct(percentage(pupil.attendance, pupil.possible)),
                     sort=float(percentage(pupil.attendance, pupil.possible) or 0),
@@ -356,6 +362,7 @@ def handles(request: HttpRequest, old_measures: Sequence[str]) -> bool:
 MEASURE_COLUMNS: dict[str, Callable[[], Column]] = {
     "code": lambda: Column(_("Sessions of the code"), numeric=True),
     "slot": lambda: Column(_("Sessions missed in that session"), numeric=True),
+    "category": lambda: Column(_("Sessions in the category"), numeric=True),
 }
 
 
@@ -400,6 +407,8 @@ def breakdown_pupils(request: SchoolRequest) -> HttpResponse:
             row.append(pupil.codes[detail])
         if kind == "slot":
             row.append((slot_missed or {}).get(pupil.pupil_id, 0))
+        if kind == "category":
+            row.append(sum(pupil.codes[c] for c in bd.codes_in_category(board, detail)))
         rows.append(row)
     if request.GET.get("format") == "csv":
         return csv_response("dashboard-pupils.csv", head, rows)
@@ -460,3 +469,58 @@ def pupil_year_context(
         ],
         "running_rows": [[p.week_start, p.possible, p.attendance, pct(p.rate)] for p in points],
     }
+
+
+def _points(value: Fraction | None) -> str:
+    """A change in percentage points, signed, with words so it never rests on colour."""
+    if value is None:
+        return NO_FIGURE
+    text = pct1(value)
+    if value > 0:
+        return _("up %(points)s points") % {"points": text}
+    if value < 0:
+        return _("down %(points)s points") % {"points": text.lstrip("-")}
+    return _("no change")
+
+
+@require_GET
+@require_capability(Capability.VIEW_PUPIL_ATTENDANCE)
+def my_forms_attendance(request: SchoolRequest) -> HttpResponse:
+    """A form tutor's forms: each pupil's rate, band and change (last four school weeks
+    against the weeks before), and the pupils in the mentoring band seed 000 gives tutors
+    (``rules.in_mentoring_band``)."""
+    forms = bd.tutor_forms_attendance(
+        school=request.school, membership=request.access.membership, on=timezone.localdate()
+    )
+    head = [
+        Column(_("Pupil")),
+        Column(_("Attendance"), numeric=True),
+        Column(_("Band")),
+        Column(_("Last 4 school weeks"), numeric=True),
+        Column(_("Before them"), numeric=True),
+        Column(_("Change")),
+        Column(_("Mentoring band")),
+    ]
+
+    def row(pupil: bd.TutorPupil) -> list[object]:
+        url = reverse(
+            "interventions:pupil-attendance",
+            kwargs={"school_slug": request.school.slug, "pupil_id": pupil.pupil_id},
+        )
+        return [
+            format_html('<a class="govuk-link" href="{}">{}</a>', url, pupil.name),
+            Cell(pct(pupil.rate), float(pupil.rate or 0), numeric=True),
+            pupil.band.name if pupil.band else NO_FIGURE,
+            Cell(pct(pupil.recent), float(pupil.recent or 0), numeric=True),
+            Cell(pct(pupil.before), float(pupil.before or 0), numeric=True),
+            Cell(_points(pupil.change), float(pupil.change or 0)),
+            _("Yes") if pupil.mentoring else "",
+        ]
+
+    tables = [(tutored.form.name, [row(p) for p in tutored.pupils]) for tutored in forms]
+    mentoring = [row(p) for tutored in forms for p in tutored.pupils if p.mentoring]
+    return render(
+        request,
+        "interventions/dashboards/my_forms.html",
+        {"head": head, "tables": tables, "mentoring": mentoring, "forms": forms},
+    )

@@ -5,6 +5,7 @@ and a number of queries that does not grow with the roll."""
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 import pytest
 from django.urls import reverse
@@ -134,13 +135,21 @@ def test_every_breakdown_number_links_to_its_pupils_and_every_table_exports_csv(
 
     assert names(measure="code:U") == [_name(truant)]
     assert names(measure="code:N") == [_name(unexplained)]
+    assert sorted(names(measure="category:unauthorised")) == sorted(
+        [_name(truant), _name(unexplained)]
+    )
+    assert names(measure="category:authorised") == []
+    category_csv = client.get(
+        pupils, {"measure": "category:unauthorised", "format": "csv"}
+    ).content.decode()
+    assert f'"{_name(truant)}",50,20,60.0%,20' in category_csv
     assert sorted(names(measure="slot:2-AM")) == sorted([_name(truant), _name(unexplained)])
     assert names(measure="persistent", group=f"form:{rw.form.pk}") == [_name(truant)]
     assert len(names(measure="all", group=f"year:{rw.form.year_group_id}")) == 3
     assert names(measure="all", group="form:0") == []
     slot_csv = client.get(pupils, {"measure": "slot:2-AM", "format": "csv"}).content.decode()
     assert f'"{_name(unexplained)}",50,2,96.0%,1' in slot_csv
-    for bad in ("code:", "slot:5-AM", "slot:1-XX", "everything"):
+    for bad in ("code:", "slot:5-AM", "slot:1-XX", "everything", "category:late"):
         assert client.get(pupils, {"measure": bad}).status_code == 404
     assert client.get(pupils, {"measure": "all", "group": "shoe:9"}).status_code == 404
     for table in ("year", "form", "codes", "categories", "pattern", "near"):
@@ -216,7 +225,12 @@ def test_the_breakdowns_read_a_fixed_number_of_queries(client_for, django_assert
         for url, query in (
             (reverse("interventions:dashboard-breakdowns", kwargs=slug), {}),
             (reverse("interventions:dashboard-breakdowns", kwargs=slug), {"dfe": "1"}),
+            (reverse("interventions:dashboard", kwargs=slug), {"dfe": "1"}),
             (reverse("interventions:dashboard-pupils", kwargs=slug), {"measure": "slot:0-AM"}),
+            (
+                reverse("interventions:dashboard-pupils", kwargs=slug),
+                {"measure": "all", "dfe": "1"},
+            ),
             (reverse("interventions:dashboard-pupils", kwargs=slug), {"measure": "code:C"}),
         ):
             with django_assert_max_num_queries(25) as captured:
@@ -252,6 +266,7 @@ def test_every_string_of_the_breakdowns_has_its_welsh():
         "pupils.html",
         "school.html",
         "_pupil_year.html",
+        "my_forms.html",
     ):
         path = base / "templates" / "interventions" / "dashboards" / name
         msgids.update(_gettext_calls(templatize(path.read_text(), origin=str(path))))
@@ -296,3 +311,70 @@ def test_the_pupil_page_has_the_running_line_and_the_year_calendar(rw, client_fo
     assert "app-cal__s--unauthorised" in body  # the U sessions, coloured and written
     assert "app-cal__day--closed" in body  # weekends and the half-term closure
     assert "style=" not in body
+
+
+@pytest.mark.parametrize(
+    ("rate", "inside"),
+    [
+        (Fraction(96), False),  # meets the target: seed 000's top tier
+        (Fraction(9599, 100), True),
+        (Fraction(90), False),  # seed 000 puts 90.0% in the 81%-90% tier
+        (Fraction(9001, 100), True),
+        (None, False),
+    ],
+)
+def test_the_mentoring_band_is_above_90_and_below_96_exactly(rate, inside):
+    assert rules.in_mentoring_band(rate) is inside
+    assert rules.in_mentoring_band(Fraction(85), lower=Fraction(80)) is True
+
+
+def test_a_tutor_sees_their_forms_rate_band_change_and_the_mentoring_band(
+    rw,  # noqa: F811
+    client_for,
+):
+    from interventions.dashboard_breakdowns import tutor_forms_attendance
+
+    steady, truant, unexplained = rw.pupils
+    with school_scope(rw.school):
+        school_recompute(school=rw.school, as_of=AS_OF)
+        [tutored] = tutor_forms_attendance(school=rw.school, membership=rw.tutor, on=AS_OF)
+    figures = {p.pupil_id: p for p in tutored.pupils}
+    # Five school weeks: the last four (from 9 Sep) against the first.
+    assert (figures[truant.pk].recent, figures[truant.pk].before) == (Fraction(50), Fraction(100))
+    assert figures[truant.pk].change == -50
+    assert figures[steady.pk].change == 0
+    # 48 of 50 is exactly 96%: the target, not the mentoring band.
+    assert figures[unexplained.pk].rate == 96
+    assert not figures[unexplained.pk].mentoring
+    with scopes_disabled():
+        tutor = rw.tutor.user
+    url = reverse("interventions:my-forms-attendance", kwargs={"school_slug": rw.school.slug})
+    response = client_for(tutor).get(url)
+    assert response.status_code == 200
+    assert response.context["mentoring"] == []
+    body = response.content.decode()
+    assert "down 50.0 points" in body
+    assert f'href="{url}"' in body  # the tutors' nav link
+    head = client_for(head_of(rw.school)).get(url)
+    assert 'id="no-forms"' in head.content.decode()
+    assert f'href="{url}"' not in head.content.decode()
+
+
+def test_the_tutor_view_reads_a_fixed_number_of_queries(client_for, django_assert_max_num_queries):
+    counts = []
+    for size in (4, 40):
+        world = build_register_world(size=size)
+        with school_scope(world.school):
+            for pupil in world.pupils:
+                put_marks(world, pupil, school_days(D(2024, 9, 2), D(2024, 9, 27)))
+            school_recompute(school=world.school, as_of=AS_OF)
+        with scopes_disabled():
+            tutor = world.tutor.user
+        url = reverse(
+            "interventions:my-forms-attendance", kwargs={"school_slug": world.school.slug}
+        )
+        client = client_for(tutor)
+        with django_assert_max_num_queries(20) as captured:
+            assert client.get(url).status_code == 200
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
