@@ -1,5 +1,7 @@
 """The trust dashboard (issue 12 item 2): every school of a trust on the school dashboard's
-measures, read only from the weekly summaries.
+measures, read only from the weekly summaries (per enrolment, for the year to date and the
+persistent and severe absence decided on each enrolment's integers) and their per-school
+rollups (``SchoolRollup``, for the weeks).
 
 Each school is read for its own academic year containing the day asked for, and "last year to
 date" is that school's first *n* school weeks of its previous year, *n* being the school weeks
@@ -21,7 +23,7 @@ from typing import Any
 from django.db.models import Q, Sum
 
 from interventions.dashboards import Totals
-from interventions.models import WeeklySummary
+from interventions.models import SchoolRollup, WeeklySummary
 from interventions.selectors import _default_academic_period
 from schools.models import AcademicYear, School, Trust
 from schools.scoping import schools_scope
@@ -56,8 +58,8 @@ class TrustDashboard:
 
 def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
     """Every active school of ``trust`` for its academic year containing ``on``. Four queries:
-    the schools, their academic years, the per-enrolment sums of this year, the weekly sums of
-    this year and last. Reads across the trust's schools and only those."""
+    the schools, their academic years, the per-enrolment sums of this year, the schools'
+    weekly rollups of this year and last. Reads across the trust's schools and only those."""
     schools = list(School.objects.filter(trust=trust, is_active=True).order_by("name"))
     if not schools:
         return TrustDashboard(schools=[], total=Totals(), last_year_to_date=Totals())
@@ -78,11 +80,11 @@ def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
             .annotate(**sums)
             .order_by()
         )
+        # The weeks: a few stored rows a school, not every enrolment's weeks summed again.
         weekly = list(
-            WeeklySummary.objects.filter(school_id__in=school_ids)
+            SchoolRollup.objects.filter(school_id__in=school_ids)
             .filter(_each(this) | _each(last))
-            .values("school_id", "period_start", "week_start")
-            .annotate(**sums)
+            .values("school_id", "period_start", "week_start", *_SUMS)
             .order_by("week_start")
         )
     totals = {pk: Totals() for pk in school_ids}
