@@ -1,7 +1,8 @@
 """The trust dashboard (issue 12 item 2): every school of a trust on the school dashboard's
-measures, read only from the weekly summaries (per enrolment, for the year to date and the
-persistent and severe absence decided on each enrolment's integers) and their per-school
-rollups (``SchoolRollup``, for the weeks).
+measures, read from the stored results kept with the weekly summaries: each enrolment's year
+to date (``EnrolmentAttendance``, the same counts as its weeks summed; persistent and severe
+absence are decided on each enrolment's integers) and each school's weekly rollup
+(``SchoolRollup``, for the sparkline and last year to the same school week).
 
 Each school is read for its own academic year containing the day asked for, and "last year to
 date" is that school's first *n* school weeks of its previous year, *n* being the school weeks
@@ -20,10 +21,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from interventions.dashboards import Totals
-from interventions.models import SchoolRollup, WeeklySummary
+from interventions.models import EnrolmentAttendance, SchoolRollup
 from interventions.selectors import _default_academic_period
 from schools.models import AcademicYear, School, Trust
 from schools.scoping import schools_scope
@@ -58,8 +59,9 @@ class TrustDashboard:
 
 def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
     """Every active school of ``trust`` for its academic year containing ``on``. Four queries:
-    the schools, their academic years, the per-enrolment sums of this year, the schools'
-    weekly rollups of this year and last. Reads across the trust's schools and only those."""
+    the schools, their academic years, the enrolments' stored results of this year, the
+    schools' weekly rollups of this year and last. Reads across the trust's schools and only
+    those."""
     schools = list(School.objects.filter(trust=trust, is_active=True).order_by("name"))
     if not schools:
         return TrustDashboard(schools=[], total=Totals(), last_year_to_date=Totals())
@@ -72,12 +74,13 @@ def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
             years[school_id].append((start, end))
         this = {pk: _period(years[pk], on)[0] for pk in school_ids}
         last = {pk: _period(years[pk], this[pk] - dt.timedelta(days=1))[0] for pk in school_ids}
-        sums = {name: Sum(name) for name in _SUMS}
+        # Each enrolment's year to date: its stored result, one row, rather than its weekly
+        # summaries summed again (the recompute writes both to the same day, and each
+        # enrolment's weeks sum to its result: tests/interventions/test_dashboards_summaries.py).
         per_enrolment = list(
-            WeeklySummary.objects.filter(school_id__in=school_ids)
+            EnrolmentAttendance.objects.filter(school_id__in=school_ids)
             .filter(_each(this))
-            .values("school_id", "enrolment_id", "pupil_id")
-            .annotate(**sums)
+            .values("school_id", "pupil_id", *_SUMS)
             .order_by()
         )
         # The weeks: a few stored rows a school, not every enrolment's weeks summed again.
