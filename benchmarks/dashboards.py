@@ -287,7 +287,9 @@ def _users_ensure(trust_schools: int) -> tuple[str, int, int, int, set[int]]:
 
 
 def _wait_for(port: int) -> None:
-    for _ in range(150):
+    """Until /health/ answers; up to 5 minutes (a loaded machine imports slowly)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/health/")

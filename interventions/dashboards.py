@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from interventions.models import WeeklySummary
+from interventions.models import SchoolRollup, WeeklySummary
 from interventions.rules import percentage, persistent_absence, severe_absence
 from interventions.selectors import academic_period_for
 from schools.models import School
@@ -141,10 +141,11 @@ def school_dashboard(*, school: School, on: dt.date) -> Dashboard:
         .annotate(**sums)
         .order_by("enrolment_id")
     )
+    # The school's weeks from its rollup (the summaries summed when written), not every
+    # enrolment's weeks of two years summed again.
     weekly = list(
-        WeeklySummary.objects.filter(school=school, period_start__in=[period_start, last_start])
-        .values("period_start", "week_start")
-        .annotate(**sums)
+        SchoolRollup.objects.filter(school=school, period_start__in=[period_start, last_start])
+        .values("period_start", "week_start", *_SUMS)
         .order_by()
     )
     this_weeks = _weeks(r for r in weekly if r["period_start"] == period_start)
