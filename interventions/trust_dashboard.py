@@ -25,6 +25,7 @@ from django.db.models import Q
 
 from interventions.dashboards import Totals
 from interventions.models import EnrolmentAttendance, SchoolRollup
+from interventions.rules import persistent_absence, severe_absence
 from interventions.selectors import _default_academic_period
 from schools.models import AcademicYear, School, Trust
 from schools.scoping import schools_scope
@@ -35,6 +36,17 @@ _SUMS = (
     "aea_sessions",
     "authorised_sessions",
     "unauthorised_sessions",
+)
+
+
+_ADDED = (
+    "possible",
+    "attendance",
+    "authorised",
+    "unauthorised",
+    "enrolments",
+    "persistent",
+    "severe",
 )
 
 
@@ -77,12 +89,25 @@ def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
         # Each enrolment's year to date: its stored result, one row, rather than its weekly
         # summaries summed again (the recompute writes both to the same day, and each
         # enrolment's weeks sum to its result: tests/interventions/test_dashboards_summaries.py).
-        per_enrolment = list(
+        per_enrolment = (
             EnrolmentAttendance.objects.filter(school_id__in=school_ids)
             .filter(_each(this))
-            .values("school_id", "pupil_id", *_SUMS)
+            .values_list("school_id", *_SUMS)
             .order_by()
         )
+        totals = {pk: Totals() for pk in school_ids}
+        # Tuples, not dicts, and no pupil list: 30,000 enrolments a page.
+        for school_id, possible, present, aea, authorised, unauthorised in per_enrolment:
+            acc = totals[school_id]
+            acc.possible += possible
+            acc.attendance += present + aea
+            acc.authorised += authorised
+            acc.unauthorised += unauthorised
+            if possible:
+                acc.enrolments += 1
+                absence = authorised + unauthorised
+                acc.persistent += persistent_absence(absence=absence, possible=possible)
+                acc.severe += severe_absence(absence=absence, possible=possible)
         # The weeks: a few stored rows a school, not every enrolment's weeks summed again.
         weekly = list(
             SchoolRollup.objects.filter(school_id__in=school_ids)
@@ -90,11 +115,11 @@ def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
             .values("school_id", "period_start", "week_start", *_SUMS)
             .order_by("week_start")
         )
-    totals = {pk: Totals() for pk in school_ids}
+    # The trust: every school's integers added (sessions and pupils), then divided.
     total = Totals()
-    for row in per_enrolment:
-        totals[row["school_id"]].add(row)
-        total.add(row)
+    for school_totals in totals.values():
+        for name in _ADDED:
+            setattr(total, name, getattr(total, name) + getattr(school_totals, name))
     # School weeks: weeks with a possible session, in order (as the school dashboard counts).
     this_weeks: dict[int, list[dict[str, Any]]] = {pk: [] for pk in school_ids}
     last_weeks: dict[int, list[dict[str, Any]]] = {pk: [] for pk in school_ids}
