@@ -1,10 +1,12 @@
-"""The school dashboard (issue 12 item 1), read only from the weekly summaries.
+"""The school dashboard (issue 12 item 1), read only from what the recompute keeps with the
+weekly summaries: each enrolment's stored result (its weeks summed) and the school's weekly
+rollup (its enrolments' weeks summed).
 
 Every rate is sessions summed and then divided (``rules.percentage``), never an average of
 pupils' percentages; persistent and severe absence are decided per enrolment on integers
 (``rules.persistent_absence`` / ``severe_absence``). A fixed number of queries whatever the
 roll: the per-enrolment totals with the pupil's groups, and the weekly totals of this year and
-last year.
+last year (rows the recompute wrote, not summed again per request).
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Sum
-
-from interventions.models import SchoolRollup, WeeklySummary
+from interventions.models import EnrolmentAttendance, SchoolRollup
 from interventions.rules import percentage, persistent_absence, severe_absence
 from interventions.selectors import academic_period_for
 from schools.models import School
@@ -134,11 +134,11 @@ def school_dashboard(*, school: School, on: dt.date) -> Dashboard:
     Call inside ``school_scope(school)``."""
     period_start, period_end = academic_period_for(school=school, on=on)
     last_start, _ = academic_period_for(school=school, on=period_start - dt.timedelta(days=1))
-    sums = {name: Sum(name) for name in _SUMS}
+    # Each enrolment's year to date from its stored result: one row, written with its weekly
+    # summaries to the same day and equal to them summed (test_dashboards_summaries.py).
     per_enrolment = list(
-        WeeklySummary.objects.filter(school=school, period_start=period_start)
-        .values("enrolment_id", "pupil_id", *(f"pupil__{f}" for _, f in PUPIL_GROUPS))
-        .annotate(**sums)
+        EnrolmentAttendance.objects.filter(school=school, period_start=period_start)
+        .values("enrolment_id", "pupil_id", *(f"pupil__{f}" for _, f in PUPIL_GROUPS), *_SUMS)
         .order_by("enrolment_id")
     )
     # The school's weeks from its rollup (the summaries summed when written), not every
