@@ -1,10 +1,12 @@
-"""The school dashboard (issue 12 item 1), read only from the weekly summaries.
+"""The school dashboard (issue 12 item 1), read only from what the recompute keeps with the
+weekly summaries: each enrolment's stored result (its weeks summed) and the school's weekly
+rollup (its enrolments' weeks summed).
 
 Every rate is sessions summed and then divided (``rules.percentage``), never an average of
 pupils' percentages; persistent and severe absence are decided per enrolment on integers
 (``rules.persistent_absence`` / ``severe_absence``). A fixed number of queries whatever the
 roll: the per-enrolment totals with the pupil's groups, and the weekly totals of this year and
-last year.
+last year (rows the recompute wrote, not summed again per request).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from interventions.dashboard_dfe import dfe_summaries_q
-from interventions.models import WeeklySummary
+from interventions.models import EnrolmentAttendance, SchoolRollup, WeeklySummary
 from interventions.rules import percentage, persistent_absence, severe_absence
 from interventions.selectors import academic_period_for
 from schools.models import School
@@ -139,28 +141,44 @@ def school_dashboard(*, school: School, on: dt.date, dfe: bool = False) -> Dashb
     last_start, last_end = academic_period_for(
         school=school, on=period_start - dt.timedelta(days=1)
     )
-    scope = Q()
     if dfe:
+        # The DfE's cohort and weeks are per pupil and per week (dashboard_dfe), so this reads
+        # the weekly summaries themselves: the stored results and the rollup cannot narrow.
         scope = dfe_summaries_q(
             calendar=school_calendar_get(school=school),
             periods=[(period_start, period_end), (last_start, last_end)],
             on=on,
         )
-    sums = {name: Sum(name) for name in _SUMS}
-    per_enrolment = list(
-        WeeklySummary.objects.filter(scope, school=school, period_start=period_start)
-        .values("enrolment_id", "pupil_id", *(f"pupil__{f}" for _, f in PUPIL_GROUPS))
-        .annotate(**sums)
-        .order_by("enrolment_id")
-    )
-    weekly = list(
-        WeeklySummary.objects.filter(
-            scope, school=school, period_start__in=[period_start, last_start]
+        sums = {name: Sum(name) for name in _SUMS}
+        per_enrolment = list(
+            WeeklySummary.objects.filter(scope, school=school, period_start=period_start)
+            .values("enrolment_id", "pupil_id", *(f"pupil__{f}" for _, f in PUPIL_GROUPS))
+            .annotate(**sums)
+            .order_by("enrolment_id")
         )
-        .values("period_start", "week_start")
-        .annotate(**sums)
-        .order_by()
-    )
+        weekly = list(
+            WeeklySummary.objects.filter(
+                scope, school=school, period_start__in=[period_start, last_start]
+            )
+            .values("period_start", "week_start")
+            .annotate(**sums)
+            .order_by()
+        )
+    else:
+        # Each enrolment's year to date from its stored result: one row, written with its
+        # weekly summaries to the same day and equal to them summed
+        # (test_dashboards_summaries.py); the school's weeks from its rollup (the summaries
+        # summed when written), not every enrolment's weeks of two years summed again.
+        per_enrolment = list(
+            EnrolmentAttendance.objects.filter(school=school, period_start=period_start)
+            .values("enrolment_id", "pupil_id", *(f"pupil__{f}" for _, f in PUPIL_GROUPS), *_SUMS)
+            .order_by("enrolment_id")
+        )
+        weekly = list(
+            SchoolRollup.objects.filter(school=school, period_start__in=[period_start, last_start])
+            .values("period_start", "week_start", *_SUMS)
+            .order_by()
+        )
     this_weeks = _weeks(r for r in weekly if r["period_start"] == period_start)
     last_weeks = _weeks(r for r in weekly if r["period_start"] == last_start)
     total = Totals()

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 
 from interventions import engine
-from interventions.models import WeeklySummary
+from interventions.models import SchoolRollup, WeeklySummary
 from registers.codes import StatCategory
 from registers.models import AttendanceMark
 from schools.calendar import SchoolCalendar
@@ -57,6 +57,23 @@ _INSERT = f"""
 """  # noqa: S608 (column names from the model; values are parameters)
 
 
+_ROLLUP_SUMS = (
+    "possible_sessions",
+    "present_sessions",
+    "aea_sessions",
+    "authorised_sessions",
+    "unauthorised_sessions",
+)
+_ROLLUP_INSERT = f"""
+    INSERT INTO {SchoolRollup._meta.db_table}
+        (school_id, period_start, week_start, {", ".join(_ROLLUP_SUMS)})
+    SELECT school_id, period_start, week_start, {", ".join(f"SUM({c})" for c in _ROLLUP_SUMS)}
+    FROM {WeeklySummary._meta.db_table}
+    WHERE school_id = %s AND period_start = %s AND week_start >= %s
+    GROUP BY school_id, period_start, week_start
+"""  # noqa: S608 (column names from the models; values are parameters)
+
+
 def monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
@@ -77,12 +94,61 @@ def summaries_rewrite(
     its ``EnrolmentAttendance`` counts. With ``changed_from`` (no mark dated before it changed
     since the summaries were last written, and they were written as of the day before it or
     later) only the weeks from its Monday are rewritten: a day's register then reads one week
-    of marks, not the year. Two queries and one bulk insert whatever the roll. Call inside
-    the recompute's transaction and ``school_scope(school)``; returns the rows written."""
-    first, last = period_start, min(period_end, as_of)
+    of marks, not the year. Then the school's ``SchoolRollup`` of those weeks. Four queries and
+    one bulk insert whatever the roll. Call inside the recompute's transaction and
+    ``school_scope(school)``; returns the summary rows written."""
+    first = _first_week(period_start, changed_from)
+    written = _summaries_write(
+        school=school,
+        calendar=calendar,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=as_of,
+        pupil_ids=pupil_ids,
+        first=first,
+    )
+    rollup_rewrite(school=school, period_start=period_start, first=first)
+    return written
+
+
+def _first_week(period_start: dt.date, changed_from: dt.date | None) -> dt.date:
+    """The first day of the weeks to rewrite: the Monday of ``changed_from`` (the first week
+    may start on ``period_start`` itself), or the whole year."""
     if changed_from is not None and changed_from > period_start:
-        # Weeks are Mondays (the first week may start on period_start itself).
-        first = max(period_start, monday(changed_from))
+        return max(period_start, monday(changed_from))
+    return period_start
+
+
+def rollup_rewrite(*, school: School, period_start: dt.date, first: dt.date) -> None:
+    """Replace ``school``'s ``SchoolRollup`` rows of the year from the week of ``first`` with
+    the sums of its weekly summaries (every enrolment's, whichever pupils a run rewrote). Two
+    queries. Call inside the recompute's transaction and ``school_scope(school)``."""
+    SchoolRollup.objects.filter(
+        school=school, period_start=period_start, week_start__gte=monday(first)
+    ).delete()
+    with connection.cursor() as cursor:
+        ops = connection.ops
+        cursor.execute(
+            _ROLLUP_INSERT,
+            [
+                school.pk,
+                ops.adapt_datefield_value(period_start),
+                ops.adapt_datefield_value(monday(first)),
+            ],
+        )
+
+
+def _summaries_write(
+    *,
+    school: School,
+    calendar: SchoolCalendar,
+    period_start: dt.date,
+    period_end: dt.date,
+    as_of: dt.date,
+    pupil_ids: Collection[int] | None,
+    first: dt.date,
+) -> int:
+    last = min(period_end, as_of)
     existing = WeeklySummary.objects.filter(school=school, period_start=period_start)
     if first > period_start:
         existing = existing.filter(week_start__gte=first)

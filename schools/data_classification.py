@@ -64,6 +64,7 @@ MODEL_CLASSES: dict[str, DataClass] = {
     "interventions.QueueSettings": DataClass.OPERATIONAL,
     "interventions.LAReturn": DataClass.ATTENDANCE,
     "interventions.WeeklySummary": DataClass.ATTENDANCE,
+    "interventions.SchoolRollup": DataClass.OPERATIONAL,  # a school's totals, no pupil
     "letters.LetterTemplate": DataClass.OPERATIONAL,
     "letters.LetterTemplateVersion": DataClass.OPERATIONAL,
     "letters.Letterhead": DataClass.STAFF,

@@ -39,6 +39,7 @@ from interventions.models import (
     QueueSettings,
     RecomputeRun,
     RunKind,
+    SchoolRollup,
     WeeklySummary,
 )
 from interventions.penalty_notices import NTI_FIELDS
@@ -986,6 +987,9 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         pupil=ws.pupils[0],
         period_start=dt.date(2024, 9, 1),
         week_start=dt.date(2024, 9, 9),
+    ),
+    "interventions.SchoolRollup": lambda ws: SchoolRollup.objects.create(
+        school=ws.school, period_start=dt.date(2024, 9, 1), week_start=dt.date(2024, 9, 9)
     ),
     "interventions.AttendanceEvent": lambda ws: AttendanceEvent.objects.create(
         school=ws.school,

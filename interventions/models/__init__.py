@@ -42,7 +42,7 @@ from interventions.models.queues import (
     QueueSettings,
 )
 from interventions.models.returns import LAReturn, ReturnKind
-from interventions.models.summaries import WeeklySummary
+from interventions.models.summaries import SchoolRollup, WeeklySummary
 
 __all__ = [
     "ActionKind",
@@ -75,6 +75,7 @@ __all__ = [
     "RequestStatus",
     "ReturnKind",
     "RunKind",
+    "SchoolRollup",
     "TriggerKind",
     "WeeklySummary",
 ]

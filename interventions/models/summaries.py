@@ -49,3 +49,30 @@ class WeeklySummary(SchoolOwned):
 
     def __str__(self) -> str:
         return f"Week of {self.week_start} for enrolment {self.enrolment_id}"
+
+
+class SchoolRollup(SchoolOwned):
+    """One school's sessions in one week (``week_start``, a Monday) of the academic year
+    starting ``period_start``: its enrolments' weekly summaries summed. Written by
+    ``interventions.summaries`` right after the summaries it sums, in the same transaction, so
+    the trust dashboard reads a few rows a school instead of every enrolment's weeks."""
+
+    period_start = models.DateField()
+    week_start = models.DateField()
+    possible_sessions = models.PositiveIntegerField(default=0)
+    present_sessions = models.PositiveIntegerField(default=0)
+    aea_sessions = models.PositiveIntegerField(default=0)
+    authorised_sessions = models.PositiveIntegerField(default=0)
+    unauthorised_sessions = models.PositiveIntegerField(default=0)
+
+    objects = SchoolScopedManager["SchoolRollup"]()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "period_start", "week_start"], name="school_rollup_one_per_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Week of {self.week_start} for school {self.school_id}"

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from interventions.models import EnrolmentAttendance, WeeklySummary
+from interventions.models import EnrolmentAttendance, SchoolRollup, WeeklySummary
 from interventions.recompute import pupils_recompute, school_recompute
 from registers.models import AttendanceMark
 from schools.models import School
@@ -150,3 +150,47 @@ def test_an_earlier_correction_rewrites_the_summaries_from_its_week(rw):  # noqa
         incremental = _snapshot(rw.school)
         school_recompute(school=rw.school, as_of=D(2024, 10, 4))
         assert _snapshot(rw.school) == incremental
+
+
+def _rollup_matches_summaries(school: School) -> None:
+    weeks: dict[object, Counter[str]] = {}
+    for row in WeeklySummary.objects.filter(school=school):
+        weeks.setdefault((row.period_start, row.week_start), Counter()).update(
+            {f: getattr(row, f) for f in ROLLUP_FIELDS}
+        )
+    rollup = {
+        (r.period_start, r.week_start): Counter({f: getattr(r, f) for f in ROLLUP_FIELDS})
+        for r in SchoolRollup.objects.filter(school=school)
+    }
+    assert rollup
+    assert rollup == weeks
+
+
+ROLLUP_FIELDS = FIELDS[:5]
+
+
+def test_the_school_rollup_sums_every_enrolments_week_after_each_kind_of_run(rw):  # noqa: F811
+    with school_scope(rw.school):
+        school_recompute(school=rw.school, as_of=D(2024, 10, 4))
+        _rollup_matches_summaries(rw.school)
+        steady, truant, _unexplained = rw.pupils
+        # One pupil's register changes: the rollup still sums every pupil of the school.
+        put_marks(rw, steady, [D(2024, 10, 7)], code="I")
+        pupils_recompute(
+            school=rw.school,
+            pupil_ids=[steady.pk],
+            as_of=D(2024, 10, 7),
+            changed_from=D(2024, 10, 7),
+        )
+        _rollup_matches_summaries(rw.school)
+        week = SchoolRollup.objects.get(week_start=D(2024, 10, 7))
+        assert (week.possible_sessions, week.authorised_sessions) == (2, 2)
+        # A correction in September, for another pupil.
+        AttendanceMark.objects.filter(pupil=truant, date=D(2024, 9, 17)).update(code="/")
+        pupils_recompute(
+            school=rw.school,
+            pupil_ids=[truant.pk],
+            as_of=D(2024, 10, 7),
+            changed_from=D(2024, 9, 17),
+        )
+        _rollup_matches_summaries(rw.school)
