@@ -32,6 +32,7 @@ from interventions.dashboards import Totals
 from interventions.rules import pct1, percentage
 from schools.components import Cell, Column
 from schools.permissions import Capability, require_capability
+from schools.selectors import pupil_visible_to
 from schools.types import SchoolRequest
 
 NO_FIGURE = "\u2013"
@@ -386,6 +387,18 @@ def breakdown_pupils(request: SchoolRequest) -> HttpResponse:
     chosen = bd.pupils_behind(board, measure=measure, group=group, slot_missed=slot_missed)
     if chosen is None:
         raise Http404
+    # Only the names this user may open (a pastoral lead: their year groups').
+    visible = set(
+        pupil_visible_to(
+            school=request.school,
+            access=request.access,
+            user=request.user,
+            on=on,  # the day the figures are for
+        )
+        .filter(pk__in=[pupil.pupil_id for pupil in chosen])
+        .values_list("pk", flat=True)
+    )
+    chosen = [pupil for pupil in chosen if pupil.pupil_id in visible]
     head = [
         Column(_("Pupil")),
         Column(_("Possible sessions"), numeric=True),

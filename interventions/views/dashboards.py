@@ -23,6 +23,7 @@ from interventions.views import dashboard_breakdowns
 from schools.components import Cell, Column
 from schools.models import Pupil
 from schools.permissions import Capability, require_capability
+from schools.selectors import pupil_visible_to
 from schools.types import SchoolRequest
 
 NO_FIGURE = "\u2013"
@@ -227,8 +228,16 @@ def dashboard_pupils(request: SchoolRequest) -> HttpResponse:
         chosen.append((pupil_id, possible, absence))
     names = {
         p.pk: f"{p.legal_surname}, {p.preferred_forename or p.legal_forename}"
-        for p in Pupil.objects.filter(school=request.school, pk__in=[c[0] for c in chosen])
+        # Only pupils this user may open: a pastoral lead sees their year groups' (the figures
+        # above are the school's, the names behind them are not).
+        for p in pupil_visible_to(
+            school=request.school,
+            access=request.access,
+            user=request.user,
+            on=timezone.localdate(),  # the day the figures are for
+        ).filter(pk__in=[c[0] for c in chosen])
     }
+    chosen = [c for c in chosen if c[0] in names]
     rows = sorted(
         (
             [

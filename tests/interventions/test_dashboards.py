@@ -91,3 +91,27 @@ def test_the_dashboard_reads_a_fixed_number_of_queries(client_for, django_assert
             assert client.get(url).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_pastoral_lead_sees_only_their_year_groups_pupils_behind_a_number(rw, client_for):  # noqa: F811
+    from schools.models import StaffYearGroup
+
+    with school_scope(rw.school):
+        school_recompute(school=rw.school, as_of=AS_OF)
+    with scopes_disabled():
+        lead = f.StaffMembershipFactory(school=rw.school, role=Role.PASTORAL_LEAD)
+    client = client_for(lead.user)
+    url = reverse("interventions:dashboard-pupils", kwargs={"school_slug": rw.school.slug})
+    breakdown = {"measure": "category:unauthorised"}
+
+    assert client.get(url, {"measure": "all"}).context["rows"] == []  # no year groups: none
+    assert (
+        "rows" not in client.get(url, breakdown).context
+        or not client.get(url, breakdown).context["rows"]
+    )
+    with scopes_disabled():
+        StaffYearGroup.objects.create(
+            school=rw.school, membership=lead, year_group=rw.form.year_group
+        )
+    assert len(client.get(url, {"measure": "all"}).context["rows"]) == 3
+    assert len(client.get(url, breakdown).context["rows"]) >= 1
