@@ -1,0 +1,47 @@
+"""The queue refresh at the morning peak (issue 10 part 7, benchmarks/morning_peak.py): its
+query count does not grow with the pupils' ledger events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from interventions.models import QueueItem
+from interventions.queues import queues_refresh
+from interventions.recompute import school_recompute
+from schools.scoping import school_scope
+from tests.interventions.test_recompute import put_marks, school_days
+from tests.registers.conftest import build_register_world
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+AS_OF = D(2024, 10, 4)
+
+
+def _refresh_queries(truants: int) -> tuple[int, int]:
+    """Queries of a second whole-school refresh (nothing to change) at a school where
+    ``truants`` pupils reached the ledger's events, and the ledger items it keeps."""
+    world = build_register_world(size=truants + 1)
+    with school_scope(world.school):
+        steady, *absent = world.pupils
+        put_marks(world, steady, school_days(D(2024, 9, 2), AS_OF))
+        for pupil in absent:
+            put_marks(world, pupil, school_days(D(2024, 9, 2), D(2024, 9, 13)))
+            put_marks(world, pupil, school_days(D(2024, 9, 16), AS_OF), code="U")
+        school_recompute(school=world.school, as_of=AS_OF)
+        queues_refresh(school=world.school, as_of=AS_OF)
+        items = QueueItem.objects.filter(source_event__isnull=False).count()
+        with CaptureQueriesContext(connection) as queries:
+            assert queues_refresh(school=world.school, as_of=AS_OF) == 0
+    return len(queries), items
+
+
+def test_a_refresh_reads_the_ledger_in_the_same_queries_however_many_events():
+    few, few_items = _refresh_queries(truants=1)
+    many, many_items = _refresh_queries(truants=4)
+    assert many_items >= few_items + 6  # the ledger did grow: at least two items a truant
+    assert many == few
