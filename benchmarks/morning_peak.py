@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/morning_peak.py [--minutes 10] [--savers 16] [--workers 4]
 
 It uses its own PostgreSQL database (``bench_peak``, generated once by
-``benchmarks/engine/run.py --pupils 15000 --schools 30 --only-generate``: 30 schools, 15,000
-pupils in 500 forms of 30, a school year of marks up to the cut-off D) and Redis database 7.
+``benchmarks/engine/run.py --pupils 15000 --schools 30 --only-generate``: 30 schools,
+15,000 pupils in 580 forms of at most 30, a school year of marks up to the cut-off D) and Redis
+database 7.
 Every run then starts from the same morning:
 
 - the clock of every process is moved to 08:50 (Europe/London) on D + 1, the day after the
@@ -24,7 +25,7 @@ Every run then starts from the same morning:
 gunicorn (``--port``, default 8104) serves the project, and a real Celery worker with beat
 (concurrency 2, one per core) takes the on-commit recomputes and the every-minute queue
 refreshes from Redis. One tutor per form is signed in (sessions made as ``login`` makes them,
-since 500 password hashes would take minutes on two cores). The 500 AM registers are saved
+since 580 password hashes would take minutes on two cores). The 580 AM registers are saved
 through the JSON API at random moments spread over the window, 6% of pupils marked ``N``
 (``--absent-percent``), each tutor first opening the register as the page does. A poller reads
 the first-day queue every quarter of a second; when every absent pupil is in it (or

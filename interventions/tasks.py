@@ -17,6 +17,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import Retry
+from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -159,18 +160,42 @@ def recompute_after_commit(
     transaction.on_commit(send)
 
 
+# A school's every-minute refresh waits in the broker at most this long before another may be
+# sent (the mark is normally cleared when the waiting one starts).
+REFRESH_PENDING = dt.timedelta(minutes=10)
+
+
+def _refresh_pending_key(school_id: int) -> str:
+    return f"interventions:queues-refresh-pending:{school_id}"
+
+
 @shared_task(name="interventions.queues_refresh_all")
 def queues_refresh_all_task() -> int:
     """Every minute: one queue refresh per active school, since a register closing (or staying
-    incomplete) changes the first-day queue without any mark changing."""
+    incomplete) changes the first-day queue without any mark changing. A school whose last
+    refresh has not started yet gets no second one: at the morning peak (benchmarks/
+    morning_peak.py) the minutes' whole-school refreshes piled up in the one queue ahead of
+    the register saves' recomputes, and a waiting refresh will see the latest state anyway.
+    Returns the number sent."""
     schools = list(School.objects.filter(is_active=True).values_list("pk", flat=True))
+    sent = 0
     for school_id in schools:
-        queues_refresh_school_task.delay(school_id)
-    return len(schools)
+        pending = int(REFRESH_PENDING.total_seconds())
+        key = _refresh_pending_key(school_id)
+        if cache.add(key, True, timeout=pending):
+            try:
+                queues_refresh_school_task.delay(school_id)
+            except Exception:
+                cache.delete(key)  # not sent: the next minute tries again
+                raise
+            sent += 1
+    return sent
 
 
 @shared_task(name="interventions.queues_refresh_school", **_RELIABLE)
 def queues_refresh_school_task(school_id: int) -> int:
+    # Started: the next minute may send another (it will see what this one misses).
+    cache.delete(_refresh_pending_key(school_id))
     school = School.objects.get(pk=school_id)
     with school_scope(school):
         return queues_refresh(school=school, as_of=school.local_time().date())
