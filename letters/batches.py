@@ -344,11 +344,15 @@ def letter_batch_run_chunk(*, school: School, chunk_id: int) -> int:
     )
     batch = chunk.batch
     made = 0
-    item_ids = list(
-        LetterBatchItem.objects.filter(school=school, chunk=chunk, state=ItemState.PENDING)
-        .order_by("position")
-        .values_list("pk", flat=True)
-    )
+    pending = LetterBatchItem.objects.filter(school=school, chunk=chunk, state=ItemState.PENDING)
+    if attempt > int(settings.LETTER_BATCH_MAX_ATTEMPTS):
+        # A letter that kills its worker every time would otherwise be retried for ever.
+        pending.update(
+            state=ItemState.FAILED,
+            error=_("Not made: the worker stopped %(n)s times on this part of the batch.")
+            % {"n": attempt - 1},
+        )
+    item_ids = list(pending.order_by("position").values_list("pk", flat=True))
     for item_id in item_ids:
         made += _run_item(school=school, batch=batch, item_id=item_id)
         if not _heartbeat(school=school, chunk_id=chunk_id, attempt=attempt):
