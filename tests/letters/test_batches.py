@@ -78,7 +78,7 @@ def test_a_batch_makes_one_letter_per_pupil_a_duplex_ready_merged_pdf_and_a_zip(
         assert [c.finished_at is not None for c in chunks] == [True, True]  # 3 items in 2s
         letters = _batch_letters(rw)
         with batch.merged_pdf.open("rb") as handle:
-            merged = pypdf.PdfReader(io.BytesIO(handle.read()))
+            merged = pypdf.PdfReader(io.BytesIO(handle.read()), strict=True)
         with batch.letters_zip.open("rb") as handle:
             archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     assert states == [ItemState.DONE] * 3
