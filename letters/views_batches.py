@@ -49,7 +49,11 @@ def batch_new(request: SchoolRequest) -> HttpResponse:
     choice so far. POST ``preview``: the page again with the count; POST: start the batch."""
     school = request.school
     today = timezone.localdate()
-    data = request.POST if request.method == "POST" else (request.GET or None)
+    # A GET is bound only once it says who the letters go to (htmx sends the whole form), so
+    # "?template=" from the letters list preselects a letter without showing errors.
+    data = request.POST if request.method == "POST" else None
+    if request.method == "GET" and "pupils" in request.GET:
+        data = request.GET
     initial = {"pupils": "school", "template": request.GET.get("template")}
     form = BatchForm(data, school=school, on=today, initial=initial)
     count = None

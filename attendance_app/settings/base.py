@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # without a heartbeat (one letter renders in well under a second; a lease outlives many).
 LETTER_BATCH_CHUNK_SIZE = env.int("LETTER_BATCH_CHUNK_SIZE", default=50)
 LETTER_BATCH_LEASE_SECONDS = env.int("LETTER_BATCH_LEASE_SECONDS", default=120)
+# A chunk leased this many times without finishing has its remaining letters marked failed.
+LETTER_BATCH_MAX_ATTEMPTS = env.int("LETTER_BATCH_MAX_ATTEMPTS", default=5)
 
 # --- Caches ---------------------------------------------------------------------------------
 CACHES = {

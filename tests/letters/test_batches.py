@@ -78,7 +78,7 @@ def test_a_batch_makes_one_letter_per_pupil_a_duplex_ready_merged_pdf_and_a_zip(
         assert [c.finished_at is not None for c in chunks] == [True, True]  # 3 items in 2s
         letters = _batch_letters(rw)
         with batch.merged_pdf.open("rb") as handle:
-            merged = pypdf.PdfReader(io.BytesIO(handle.read()))
+            merged = pypdf.PdfReader(io.BytesIO(handle.read()), strict=True)
         with batch.letters_zip.open("rb") as handle:
             archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     assert states == [ItemState.DONE] * 3
@@ -330,3 +330,24 @@ def test_the_progress_page_speaks_welsh(rw, client, django_capture_on_commit_cal
     assert "Canslo'r swp" in page
     new = client.get(reverse("letters:batch-new", kwargs={"school_slug": rw.school.slug}))
     assert "Cyfrif y disgyblion" in new.content.decode()
+
+
+def test_a_chunk_that_kills_its_worker_every_time_is_failed_after_the_last_attempt(
+    rw, django_capture_on_commit_callbacks, settings
+):
+    settings.LETTER_BATCH_MAX_ATTEMPTS = 2
+    with school_scope(rw.school):
+        with django_capture_on_commit_callbacks(execute=False):
+            batch = _create(rw)
+        chunk = LetterBatchChunk.objects.get(batch=batch)
+        for _dead_worker in range(2):
+            assert batches._lease(school=rw.school, chunk_id=chunk.pk) is not None
+            LetterBatchChunk.objects.filter(pk=chunk.pk).update(leased_until=timezone.now())
+        assert batches.letter_batch_run_chunk(school=rw.school, chunk_id=chunk.pk) == 0
+        progress = batches.letter_batch_progress(school=rw.school, batch=batch)
+        batch.refresh_from_db()
+        assert _batch_letters(rw) == 0
+    assert [item.error for item in progress.failures] == [
+        "Not made: the worker stopped 2 times on this part of the batch."
+    ] * 3
+    assert batch.status == BatchStatus.DONE
