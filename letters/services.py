@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -49,7 +50,7 @@ from letters.templating import (
 )
 from registers.codes import code_lookup
 from registers.models import AttendanceMark
-from schools.models import Contact, Pupil, School, StaffMembership
+from schools.models import Contact, FormPlacement, Pupil, Role, School, StaffMembership
 from schools.permissions import Capability, check_capability
 
 # --- Templates -------------------------------------------------------------------------------
@@ -314,14 +315,28 @@ def letter_snapshot(
         )
 
     letterhead = Letterhead.objects.filter(school=school).first()
+    on = min(period_end, today)
+    placement = (
+        FormPlacement.objects.filter(school=school, pupil=pupil, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .select_related("form__year_group")
+        .order_by("-start_date")
+        .first()
+    )
+    head = (
+        StaffMembership.objects.filter(school=school, role=Role.HEADTEACHER, is_active=True)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
     parents = [contact.full_name for contact in contacts]
     first_address = next((c.address for c in contacts if c.address.strip()), "")
     values: dict[str, object] = {
         "pupil.first_name": pupil.preferred_forename or pupil.legal_forename,
         "pupil.last_name": pupil.preferred_surname or pupil.legal_surname,
         "pupil.full_name": pupil.display_name,
-        "pupil.form": "",
-        "pupil.year": "",
+        "pupil.form": placement.form.name if placement else "",
+        "pupil.year": placement.form.year_group.name if placement else "",
         "parents": parents,
         "addressee.name": and_list(parents, render_language),
         "addressee.address": [line.strip() for line in first_address.splitlines() if line.strip()],
@@ -329,7 +344,7 @@ def letter_snapshot(
         "school.address": (letterhead.address.replace("\n", ", ") if letterhead else ""),
         "school.phone": letterhead.phone if letterhead else "",
         "school.email": letterhead.email if letterhead else "",
-        "school.headteacher": "",
+        "school.headteacher": (head.user.get_full_name() or "") if head else "",
         "signatory.name": letterhead.signatory_name if letterhead else "",
         "signatory.role": letterhead.signatory_role if letterhead else "",
         "period.start": period_start,

@@ -105,6 +105,12 @@ def test_a_letter_leads_with_days_and_sessions_missed_and_snapshots_its_facts(rw
     assert letter.snapshot["sessions.missed"] == 13
     assert letter.snapshot["period.start"] == "2024-09-02"
     assert len(letter.snapshot["marks"]) == 13
+    # The form and year the pupil was in at the period's end, and the school's headteacher.
+    with scopes_disabled():
+        placement = rw.pupils[-1].placements.select_related("form__year_group").get()
+    assert letter.snapshot["pupil.form"] == placement.form.name != ""
+    assert letter.snapshot["pupil.year"] == placement.form.year_group.name
+    assert letter.snapshot["school.headteacher"] == rw.head.user.get_full_name() != ""
     assert letter.status == LetterStatus.GENERATED
     with letter.pdf.open("rb") as handle:
         assert hashlib.sha256(handle.read()).hexdigest() == letter.sha256
