@@ -45,6 +45,7 @@ from letters.templating import (
     NO_FIGURE,
     TemplateProblemError,
     and_list,
+    date_text,
     days_text,
     template_check,
 )
@@ -298,9 +299,12 @@ def letter_snapshot(
     unauth_rate = percentage(unauthorised, possible)
 
     marks = []
-    for mark in AttendanceMark.objects.filter(
-        school=school, pupil=pupil, date__gte=period_start, date__lte=min(period_end, today)
-    ).order_by("date", "session"):
+    all_marks = list(
+        AttendanceMark.objects.filter(
+            school=school, pupil=pupil, date__gte=period_start, date__lte=min(period_end, today)
+        ).order_by("date", "session")
+    )
+    for mark in all_marks:
         definition = code_lookup(jurisdiction=school.jurisdiction, code=mark.code, on=mark.date)
         if definition is None or not definition.is_absence:
             continue
@@ -360,10 +364,40 @@ def letter_snapshot(
         "lates.count": lates,
         "lates.minutes": late_minutes,
         "marks": marks,
+        "calendar": letter_calendar(
+            marks=all_marks, start=period_start, end=min(period_end, today), language=language
+        ),
         "today": today,
     }
     values.update(extra or {})
     return values
+
+
+def letter_calendar(
+    *, marks: Sequence[AttendanceMark], start: dt.date, end: dt.date, language: str
+) -> list[dict[str, object]]:
+    """Every weekday from the Monday of ``start``'s week to the Friday of ``end``'s, with the
+    codes of its sessions (empty outside the period or where no session was held), so a
+    template can lay out one row per week (``monday`` opens a row, ``friday`` closes it)."""
+    codes = {(mark.date, mark.session): mark.code for mark in marks}
+    day = start - dt.timedelta(days=start.weekday())
+    last = end + dt.timedelta(days=max(0, 4 - end.weekday()))
+    days: list[dict[str, object]] = []
+    while day <= last:
+        if day.weekday() < 5:
+            days.append(
+                {
+                    "date": day,
+                    # "2 September" / "2 Medi": the letter's date without its year.
+                    "label": date_text(day, _render_language(language)).rsplit(" ", 1)[0],
+                    "am": codes.get((day, "AM"), ""),
+                    "pm": codes.get((day, "PM"), ""),
+                    "monday": day.weekday() == 0,
+                    "friday": day.weekday() == 4,
+                }
+            )
+        day += dt.timedelta(days=1)
+    return days
 
 
 def snapshot_to_json(values: Mapping[str, object]) -> dict[str, Any]:

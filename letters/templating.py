@@ -57,6 +57,15 @@ _MARK_ITEM_FIELDS = {
     "meaning": "What the code means, in plain words",
 }
 
+_CALENDAR_ITEM_FIELDS = {
+    "date": "The day (a date)",
+    "label": 'The day written short, e.g. "2 September"',
+    "am": "The morning's code, or empty when there was no session",
+    "pm": "The afternoon's code, or empty when there was no session",
+    "monday": "True on a Monday: start a new row of the calendar",
+    "friday": "True on a Friday: end the row",
+}
+
 _FIELDS = (
     MergeField("pupil.first_name", "The pupil's first (preferred) name", "Amy"),
     MergeField("pupil.last_name", "The pupil's last name", "Jones"),
@@ -101,6 +110,23 @@ _FIELDS = (
         [{"date": dt.date(2024, 10, 14), "session": "AM", "code": "O", "meaning": "Unauthorised"}],
         is_list=True,
         item_fields=_MARK_ITEM_FIELDS,
+    ),
+    MergeField(
+        "calendar",
+        "Every weekday of the weeks the period covers, Monday to Friday, with the morning's and "
+        "afternoon's codes (use in a loop: a small calendar of the marks)",
+        [
+            {
+                "date": dt.date(2024, 10, 14),
+                "label": "14 October",
+                "am": "/",
+                "pm": "O",
+                "monday": True,
+                "friday": False,
+            }
+        ],
+        is_list=True,
+        item_fields=_CALENDAR_ITEM_FIELDS,
     ),
     MergeField("case.stage", "The stage of the attendance case", "Notice to Improve"),
     # The eight things a Notice to Improve is expected to contain (regulations.md §5.3).

@@ -221,3 +221,23 @@ def test_the_pdf_is_read_only_through_the_tenancy_checked_view(rw, client):
         "letters:letter-pdf", kwargs={"school_slug": other.school.slug, "letter_id": letter.pk}
     )
     assert client.get(foreign).status_code == 404
+
+
+def test_the_termly_report_shows_a_small_calendar_of_the_terms_marks(rw):
+    letter = generate(rw, key="termly_report")
+    calendar = letter.snapshot["calendar"]
+    # 2 Sep to 18 Oct 2024: seven whole weeks, Monday to Friday.
+    assert len(calendar) == 35
+    assert calendar[0]["date"] == "2024-09-02"
+    assert calendar[0]["monday"]
+    assert calendar[-1]["date"] == "2024-10-18"
+    assert calendar[-1]["friday"]
+    assert calendar[0]["label"] == "2 September"
+    codes = [day["am"] for day in calendar] + [day["pm"] for day in calendar]
+    assert codes.count("O") == 13  # the 13 unauthorised sessions, each in its cell
+    text = stored_text(letter)
+    assert "Monday Tuesday Wednesday Thursday Friday" in text
+    assert "2 September" in text
+    welsh = generate(rw, key="termly_report", language="cy")
+    assert welsh.snapshot["calendar"][0]["label"] == "2 Medi"
+    assert "Dydd Llun" in stored_text(welsh)
