@@ -40,6 +40,8 @@ REGISTER_RETENTION_YEARS = 6  # reg 7: at least six years from the date entered 
 FREE_TEXT_EXTRA_YEARS = 1  # academic years kept after the one the absence fell in (GDPR-04)
 ACADEMIC_YEAR_LAST_MONTH = 8  # an academic year ends on 31 August
 
+DELETE_BATCH = 2000  # marks per DELETE (a school's first run may find years of them)
+
 REGISTER_RULE = f"register entry: {REGISTER_RETENTION_YEARS} years from the date entered"
 FREE_TEXT_RULE = f"free text: end of the academic year + {FREE_TEXT_EXTRA_YEARS} year"
 
@@ -113,7 +115,6 @@ def apply_retention(
 ) -> list[Removal]:
     """Apply every rule above to one school; with ``dry_run`` only say what would go."""
     now = now or timezone.now()
-    removals: list[Removal] = []
     with school_scope(school), transaction.atomic():
         marks = expired_marks(school, now)
         changes = MarkChange.objects.filter(school=school, mark__in=marks)
@@ -128,32 +129,36 @@ def apply_retention(
                 )
             )
         found = [
-            (changes, _summary(changes, "date", REGISTER_RULE)),
-            (marks, _summary(marks, "date", REGISTER_RULE)),
-            *((rows, _summary(rows, "last_date", FREE_TEXT_RULE)) for rows in texts),
+            _summary(changes, "date", REGISTER_RULE),
+            _summary(marks, "date", REGISTER_RULE),
+            *(_summary(rows, "last_date", FREE_TEXT_RULE) for rows in texts),
         ]
-        for rows, removal in found:
-            if removal is None:
-                continue
-            removals.append(removal)
-            if dry_run:
-                continue
-            if removal.rule == FREE_TEXT_RULE:
+        removals = [removal for removal in found if removal is not None]
+        if not dry_run:
+            _delete_register_entries(marks)
+            for rows in texts:
                 _erase_free_text(rows)
-            else:
-                # Changes first: they hold their mark (PROTECT).
-                pks = list(rows.values_list("pk", flat=True))
-                rows.model._base_manager.filter(pk__in=pks).delete()
-            RetentionRecord.objects.create(
-                school=school,
-                table=removal.table,
-                count=removal.count,
-                first_date=removal.first_date,
-                last_date=removal.last_date,
-                rule=removal.rule,
-                applied_at=now,
+            RetentionRecord.objects.bulk_create(
+                RetentionRecord(
+                    school=school,
+                    table=removal.table,
+                    count=removal.count,
+                    first_date=removal.first_date,
+                    last_date=removal.last_date,
+                    rule=removal.rule,
+                    applied_at=now,
+                )
+                for removal in removals
             )
     return removals
+
+
+def _delete_register_entries(marks: models.QuerySet[AttendanceMark]) -> None:
+    """In batches, so a school's first run (years of marks) holds no huge list of ids; each
+    batch's amendments first, as they hold their mark (PROTECT)."""
+    while pks := list(marks.values_list("pk", flat=True)[:DELETE_BATCH]):
+        MarkChange.objects.filter(mark_id__in=pks).delete()
+        AttendanceMark.objects.filter(pk__in=pks).delete()
 
 
 def _erase_free_text(rows: models.QuerySet[Any]) -> None:
