@@ -3,8 +3,10 @@ amendment history made deletable once it is six years old, by the same rule as t
 
 ``registers_markchange`` stays append-only (0002): UPDATE is always refused, and DELETE only
 for a row whose session date and whose amendment (``changed_at``, when it was entered) are both
-at least six years old; a younger row is refused whoever asks. The runtime role already holds
-DELETE on every table (``db_runtime_role``), so the trigger, not a grant, is the guard.
+at least six years old; a younger row is refused whoever asks. The runtime role has no DELETE
+on the table (``db_runtime_role``), so on PostgreSQL the retention job goes through
+``registers_markchange_remove(mark_ids)``, a SECURITY DEFINER function run as the owner: it
+can remove nothing the trigger refuses, so the trigger, not a grant, is the guard.
 
 The marks' own DELETE rule (0003) now also waits for six years from ``recorded_at`` (the date
 the entry was made, regulations §3.5), and on SQLite the six years are counted forward from the
@@ -29,6 +31,16 @@ BEGIN
   RAISE EXCEPTION 'registers_markchange is append-only: % refused', TG_OP;
 END;
 $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION registers_markchange_remove(mark_ids bigint[]) RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  removed integer;
+BEGIN
+  DELETE FROM registers_markchange WHERE mark_id = ANY(mark_ids);
+  GET DIAGNOSTICS removed = ROW_COUNT;
+  RETURN removed;
+END;
+$$;
 CREATE OR REPLACE FUNCTION registers_attendancemark_refuse_delete() RETURNS trigger AS $$
 BEGIN
   IF OLD.date > (CURRENT_DATE - INTERVAL '{RETENTION}')
@@ -41,6 +53,7 @@ END;
 $$ LANGUAGE plpgsql;
 """
 POSTGRES_BACKWARD = f"""
+DROP FUNCTION IF EXISTS registers_markchange_remove(bigint[]);
 CREATE OR REPLACE FUNCTION registers_markchange_refuse() RETURNS trigger AS $$
 BEGIN
   RAISE EXCEPTION 'registers_markchange is append-only: % refused', TG_OP;

@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, example, given, settings
@@ -268,3 +268,19 @@ def test_old_free_text_is_erased_and_the_marks_stay(rw, settings, tmp_path):
         leave.refresh_from_db()
         assert (leave.reason, leave.exceptional_circumstances) == ("", "")
         assert AttendanceMark.objects.filter(pk=mark.pk).exists()  # register marks untouched
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="roles are PostgreSQL's")
+def test_the_runtime_role_applies_retention_but_cannot_remove_younger_history(old_and_young):
+    role = "attendance_runtime_retention_test"
+    call_command("db_runtime_role", role=role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {role}")  # the test's rollback ends it
+    with scopes_disabled(), transaction.atomic(), connection.cursor() as cursor:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute("DELETE FROM registers_markchange")  # no DELETE for this role
+        young = MarkChange.objects.get(date__year=timezone.now().year - 5)
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute("SELECT registers_markchange_remove(%s::bigint[])", [[young.mark_id]])
+    retention.apply_retention(old_and_young.school)
+    assert counts() == (1, 1, 2)
