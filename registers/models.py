@@ -301,3 +301,24 @@ def field_max_length(model: type[models.Model], name: str) -> int:
     assert isinstance(field, models.CharField)
     assert field.max_length is not None
     return field.max_length
+
+
+class RetentionRecord(SchoolOwned):
+    """That register rows were removed once their retention ended (regulations §3.5: entries
+    are removed "with a record that they were"): which table, how many, the range of their
+    dates and when. It names no pupil, so it can be kept for as long as the school wants."""
+
+    table = models.CharField(max_length=63)
+    count = models.PositiveIntegerField()
+    first_date = models.DateField()
+    last_date = models.DateField()
+    rule = models.CharField(max_length=200)
+    applied_at = models.DateTimeField()
+
+    objects = SchoolScopedManager["RetentionRecord"]()
+
+    class Meta:
+        ordering = ["applied_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.count} ({self.first_date} to {self.last_date})"

@@ -46,6 +46,7 @@ MODEL_CLASSES: dict[str, DataClass] = {
     "registers.AbsenceReport": DataClass.PERSONAL,
     "registers.LeaveRequest": DataClass.PERSONAL,
     "registers.PartTimeTimetable": DataClass.ATTENDANCE,
+    "registers.RetentionRecord": DataClass.OPERATIONAL,  # counts and dates, no person
     "interventions.AttendanceBand": DataClass.OPERATIONAL,
     "interventions.AttendanceRules": DataClass.OPERATIONAL,
     "interventions.RecomputeRun": DataClass.OPERATIONAL,

@@ -196,6 +196,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "letters.batch_resume_stalled",
         "schedule": crontab(),  # https://crontab.guru/#*_*_*_*_*
     },
+    # Nightly: register entries past their six years, and old free text (registers.retention).
+    "registers-apply-retention": {
+        "task": "registers.apply_retention",
+        "schedule": crontab(hour=2, minute=40),  # https://crontab.guru/#40_2_*_*_*
+    },
 }
 # Letter batches (letters.batches): letters per Celery task, and how long a chunk's lease lasts
 # without a heartbeat (one letter renders in well under a second; a lease outlives many).

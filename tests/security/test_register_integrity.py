@@ -24,7 +24,7 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-def mark_on(rw, day: dt.date) -> AttendanceMark:
+def mark_on(rw, day: dt.date, recorded_at: dt.datetime | None = None) -> AttendanceMark:
     return AttendanceMark.objects.create(
         school=rw.school,
         pupil=rw.pupils[0],
@@ -33,7 +33,7 @@ def mark_on(rw, day: dt.date) -> AttendanceMark:
         code="/",
         scheme="england",
         source="register",
-        recorded_at=timezone.now(),
+        recorded_at=recorded_at or timezone.now(),
     )
 
 
@@ -42,7 +42,8 @@ def test_a_mark_younger_than_six_years_cannot_be_deleted_even_unamended():
     today = timezone.localdate()
     with scopes_disabled():
         recent = mark_on(rw, today - dt.timedelta(days=6 * 365))
-        old = mark_on(rw, dt.date(today.year - 7, 1, 1))
+        entered = dt.datetime(today.year - 7, 1, 1, tzinfo=dt.UTC)
+        old = mark_on(rw, entered.date(), recorded_at=entered)
         with pytest.raises(DatabaseError), transaction.atomic():
             AttendanceMark.objects.filter(pk=recent.pk).delete()
         AttendanceMark.objects.filter(pk=old.pk).delete()
