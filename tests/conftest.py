@@ -42,14 +42,20 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
     if connection.vendor != "sqlite":
         yield
         return
+    # Migrations that create the guard triggers, in order. A later one may redefine a trigger
+    # under the same name (0004_retention), so the flush drops each by name and then replays
+    # every migration's forward statements in order: the last definition wins, as it does in
+    # the migrated database.
     guards = [
         importlib.import_module(name)
         for name in (
             "registers.migrations.0002_markchange_append_only",
             "registers.migrations.0003_register_integrity",
+            "registers.migrations.0004_retention",
             "schools.migrations.0004_audit_event",
         )
     ]
+    creators = [guard for guard in guards if not guard.__name__.endswith("0004_retention")]
     operations = type(connection.ops)
     original = operations.sql_flush
 
@@ -57,7 +63,7 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
         statements = original(self, style, tables, **options)
         if "registers_markchange" not in tables:
             return statements
-        drop = [sql for guard in guards for sql in guard.SQLITE_BACKWARD]
+        drop = [sql for guard in creators for sql in guard.SQLITE_BACKWARD]
         restore = [sql for guard in guards for sql in guard.SQLITE_FORWARD]
         return [*drop, *statements, *restore]
 
