@@ -154,7 +154,7 @@ def marks_plan(*, school: School, table: CsvTable) -> MarksPlan:
 
 
 def marks_import_stream(
-    *, school: School, stream: CsvStream, batch_size: int = BATCH_SIZE
+    *, school: School, stream: CsvStream, batch_size: int | None = None
 ) -> MarksImported:
     """Check and write a marks file row by row in bounded memory, all or nothing.
 
@@ -165,6 +165,7 @@ def marks_import_stream(
     are recomputed once, after the commit. Must run inside ``school_scope(school)``; raises
     ``MarkConflictError`` as ``marks_import`` does.
     """
+    batch_size = batch_size or BATCH_SIZE
     errors = RowErrors(stream)
     result = MarksImported()
     pupil_ids: set[int] = set()
