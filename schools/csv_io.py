@@ -1,8 +1,9 @@
 """Reading the CSV files schools arrive with: one reader, one error format, for every import.
 
 Pure Python (no ORM). The importers (``schools.csv_calendar``, ``schools.csv_pupils``,
-``registers.csv_marks``) read a file with ``csv_read``, check every row, and raise
-``CsvInvalid`` with *all* the errors, so a file is imported whole or not at all.
+``registers.csv_marks``) read a file with ``csv_read`` (or row by row with ``CsvStream``, for
+files that grow with a school's history), check every row, and raise ``CsvInvalid`` with *all*
+the errors, so a file is imported whole or not at all.
 
 The file rules, shared by every import:
 - UTF-8, with or without a byte-order mark (Excel writes one);
