@@ -1,6 +1,6 @@
-"""Write the CSV files for timing ``import_marks`` on about 100,000 rows.
+"""Write the CSV files for timing ``import_marks`` on about 100,000 rows (or ``--rows N``).
 
-    python benchmarks/marks_csv_100k.py /tmp/bench
+    python benchmarks/marks_csv_100k.py /tmp/bench [--rows 200000]
     export DATABASE_URL=sqlite:////tmp/bench/bench.sqlite3   # a scratch database
     python manage.py migrate
     python manage.py create_school --slug bench --name Bench --urn 999001 --jurisdiction england
@@ -9,16 +9,27 @@
     time python manage.py import_marks --school bench /tmp/bench/marks.csv   # created
     time python manage.py import_marks --school bench /tmp/bench/marks.csv   # unchanged
 
-One school year (2024/25, CAL-A-like: 380 sessions) for 264 pupils: 100,320 marks. The pupils
-have all left on 18 July 2025, so their forms belong to 2024/25 whatever today's date is.
+One school year (2024/25, CAL-A-like: 380 sessions) for 264 pupils: 100,320 marks; with
+``--rows N``, as many pupils as N rows need (the last one's year cut short). The pupils have all
+left on 18 July 2025, so their forms belong to 2024/25 whatever today's date is.
+
+``--measure`` does all of the above in a scratch SQLite database under OUTPUT_DIR and prints the
+time and peak resident memory (``getrusage`` ``ru_maxrss`` of the process) of each import:
+
+    python benchmarks/marks_csv_100k.py /tmp/bench50k --rows 50000 --measure
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
+import math
+import os
 import random
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,6 +49,7 @@ CLOSURES = [
     (dt.date(2025, 5, 5), dt.date(2025, 5, 5)),
 ]
 PUPILS = 264
+ROOT = Path(__file__).resolve().parents[1]
 PUPIL_COLUMNS = [
     "upn",
     "forename",
@@ -52,7 +64,7 @@ PUPIL_COLUMNS = [
 CODES = ["/"] * 90 + ["I", "M", "N", "O", "C", "L"] * 2
 
 
-def main(out: Path) -> None:
+def main(out: Path, rows_wanted: int | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(2024)
     with (out / "calendar.csv").open("w", newline="") as f:
@@ -60,7 +72,13 @@ def main(out: Path) -> None:
         writer.writerow(["start_date", "end_date", "kind"])
         writer.writerows([s, e, "term"] for s, e in TERMS)
         writer.writerows([s, e, "closure"] for s, e in CLOSURES)
-    upns = [upn_make(f"82220240{n:03d}9") for n in range(PUPILS)]
+    calendar = SchoolCalendar(
+        terms=[DateRange(s, e) for s, e in TERMS],
+        closures=[ClosedRange(s, e, None) for s, e in CLOSURES],
+    )
+    sessions = calendar.sessions_between(TERMS[0][0], TERMS[-1][1])
+    pupils = PUPILS if rows_wanted is None else math.ceil(rows_wanted / len(sessions))
+    upns = [upn_make(f"8222024{n:04d}9") for n in range(pupils)]
     with (out / "pupils.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(PUPIL_COLUMNS)
@@ -69,27 +87,67 @@ def main(out: Path) -> None:
                 [upn, f"Pupil{n}", "Bench", "2013-05-01", "FM"[n % 2], "7", f"7{n % 8}",
                  "2024-09-02", "2025-07-18"]
             )  # fmt: skip
-    calendar = SchoolCalendar(
-        terms=[DateRange(s, e) for s, e in TERMS],
-        closures=[ClosedRange(s, e, None) for s, e in CLOSURES],
-    )
-    sessions = calendar.sessions_between(TERMS[0][0], TERMS[-1][1])
     rows = 0
     with (out / "marks.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["upn", "date", "session", "code", "minutes_late"])
         for upn in upns:
             for day, session in sessions:
+                if rows == rows_wanted:
+                    break
                 code = rng.choice(CODES)
                 if code == "/" and session.value == "PM":
                     code = "\\"
                 minutes = str(rng.randint(1, 25)) if code == "L" else ""
                 writer.writerow([upn, day.isoformat(), session.value, code, minutes])
                 rows += 1
-    print(f"{rows} marks, {len(sessions)} sessions, {PUPILS} pupils in {out}")
+    print(f"{rows} marks, {len(sessions)} sessions, {pupils} pupils in {out}")
+
+
+# Runs manage.py in this process and prints its peak RSS (KiB on Linux) as the last line.
+_RSS_OF_MANAGE = """
+import resource, runpy, sys
+sys.argv = ["manage.py", *sys.argv[1:]]
+try:
+    runpy.run_path("manage.py", run_name="__main__")
+finally:
+    print("maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def manage(out: Path, *args: str) -> tuple[float, int]:
+    """Run ``manage.py args`` against the scratch database; (seconds, peak RSS in MiB)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{out / 'bench.sqlite3'}"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_OF_MANAGE, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    kib = int(done.stdout.strip().splitlines()[-1].split()[1])
+    return seconds, kib // 1024
+
+
+def measure(out: Path) -> None:
+    (out / "bench.sqlite3").unlink(missing_ok=True)
+    manage(out, "migrate", "-v", "0")
+    manage(out, "create_school", "--slug", "bench", "--name", "Bench", "--urn", "999001",
+           "--jurisdiction", "england")  # fmt: skip
+    manage(out, "import_calendar", "--school", "bench", str(out / "calendar.csv"))
+    manage(out, "import_pupils", "--school", "bench", str(out / "pupils.csv"))
+    for label in ("created", "unchanged"):
+        seconds, mib = manage(out, "import_marks", "--school", "bench", str(out / "marks.csv"))
+        print(f"import_marks ({label}): {seconds:.1f} s, peak RSS {mib} MiB")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python benchmarks/marks_csv_100k.py OUTPUT_DIR")
-    main(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path, metavar="OUTPUT_DIR")
+    parser.add_argument("--rows", type=int, help="write this many marks (default: 264 pupils)")
+    parser.add_argument("--measure", action="store_true", help="import them and report")
+    options = parser.parse_args()
+    main(options.out, options.rows)
+    if options.measure:
+        measure(options.out)

@@ -1,8 +1,9 @@
 """Reading the CSV files schools arrive with: one reader, one error format, for every import.
 
 Pure Python (no ORM). The importers (``schools.csv_calendar``, ``schools.csv_pupils``,
-``registers.csv_marks``) read a file with ``csv_read``, check every row, and raise
-``CsvInvalid`` with *all* the errors, so a file is imported whole or not at all.
+``registers.csv_marks``) read a file with ``csv_read`` (or row by row with ``CsvStream``, for
+files that grow with a school's history), check every row, and raise ``CsvInvalid`` with *all*
+the errors, so a file is imported whole or not at all.
 
 The file rules, shared by every import:
 - UTF-8, with or without a byte-order mark (Excel writes one);
@@ -17,9 +18,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 
 @dataclass(frozen=True, order=True)
@@ -69,8 +71,11 @@ class RowErrors:
     """Collects the errors of one file; ``add`` returns ``None`` so parsers can
     ``return errors.add(...)`` for a value they could not read."""
 
-    def __init__(self, table: CsvTable) -> None:
-        self.errors: list[CsvError] = list(table.errors)
+    def __init__(self, table: CsvTable | CsvStream) -> None:
+        # A stream's row-shape errors arrive while it is read: share its list rather than copy.
+        self.errors: list[CsvError] = (
+            table.errors if isinstance(table, CsvStream) else list(table.errors)
+        )
 
     def add(self, row: CsvRow | int, column: str | None, message: str) -> None:
         line = row if isinstance(row, int) else row.line
@@ -100,44 +105,86 @@ def csv_parse(
     data: bytes, *, name: str, required: Sequence[str], optional: Sequence[str] = ()
 ) -> CsvTable:
     """``csv_read`` for bytes already in memory (the same rules and errors)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CsvInvalid([CsvError(line, None, "the file is not UTF-8 text")]) from exc
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-        while header is not None and not any(cell.strip() for cell in header):
-            header = next(reader, None)  # leading blank lines
-    except csv.Error as exc:
-        raise CsvInvalid([CsvError(reader.line_num, None, f"unreadable CSV: {exc}")]) from exc
-    if header is None:
-        raise CsvInvalid([CsvError(1, None, "the file is empty; expected a header line")])
-    header_line = reader.line_num
-    columns = tuple(cell.strip().lower() for cell in header)
-    _check_header(columns, header_line, required=required, optional=optional)
+    stream = CsvStream(io.BytesIO(data), name=name, required=required, optional=optional)
+    return CsvTable(name=name, columns=stream.columns, rows=list(stream), errors=stream.errors)
 
-    table = CsvTable(name=name, columns=columns, rows=[])
-    width = len(columns)
-    while True:
+
+class CsvStream:
+    """The rows of one file, read one at a time: the same rules and errors as ``csv_read``
+    without holding the file or its rows in memory, for imports that grow with a school's
+    history (``import_marks``). Iterate once; ``errors`` collects the row-shape problems met
+    so far. A line that is not UTF-8 raises ``CsvInvalid`` when it is reached: the rest of the
+    file cannot be trusted.
+
+    The header is read on construction, so a missing or unknown column raises ``CsvInvalid``
+    before any row is looked at.
+    """
+
+    def __init__(
+        self,
+        source: IO[bytes],
+        *,
+        name: str,
+        required: Sequence[str],
+        optional: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.errors: list[CsvError] = []
+        self._reader = csv.reader(self._lines(source), strict=True)
         try:
-            cells = next(reader)
-        except StopIteration:
-            break
+            header = next(self._reader, None)
+            while header is not None and not any(cell.strip() for cell in header):
+                header = next(self._reader, None)  # leading blank lines
+        except _NotUtf8 as exc:
+            raise CsvInvalid([exc.error]) from exc
         except csv.Error as exc:
-            table.errors.append(CsvError(reader.line_num, None, f"unreadable CSV: {exc}"))
-            break  # the reader cannot resynchronise after a broken quote
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != width:
-            table.errors.append(
-                CsvError(reader.line_num, None, f"expected {width} fields, found {len(cells)}")
-            )
-            continue
-        values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
-        table.rows.append(CsvRow(reader.line_num, values))
-    return table
+            raise CsvInvalid(
+                [CsvError(self._reader.line_num, None, f"unreadable CSV: {exc}")]
+            ) from exc
+        if header is None:
+            raise CsvInvalid([CsvError(1, None, "the file is empty; expected a header line")])
+        self.columns = tuple(cell.strip().lower() for cell in header)
+        _check_header(self.columns, self._reader.line_num, required=required, optional=optional)
+
+    def _lines(self, source: IO[bytes]) -> Iterator[str]:
+        # Decode line by line (not the whole file at once) and say on which line the bytes
+        # stop being UTF-8; a BOM is allowed on the first line only, as Excel writes it.
+        for number, raw in enumerate(source, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise _NotUtf8(CsvError(number, None, "the file is not UTF-8 text")) from exc
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def __iter__(self) -> Iterator[CsvRow]:
+        reader, width, columns = self._reader, len(self.columns), self.columns
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except _NotUtf8 as exc:
+                raise CsvInvalid([exc.error]) from exc
+            except csv.Error as exc:
+                self.errors.append(CsvError(reader.line_num, None, f"unreadable CSV: {exc}"))
+                return  # the reader cannot resynchronise after a broken quote
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != width:
+                self.errors.append(
+                    CsvError(reader.line_num, None, f"expected {width} fields, found {len(cells)}")
+                )
+                continue
+            values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
+            yield CsvRow(reader.line_num, values)
+
+
+class _NotUtf8(Exception):  # noqa: N818 - carries the error out of the line generator
+    def __init__(self, error: CsvError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _check_header(

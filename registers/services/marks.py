@@ -77,7 +77,12 @@ class WriteResult:
     created: int = 0
     changed: int = 0
     unchanged: int = 0
-    marks: list[AttendanceMark] = field(default_factory=list)  # every mark written or unchanged
+    marks: list[AttendanceMark] = field(default_factory=list)  # the unchanged, then the written
+
+    @property
+    def written(self) -> list[AttendanceMark]:
+        """The marks created or changed by this write."""
+        return self.marks[self.unchanged :]
 
 
 class MarkConflictError(Exception):
@@ -198,6 +203,7 @@ def marks_write(
     reason: str,
     expected_versions: dict[tuple[int, dt.date, str], int] | None = None,
     now: dt.datetime | None = None,
+    recompute: bool = True,
 ) -> WriteResult:
     """Create or change marks in bulk, writing a ``MarkChange`` for every changed mark.
 
@@ -205,7 +211,8 @@ def marks_write(
     versions the caller loaded, 0 for "no mark"), a mark that has changed since is not
     overwritten: ``MarkConflictError`` is raised and nothing is written. Existing marks are locked
     (``SELECT … FOR UPDATE`` on PostgreSQL) so two concurrent saves serialise. A fixed number
-    of queries whatever the number of writes.
+    of queries whatever the number of writes. ``recompute=False`` leaves recomputing the
+    written pupils to a caller that writes in batches (once for the whole file, not per batch).
     """
     writes = list(writes)
     if not writes:
@@ -295,7 +302,7 @@ def marks_write(
         )
     MarkChange.objects.bulk_create(history, batch_size=1000)
     written = to_create + to_update
-    if written:
+    if written and recompute:
         # The engine's stored results follow the marks (issue 4): after this commits.
         recompute_after_commit(
             school=school,
@@ -585,9 +592,10 @@ def marks_import(
     writes: Sequence[MarkWrite],
     file_name: str,
     now: dt.datetime | None = None,
+    recompute: bool = True,
 ) -> WriteResult:
-    """Write marks checked row by row by ``registers.csv_marks.marks_plan`` (``mark_validate``)
-    in one ``marks_write`` call: source "import", the system actor "CSV import", reason
+    """Write marks checked row by row by ``registers.csv_marks`` (``mark_validate``)
+    in one ``marks_write`` call (one per batch for a streamed file): source "import", the system actor "CSV import", reason
     "Imported from <file name>". All or none; a mark equal to the recorded one is counted
     unchanged, a different one is amended with its history row. Raises ``MarkConflictError``
     if someone else creates one of these marks while the import runs.
@@ -600,6 +608,7 @@ def marks_import(
         source=MarkSource.IMPORT,
         reason=reason[: MarkChange._meta.get_field("reason").max_length],
         now=now,
+        recompute=recompute,
     )
 
 

@@ -41,9 +41,7 @@ class CsvImportCommand(BaseCommand):
         path = Path(options["file"])
         started = time.perf_counter()
         try:
-            table = csv_read(path, required=self.required_columns, optional=self.optional_columns)
-            with school_scope(school):
-                self.run(school=school, table=table)
+            self.import_file(school=school, path=path)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
         except CsvInvalid as invalid:
@@ -54,6 +52,12 @@ class CsvImportCommand(BaseCommand):
                 f"{count} error{'s' if count != 1 else ''} in {path.name}; nothing was imported."
             ) from invalid
         self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
+
+    def import_file(self, *, school: School, path: Path) -> None:
+        """Read the whole file, then ``run`` it; an import that streams overrides this."""
+        table = csv_read(path, required=self.required_columns, optional=self.optional_columns)
+        with school_scope(school):
+            self.run(school=school, table=table)
 
     def run(self, *, school: School, table: CsvTable) -> None:
         """Check ``table`` (raising ``CsvInvalid``), write it and print the counts."""

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from registers import csv_marks
 from registers.csv_marks import marks_plan
 from registers.models import AttendanceMark, MarkChange, MarkSource
 from schools.csv_io import csv_parse
@@ -387,3 +388,141 @@ def test_an_l_whose_minutes_reach_the_register_close_is_imported_as_u(oak, tmp_p
     import_marks(tmp_path, f"{HEADER}\n{CSA},2024-09-13,AM,L,150\n")
 
     assert marks(oak) == {(CSA, d(2024, 9, 13), "AM"): ("U", 150)}
+
+
+# --- Streaming in batches (issue 13 item 11) --------------------------------------------------
+# The command writes every BATCH_SIZE checked rows inside one transaction; a small batch size
+# puts the batch boundaries inside these short files.
+
+WEEK_2_ROWS = 8
+
+
+@pytest.fixture
+def batch_of(monkeypatch):
+    def set_size(size: int) -> None:
+        monkeypatch.setattr(csv_marks, "BATCH_SIZE", size)
+
+    return set_size
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 7, 8, 9])
+def test_every_batch_size_imports_the_whole_file_once(oak, tmp_path, batch_of, size):
+    batch_of(size)
+    out = import_marks(tmp_path, WEEK_2)
+
+    assert "Marks: created 8, updated 0, unchanged 0" in out
+    assert len(marks(oak)) == WEEK_2_ROWS
+    corrected = WEEK_2.replace(f"{CSA},2024-09-11,PM,/,", f"{CSA},2024-09-11,PM,M,")
+    out = import_marks(tmp_path, corrected, name="corrections.csv")
+    assert "Marks: created 0, updated 1, unchanged 7" in out
+    with school_scope(oak):
+        assert MarkChange.objects.count() == 1
+
+
+def test_a_bad_row_after_written_batches_imports_nothing_and_names_its_line(
+    oak, tmp_path, batch_of
+):
+    batch_of(3)  # lines 2-4 and 5-7 are written before line 10 is read
+    before = row_counts()
+
+    errors = run_failing(
+        "import_marks", "--school", "oak",
+        write(tmp_path, "m.csv", WEEK_2 + f"{CSA},2024-09-12,AM,ZZ,\n"),
+    )  # fmt: skip
+
+    assert len(errors) == 1
+    assert errors[0].startswith("line 10, column code: ZZ is not an attendance code")
+    assert row_counts() == before
+
+
+def test_amendments_of_written_batches_are_rolled_back_with_the_rest(oak, tmp_path, batch_of):
+    import_marks(tmp_path, WEEK_2)
+    batch_of(2)
+    changed = WEEK_2.replace(",/,", ",M,").replace(",I,", ",M,")
+    before = row_counts()
+
+    errors = run_failing(
+        "import_marks", "--school", "oak",
+        write(tmp_path, "c.csv", changed + f"{STRANGER},2024-09-12,AM,/,\n"),
+    )  # fmt: skip
+
+    assert [e.split(":")[0] for e in errors] == ["line 10, column upn"]
+    assert row_counts() == before
+    assert marks(oak)[(CSA, d(2024, 9, 10), "PM")] == ("I", None)
+
+
+def test_a_line_repeated_in_a_later_batch_names_the_first(oak, tmp_path, batch_of):
+    batch_of(2)
+    before = row_counts()
+
+    errors = run_failing(
+        "import_marks", "--school", "oak",
+        write(tmp_path, "m.csv", WEEK_2 + f"{CSA},2024-09-09,PM,/,\n"),
+    )  # fmt: skip
+
+    assert errors == [
+        "line 10, column session: this pupil's PM mark on 2024-09-09 is also on line 3"
+    ]
+    assert row_counts() == before
+
+
+def test_every_error_is_reported_even_after_the_first(oak, tmp_path, batch_of):
+    batch_of(2)
+    text = WEEK_2 + f"{CSA},2024-09-12,AM,ZZ,\n{CSA},2024-09-12,PM,/,\n{CSA},2024-09-13,AM,ZZ,\n"
+
+    errors = run_failing("import_marks", "--school", "oak", write(tmp_path, "m.csv", text))
+
+    assert [e.split(":")[0] for e in errors] == ["line 10, column code", "line 12, column code"]
+    assert marks(oak) == {}
+
+
+def test_a_line_that_is_not_utf8_after_written_batches_imports_nothing(oak, tmp_path, batch_of):
+    batch_of(1)
+    path = tmp_path / "m.csv"
+    path.write_bytes(WEEK_2.encode() + f"{CSA},2024-09-12,AM,/,\n".encode("latin-1") + b"\xff\n")
+    before = row_counts()
+
+    errors = run_failing("import_marks", "--school", "oak", path)
+
+    assert errors == ["line 11: the file is not UTF-8 text"]
+    assert row_counts() == before
+
+
+def test_the_pupils_are_recomputed_once_for_the_whole_file(oak, tmp_path, batch_of, monkeypatch):
+    calls: list[tuple[list[int], dt.date]] = []
+    monkeypatch.setattr(
+        csv_marks,
+        "recompute_after_commit",
+        lambda *, school, pupil_ids, changed_from: calls.append((pupil_ids, changed_from)),
+    )
+    batch_of(3)
+
+    import_marks(tmp_path, WEEK_2)
+
+    with school_scope(oak):
+        pupil_ids = sorted(AttendanceMark.objects.values_list("pupil_id", flat=True).distinct())
+    assert calls == [(pupil_ids, d(2024, 9, 9))]
+    import_marks(tmp_path, WEEK_2)  # nothing changed: nothing to recompute
+    assert len(calls) == 1
+
+
+def test_writing_costs_queries_per_batch_not_per_row(oak, tmp_path, batch_of):
+    def queries_for(text: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            import_marks(tmp_path, text)
+        return len(captured)
+
+    batch_of(100)
+    week_3 = (
+        "".join(
+            f"{CSA},{d(2024, 9, 16) + dt.timedelta(days=n)},{s},/,\n"
+            for n in range(5)
+            for s in "AP"
+        )
+        .replace(",P,", ",PM,")
+        .replace(",A,", ",AM,")
+    )
+    short = queries_for(f"{HEADER}\n{CSA},2024-09-09,AM,/,\n")
+    longer = queries_for(f"{HEADER}\n{week_3}")
+
+    assert short == longer
