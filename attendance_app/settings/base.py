@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Errors under /api/ that Django answers itself (no route, CSRF, a crash) in JSON (WEB-08).
+    "attendance_app.api_errors.ApiJsonErrorsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Permissions-Policy on every response; Cache-Control: no-store once signed in (WEB, SESS).
     "attendance_app.middleware.BrowserProtectionMiddleware",
