@@ -109,3 +109,31 @@ def test_a_crash_under_api_is_a_json_500(world, monkeypatch):
 
     assert_json_error(response, 500)
     assert "boom" not in response.content.decode()
+
+
+def test_marks_with_the_last_day_before_the_first_are_a_json_400(world, client_for):
+    url = reverse(
+        "api:pupil-marks",
+        kwargs={"school_slug": world.a1.school.slug, "pupil_id": world.a1.pupils[0].pk},
+    )
+    client = client_for(world.a1.users[Role.ATTENDANCE_OFFICER])
+
+    backwards = client.get(url, {"from": "2024-09-30", "to": "2024-09-01"})
+    one_day = client.get(url, {"from": "2024-09-30", "to": "2024-09-30"})
+
+    assert_json_error(backwards, 400)
+    assert one_day.status_code == 200
+
+
+def test_the_schema_states_the_reason_length_and_documents_the_errors(world, client_for):
+    from registers.services.marks import REASON_MAX_LENGTH, REASON_MIN_LENGTH
+
+    schema = client_for(world.a1.users[Role.ATTENDANCE_OFFICER]).get(
+        reverse("api-schema"), {"format": "json"}
+    )
+    document = schema.json()
+    reason = document["components"]["schemas"]["MarkAmendInput"]["properties"]["reason"]
+    amend = document["paths"]["/api/v1/s/{school_slug}/marks/amend/"]["post"]
+
+    assert (reason["minLength"], reason["maxLength"]) == (REASON_MIN_LENGTH, REASON_MAX_LENGTH)
+    assert {"400", "403", "404", "409"} <= set(amend["responses"])
