@@ -12,9 +12,12 @@ propagate and this turns them into responses, so no view catches them by hand:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
@@ -39,3 +42,42 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             conflicts_data(school=school, conflicts=current), status=status.HTTP_409_CONFLICT
         )
     return exception_handler(exc, context)
+
+
+# Django answers some requests under /api/ before any DRF view runs, with its HTML pages: a URL
+# that matches no route (404), a CSRF refusal by the middleware (403), a crash (500). An API
+# client reads JSON, so those become DRF's own shape, ``{"detail": …}``, with the same status.
+_DETAILS = {
+    400: _("Bad request."),
+    403: _("You do not have permission to perform this action."),
+    404: _("Not found."),
+    405: _("Method not allowed."),
+    500: _("A server error occurred."),
+}
+
+
+class ApiJsonErrorsMiddleware:
+    """Every error under ``/api/`` in JSON: an HTML error response there is replaced by
+    ``{"detail": …}`` with its status. JSON (DRF's and the tenant middleware's) and the
+    schema's own formats pass through untouched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path_info.startswith("/api/")
+            and response.status_code >= 400
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            detail = (
+                _DETAILS.get(response.status_code)
+                or _DETAILS[500 if response.status_code >= 500 else 400]
+            )
+            json_response = JsonResponse({"detail": str(detail)}, status=response.status_code)
+            for header in ("Allow", "Retry-After"):
+                if header in response:
+                    json_response[header] = response[header]
+            return json_response
+        return response

@@ -58,9 +58,11 @@ MAX_ID = 2**63 - 1
 
 class ErrorOutputSerializer(serializers.Serializer[Any]):
     """The body of a 400 or 404 (``attendance_app.api_errors``). Some field names shadow a
-    ``Serializer`` attribute in the stubs only (the metaclass moves declared fields away)."""
+    ``Serializer`` attribute in the stubs only (the metaclass moves declared fields away).
+    A request body that fails its input serializer is refused by DRF itself, with the messages
+    under each field's name and no ``detail``: so ``detail`` is not required."""
 
-    detail = serializers.CharField()
+    detail = serializers.CharField(required=False)
     fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,

@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -213,8 +215,10 @@ class MarkListApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", dt.date, required=True),
-            OpenApiParameter("to", dt.date, required=True),
+            OpenApiParameter("from", dt.date, required=True, description="First day, ISO date"),
+            OpenApiParameter(
+                "to", dt.date, required=True, description="Last day, on or after `from`"
+            ),
         ],
         responses=MarkOutputSerializer(many=True),
         summary="A pupil's marks between two dates",
@@ -225,6 +229,8 @@ class MarkListApi(APIView):
             _parse_date(request.query_params.get("from", "")),
             _parse_date(request.query_params.get("to", "")),
         )
+        if end < start:
+            raise ValidationError(_("The last day comes before the first."))
         marks = AttendanceMark.objects.filter(
             school=school_request(request).school,
             pupil=pupil,
@@ -248,7 +254,12 @@ class MarkAmendApi(APIView):
         minutes_late = serializers.IntegerField(
             required=False, allow_null=True, min_value=0, max_value=1440
         )
-        reason = serializers.CharField(max_length=500)
+        # The service's rule, stated in the schema (WEB-08); it is checked there too.
+        reason = serializers.CharField(
+            min_length=services.REASON_MIN_LENGTH,
+            max_length=services.REASON_MAX_LENGTH,
+            help_text="Why the mark changes, trimmed: at least 3 characters.",
+        )
 
     @extend_schema(
         request=MarkAmendInputSerializer,

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Errors under /api/ that Django answers itself (no route, CSRF, a crash) in JSON (WEB-08).
+    "attendance_app.api_errors.ApiJsonErrorsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Permissions-Policy on every response; Cache-Control: no-store once signed in (WEB, SESS).
     "attendance_app.middleware.BrowserProtectionMiddleware",
@@ -224,7 +226,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "attendance_app.api_schema.ApiAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     # Services' ValidationError and domain errors become responses here, not in each view.

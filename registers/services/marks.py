@@ -527,13 +527,14 @@ def mark_amend(
 
 # The amendment reason is kept on the ``MarkChange`` row; the limit is the column's.
 REASON_MAX_LENGTH = field_max_length(MarkChange, "reason")
+REASON_MIN_LENGTH = 3
 
 
 def amendment_reason_check(reason: str) -> str:
     """The reason an amendment must give (§3.5), trimmed: at least 3 characters and no more
     than the column holds (refused, never cut short). ``ValidationError`` otherwise."""
     reason = reason.strip()
-    if len(reason) < 3:
+    if len(reason) < REASON_MIN_LENGTH:
         raise ValidationError(_("Give the reason for the amendment."))
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError(
