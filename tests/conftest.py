@@ -22,6 +22,24 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
+def _clients_complete_mfa(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``client.force_login``/``login`` also complete the second factor (schools/mfa.py), so
+    tests about something else sign staff in as production does after MFA. Tests marked
+    ``real_mfa`` (tests/security/test_mfa.py) face the gate."""
+    if request.node.get_closest_marker("real_mfa"):
+        return
+    from tests.mfa_harness import mark_verified
+
+    original = Client._login  # type: ignore[attr-defined]
+
+    def _login(self: Client, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        mark_verified(self, user)
+
+    monkeypatch.setattr(Client, "_login", _login)
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_a_test_says_otherwise() -> Generator[None, None, None]:
     # A request leaves its language active in the thread (LocaleMiddleware does not reset it),
     # so a Welsh page in one test would turn the next test's service messages Welsh.
