@@ -17,7 +17,8 @@ import segno
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.core.checks import CheckMessage, Error
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
@@ -176,7 +177,30 @@ class MFAGateMiddleware:
         return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
 
 
+DEMO_DEVICE_NAME = "Demo key (development only)"
+
+
 def demo_key_hex(email: str) -> str:
-    """The development-only TOTP key of a demo account (see demo_mfa_code): derived from the
-    email so it is documented and reproducible; refused in production by a system check."""
+    """The development-only TOTP key of a demo account (``manage.py demo_mfa_code``): derived
+    from the email so anyone with the code can sign in as a demo user. The command refuses
+    unless DEBUG, and ``demo_devices_check`` refuses such devices outside DEBUG."""
     return hashlib.sha256(f"demo-mfa:{email.lower()}".encode()).hexdigest()[:40]
+
+
+def demo_devices_check(**kwargs: Any) -> list[CheckMessage]:
+    """A production site must not carry a device whose key is public (the demo key)."""
+    if settings.DEBUG:
+        return []
+    try:
+        found = TOTPDevice.objects.filter(name=DEMO_DEVICE_NAME).exists()
+    except DatabaseError:  # no database yet (a build step): nothing to refuse
+        return []
+    if not found:
+        return []
+    return [
+        Error(
+            "A TOTP device with the public demo key exists while DEBUG is off.",
+            hint="Delete the demo devices (manage.py mfa_reset EMAIL) or the demo accounts.",
+            id="schools.E901",
+        )
+    ]

@@ -22,21 +22,21 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
-def _clients_complete_mfa(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``client.force_login``/``login`` also complete the second factor (schools/mfa.py), so
-    tests about something else sign staff in as production does after MFA. Tests marked
-    ``real_mfa`` (tests/security/test_mfa.py) face the gate."""
+def _sign_ins_complete_mfa(request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    """Every sign-in (``client.force_login``/``login``, the login form, the browser tests'
+    live server) also completes the second factor (schools/mfa.py), so tests about something
+    else sign staff in as production does after MFA. Tests marked ``real_mfa``
+    (tests/security/test_mfa.py) face the gate."""
     if request.node.get_closest_marker("real_mfa"):
+        yield
         return
-    from tests.mfa_harness import mark_verified
+    from django.contrib.auth.signals import user_logged_in
 
-    original = Client._login  # type: ignore[attr-defined]
+    from tests.mfa_harness import mark_session_verified
 
-    def _login(self: Client, user: Any, backend: str | None = None) -> None:
-        original(self, user, backend)
-        mark_verified(self, user)
-
-    monkeypatch.setattr(Client, "_login", _login)
+    user_logged_in.connect(mark_session_verified, dispatch_uid="test-mfa-harness")
+    yield
+    user_logged_in.disconnect(dispatch_uid="test-mfa-harness")
 
 
 @pytest.fixture(autouse=True)

@@ -20,10 +20,10 @@ def harness_device(user: Any) -> TOTPDevice:
     return device
 
 
-def mark_verified(client: Any, user: Any) -> None:
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = harness_device(user).persistent_id
-    session.save()
+def mark_session_verified(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """A ``user_logged_in`` receiver: the session names the user's harness device, which is
+    what ``django_otp.login`` stores after a verified code."""
+    request.session[DEVICE_ID_SESSION_KEY] = harness_device(user).persistent_id
 
 
 def current_code(user: Any) -> str:

@@ -3,15 +3,21 @@ the administrators' reset. These clients sign in with a password only (``real_mf
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
+from schools.mfa import demo_devices_check
 from tests import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.real_mfa]
@@ -143,3 +149,34 @@ def test_mfa_reset_removes_the_devices(client, staff):
     client.logout()
     client.force_login(staff)
     assert client.get(reverse("home"))["Location"].startswith(reverse("mfa_enrol"))
+
+
+def test_demo_code_gets_a_demo_account_through_in_development_only(client, staff, settings):
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("demo_mfa_code", staff.username, stdout=out)
+    client.force_login(staff)
+
+    response = client.post(reverse("mfa_verify"), {"code": out.getvalue().strip()})
+
+    assert response.status_code == 302
+    assert not client.get(reverse("home")).get("Location", "").startswith("/accounts/mfa/")
+    settings.DEBUG = False
+    assert [m.id for m in demo_devices_check()] == ["schools.E901"]
+    with pytest.raises(CommandError):
+        call_command("demo_mfa_code", staff.username)
+
+
+def test_after_a_password_reset_the_second_step_is_still_asked(client, staff):
+    uid = urlsafe_base64_encode(force_bytes(staff.pk))
+    token = default_token_generator.make_token(staff)
+    link = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    form_url = client.get(link)["Location"]
+    new = "a-brand-new-passphrase-42"
+    done = client.post(form_url, {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+
+    client.post(reverse("login"), {"username": staff.username, "password": new})
+
+    assert client.get(reverse("home"))["Location"].startswith(reverse("mfa_enrol"))
+    assert client.get("/api/v1/s/any-school/pupils/").status_code == 403
