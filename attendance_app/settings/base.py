@@ -278,7 +278,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Staff MFA (schools/mfa.py). The verify step is throttled like the login: 5 wrong codes per
 # user lock the step for 15 minutes (AUTH-03).
-MFA_REQUIRED_FOR_STAFF = False  # on once the whole suite is checked with it
+MFA_REQUIRED_FOR_STAFF = True
 MFA_FAILURE_LIMIT = 5
 MFA_FAILURE_WINDOW_SECONDS = 15 * 60
 OTP_TOTP_ISSUER = "School attendance"
