@@ -31,6 +31,7 @@ makemessages: install ## Refresh locale/cy/LC_MESSAGES/django.po from the code (
 	$(PY) manage.py makemessages --locale cy --no-obsolete --ignore '.venv/*' --ignore '.uv/*' --ignore 'staticfiles/*'
 
 run: install migrate seed ## Migrate, seed the demo trust and serve http://127.0.0.1:8000
+	@echo "Staff sign-in asks for a second-factor code: $(PY) manage.py demo_mfa_code EMAIL"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install ## Run the whole test suite (SQLite, or PostgreSQL with DATABASE_URL)

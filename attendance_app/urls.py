@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from schools import mfa_views
 from schools import views as school_views
 from schools.security import ThrottledPasswordResetView
 
@@ -21,6 +22,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
+    path("accounts/mfa/enrol/", mfa_views.enrol, name="mfa_enrol"),
+    path("accounts/mfa/verify/", mfa_views.verify, name="mfa_verify"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(

@@ -22,6 +22,24 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
+def _sign_ins_complete_mfa(request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    """Every sign-in (``client.force_login``/``login``, the login form, the browser tests'
+    live server) also completes the second factor (schools/mfa.py), so tests about something
+    else sign staff in as production does after MFA. Tests marked ``real_mfa``
+    (tests/security/test_mfa.py) face the gate."""
+    if request.node.get_closest_marker("real_mfa"):
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in
+
+    from tests.mfa_harness import mark_session_verified
+
+    user_logged_in.connect(mark_session_verified, dispatch_uid="test-mfa-harness")
+    yield
+    user_logged_in.disconnect(dispatch_uid="test-mfa-harness")
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_a_test_says_otherwise() -> Generator[None, None, None]:
     # A request leaves its language active in the thread (LocaleMiddleware does not reset it),
     # so a Welsh page in one test would turn the next test's service messages Welsh.

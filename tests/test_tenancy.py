@@ -436,6 +436,7 @@ ADMIN_SAMPLE_KWARGS = {
     "id": "1",
     "app_label": "auth",
     "url": "no-such-page/",
+    "pk": "1",  # django-otp admin: a TOTP device's config and QR pages
 }
 
 # TEN-01 says "every method"; the anonymous check (TEN-11) uses the same list.

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "schools",
     "registers",
     "interventions",
@@ -60,10 +63,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session completed the second factor (AUTH-01)?
+    "django_otp.middleware.OTPMiddleware",
     # Django's LocaleMiddleware, choosing from the account, the switcher and the school's
     # default, never from Accept-Language alone (schools/i18n.py).
     "schools.i18n.PreferredLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Staff and trust leaders enrol and verify a second factor before anything else
+    # (AUTH-01, AUTH-02): schools/mfa.py.
+    "schools.mfa.MFAGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -277,6 +285,13 @@ AUTHENTICATION_BACKENDS = [
     "schools.security.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Staff MFA (schools/mfa.py). The verify step is throttled like the login: 5 wrong codes per
+# user lock the step for 15 minutes (AUTH-03).
+MFA_REQUIRED_FOR_STAFF = True
+MFA_FAILURE_LIMIT = 5
+MFA_FAILURE_WINDOW_SECONDS = 15 * 60
+OTP_TOTP_ISSUER = "School attendance"
+
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

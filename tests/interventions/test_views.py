@@ -307,8 +307,9 @@ def test_the_dfe_toggle_computes_the_dfe_cohort(school, client_for):
 
 # The figures' 13 (tests/interventions/test_aggregates.py) and the request's own: session,
 # user, school, access, the header's places and the office's counts (the inbox's, the leave
-# requests' and the open queue items', one query each).
-SUMMARY_PAGE_QUERIES = 21
+# requests' and the open queue items', one query each), and the session's second-factor device
+# (django-otp, schools/mfa.py).
+SUMMARY_PAGE_QUERIES = 22
 
 
 def test_the_summary_page_takes_the_same_queries_for_5_and_30_pupils(
