@@ -7,6 +7,7 @@ force, so the transport's own value is read when Redis is there)."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from kombu import Connection
@@ -14,14 +15,14 @@ from kombu import Connection
 from attendance_app.celery import app
 
 
-def our_tasks() -> dict[str, object]:
+def our_tasks() -> dict[str, Any]:
     # The worker finds the apps' tasks modules (autodiscover); import them the same way here.
     app.loader.import_default_modules()
     app.autodiscover_tasks(force=True)
     return {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
 
 
-def effective_time_limit(task: object) -> float | None:
+def effective_time_limit(task: Any) -> Any:
     limit = getattr(task, "time_limit", None)
     return limit if limit is not None else app.conf.task_time_limit
 
@@ -56,9 +57,8 @@ def test_the_redis_transport_uses_the_configured_visibility_timeout():
         assert channel.visibility_timeout == configured_visibility_timeout()  # type: ignore[attr-defined]
     # And the app's own connection (the one workers and producers use) gets the same options.
     with app.connection_for_write() as connection:
-        assert connection.transport_options["visibility_timeout"] == (
-            configured_visibility_timeout()
-        )
+        options = connection.transport_options or {}
+        assert options["visibility_timeout"] == (configured_visibility_timeout())
 
 
 def test_a_task_without_its_own_limit_gets_the_default():
