@@ -27,7 +27,9 @@ def broker_down(monkeypatch):
     """The app publishes for real (not eagerly) to a port where nothing listens."""
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     monkeypatch.setitem(app.conf, "broker_url", CLOSED_PORT)
-    monkeypatch.setattr(app, "_pool", None)  # no connection made before the switch is reused
+    # No connection or producer made before the switch (to the memory broker) is reused.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
 
 
 def test_a_register_save_succeeds_with_the_broker_down_and_the_night_catches_up(
