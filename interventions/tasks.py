@@ -22,6 +22,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from interventions.casework import la_returns_raise
 from interventions.models import RecomputeRun, RunKind
@@ -156,6 +157,10 @@ def recompute_after_commit(
             # that has committed; the run's record keeps the error and tonight's full run
             # recomputes everyone.
             logger.exception("Recompute after a change of marks failed (school %s)", school.pk)
+        except BrokerUnavailable:
+            # Redis is down (security Q-06): the marks are saved, which is what matters; the
+            # evening's full run (the fan-out, once Redis is back) recomputes every pupil.
+            logger.exception("Recompute not sent, the broker is unavailable (school %s)", school.pk)
 
     transaction.on_commit(send)
 

@@ -184,6 +184,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Redis redelivers unacked tasks after this; it must exceed the longest task (security.md J).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 2}
+# No task runs unbounded (security Q-03): a task without its own time_limit is stopped here,
+# well inside the visibility timeout, so a live task is never redelivered to a second worker.
+CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "schools-clear-expired-sessions": {
         "task": "schools.clear_expired_sessions",
