@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -641,8 +641,10 @@ def penalty_notice_ledger(*, school: School, pupil: Pupil, parent: Contact) -> l
     computed by the pure rules each time they are shown."""
     jurisdiction = _jurisdiction(school)
     rows = []
+    # Issued notices by date, then those not issued yet (requested): the same order on
+    # PostgreSQL and SQLite, which otherwise put NULLs at opposite ends.
     for notice in PenaltyNotice.objects.filter(school=school, pupil=pupil, parent=parent).order_by(
-        "issued_on", "pk"
+        F("issued_on").asc(nulls_last=True), "pk"
     ):
         record = notice_record(notice, jurisdiction)
         terms = (

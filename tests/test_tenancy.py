@@ -65,6 +65,7 @@ from registers.models import (
     PartTimeTimetable,
     Register,
     ReportStatus,
+    RetentionRecord,
 )
 from schools.models import (
     Enrolment,
@@ -1003,6 +1004,15 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
         run=_run(ws),
     ),
     "schools.Closure": lambda ws: f.ClosureFactory(school=ws.school),
+    "registers.RetentionRecord": lambda ws: RetentionRecord.objects.create(
+        school=ws.school,
+        table="registers_attendancemark",
+        count=1,
+        first_date=dt.date(2018, 9, 3),
+        last_date=dt.date(2018, 9, 3),
+        rule="test",
+        applied_at=NOW,
+    ),
     "schools.StaffYearGroup": lambda ws: StaffYearGroup.objects.create(
         school=ws.school, membership=_officer(ws), year_group=_form(ws).year_group
     ),

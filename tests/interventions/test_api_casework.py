@@ -527,7 +527,7 @@ def test_prepare_sign_off_and_issue_a_penalty_notice_then_read_the_ledger(
     with django_assert_max_num_queries(12):
         ledger = officer.get(url("api:pupil-penalty-notices", ws)).json()
     (parent,) = [row for row in ledger if row["parent"] == ws.contacts[0].pk]
-    assert [n["status"] for n in parent["notices"]] == ["requested", "received"]
+    assert [n["status"] for n in parent["notices"]] == ["received", "requested"]
     assert parent["next_notice"]["sequence"] == 2
 
 
