@@ -102,14 +102,14 @@ def _url_kwargs(request: HttpRequest) -> dict[str, Any]:
         return {}
 
 
-def _action_for(request: HttpRequest, response: HttpResponse) -> AuditAction | None:
+def _action_for(response: HttpResponse, kwargs: dict[str, Any]) -> AuditAction | None:
     if response.status_code in (403, 404):
         return AuditAction.DENIED
     if response.status_code != 200:
         return None
     if response.get("Content-Type", "").split(";")[0] in DOWNLOAD_TYPES:
         return AuditAction.EXPORT
-    if "pupil_id" in _url_kwargs(request):
+    if "pupil_id" in kwargs:
         return AuditAction.VIEW
     return None
 
@@ -125,9 +125,10 @@ class AuditMiddleware:
         response = self.get_response(request)
         if not request.user.is_authenticated or not request.path.startswith(AUDITED_PREFIXES):
             return response
-        action = _action_for(request, response)
+        kwargs = _url_kwargs(request)
+        action = _action_for(response, kwargs)
         if action is not None:
-            target_type, target_id = _target(_url_kwargs(request))
+            target_type, target_id = _target(kwargs)
             audit_record(
                 action=action,
                 request=request,

@@ -30,9 +30,9 @@ from django.views.decorators.http import require_GET
 from interventions import dashboard_breakdowns as bd
 from interventions.dashboards import Totals
 from interventions.rules import pct1, percentage
+from interventions.views.visibility import visible_pupils
 from schools.components import Cell, Column
 from schools.permissions import Capability, require_capability
-from schools.selectors import pupil_visible_to
 from schools.types import SchoolRequest
 
 NO_FIGURE = "\u2013"
@@ -389,12 +389,7 @@ def breakdown_pupils(request: SchoolRequest) -> HttpResponse:
         raise Http404
     # Only the names this user may open (a pastoral lead: their year groups').
     visible = set(
-        pupil_visible_to(
-            school=request.school,
-            access=request.access,
-            user=request.user,
-            on=on,  # the day the figures are for
-        )
+        visible_pupils(request, on=on)  # on the day the figures are for
         .filter(pk__in=[pupil.pupil_id for pupil in chosen])
         .values_list("pk", flat=True)
     )

@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET
 from interventions import dashboards
 from interventions.rules import pct1, percentage, persistent_absence, severe_absence
 from interventions.views import dashboard_breakdowns
+from interventions.views.visibility import visible_pupils
 from schools.components import Cell, Column
 from schools.models import Pupil
 from schools.permissions import Capability, require_capability
-from schools.selectors import pupil_visible_to
 from schools.types import SchoolRequest
 
 NO_FIGURE = "\u2013"
@@ -230,12 +230,9 @@ def dashboard_pupils(request: SchoolRequest) -> HttpResponse:
         p.pk: f"{p.legal_surname}, {p.preferred_forename or p.legal_forename}"
         # Only pupils this user may open: a pastoral lead sees their year groups' (the figures
         # above are the school's, the names behind them are not).
-        for p in pupil_visible_to(
-            school=request.school,
-            access=request.access,
-            user=request.user,
-            on=timezone.localdate(),  # the day the figures are for
-        ).filter(pk__in=[c[0] for c in chosen])
+        for p in visible_pupils(request, on=timezone.localdate()).filter(  # the figures' day
+            pk__in=[c[0] for c in chosen]
+        )
     }
     chosen = [c for c in chosen if c[0] in names]
     rows = sorted(

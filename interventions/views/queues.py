@@ -39,9 +39,9 @@ from interventions.queues import (
     queue_items,
     queue_items_visible,
 )
-from schools.models import Contact, Pupil, StaffMembership
+from interventions.views.visibility import visible_pupils
+from schools.models import Contact, StaffMembership
 from schools.permissions import ROLE_MATRIX, Capability, require_capability
-from schools.selectors import pupil_visible_to
 from schools.types import SchoolRequest
 
 _FORMS: dict[str, type[forms.Form]] = {
@@ -61,16 +61,6 @@ _DONE = {
     "decide": gettext_lazy("Decision recorded."),
     "call": gettext_lazy("Call logged."),
 }
-
-
-def visible_pupils(request: SchoolRequest) -> QuerySet[Pupil]:
-    """The pupils this user sees (their case actions are listed)."""
-    return pupil_visible_to(
-        school=request.school,
-        access=request.access,
-        user=request.user,
-        on=request.school.local_time().date(),
-    )
 
 
 def _colleagues(request: SchoolRequest) -> QuerySet[StaffMembership]:
