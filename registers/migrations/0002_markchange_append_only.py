@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import migrations
 
+from schools.db_triggers import trigger_sql
+
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION registers_markchange_refuse() RETURNS trigger AS $$
 BEGIN
@@ -31,24 +33,14 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)  # keep the % of RAISE literal
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
+TRIGGERS = trigger_sql(
+    postgres_forward=POSTGRES_FORWARD,
+    postgres_backward=POSTGRES_BACKWARD,
+    sqlite_forward=SQLITE_FORWARD,
+    sqlite_backward=SQLITE_BACKWARD,
+)
 
 
 class Migration(migrations.Migration):
     dependencies = [("registers", "0001_initial")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [TRIGGERS]

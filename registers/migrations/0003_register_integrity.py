@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from django.db import migrations
 
+from schools.db_triggers import trigger_sql
+
 RETENTION = "6 years"  # regulations: every register entry kept at least 6 years (REG-02)
 
 POSTGRES_FORWARD = f"""
@@ -61,24 +63,14 @@ SQLITE_FORWARD = [
 SQLITE_BACKWARD = ["DROP TRIGGER IF EXISTS registers_attendancemark_kept;"]
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)  # keep the % of RAISE literal
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
+TRIGGERS = trigger_sql(
+    postgres_forward=POSTGRES_FORWARD,
+    postgres_backward=POSTGRES_BACKWARD,
+    sqlite_forward=SQLITE_FORWARD,
+    sqlite_backward=SQLITE_BACKWARD,
+)
 
 
 class Migration(migrations.Migration):
     dependencies = [("registers", "0002_markchange_append_only")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [TRIGGERS]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from schools.db_triggers import trigger_sql
+
 # The trail is append-only in the database (LOG-02): UPDATE, DELETE and TRUNCATE are refused
 # whatever code path tries them; the runtime role also has no UPDATE or DELETE on it
 # (``db_runtime_role``).
@@ -37,22 +39,12 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)  # keep the % of RAISE literal
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
+TRIGGERS = trigger_sql(
+    postgres_forward=POSTGRES_FORWARD,
+    postgres_backward=POSTGRES_BACKWARD,
+    sqlite_forward=SQLITE_FORWARD,
+    sqlite_backward=SQLITE_BACKWARD,
+)
 
 
 class Migration(migrations.Migration):
@@ -128,5 +120,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(forward, backward),
+        TRIGGERS,
     ]
