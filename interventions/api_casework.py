@@ -102,6 +102,12 @@ def _visible_cases(req: SchoolRequest) -> QuerySet[Case]:
     return cases.select_related("pupil", "stage", "owner__user")
 
 
+def _visible_items(req: SchoolRequest) -> QuerySet[QueueItem]:
+    """The queue items this user sees, as on the queues page (a pastoral lead: their year
+    groups' only)."""
+    return queues.queue_items_visible(school=req.school, access=req.access, user=req.user)
+
+
 class CaseworkApi(APIView):
     """Base: the capability check, then ``resolve()`` looks up the path's objects (404), then
     the method. ``write_capability`` is needed for POST where the view reads with less."""
@@ -154,7 +160,8 @@ class QueueCountsApi(CaseworkApi):
         responses={200: QueueCountOutputSerializer(many=True)}, summary="The work queues"
     )
     def get(self, request: Request) -> Response:
-        counts = queues.queue_counts(school=school_request(request).school)
+        req = school_request(request)
+        counts = queues.queue_counts(school=req.school, items=_visible_items(req))
         rows = [
             {"queue": value, "label": str(label), "count": counts[value]}
             for value, label in Queue.choices
@@ -227,10 +234,16 @@ class QueueItemListApi(CaseworkApi):
 
     class FilterSerializer(serializers.Serializer[Any]):
         queue = serializers.ChoiceField(choices=Queue.choices, default=Queue.FIRST_DAY)
+        snoozed = serializers.BooleanField(default=False)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("queue", str, enum=Queue.values, description="Default: first-day")
+            OpenApiParameter("queue", str, enum=Queue.values, description="Default: first-day"),
+            OpenApiParameter(
+                "snoozed",
+                bool,
+                description="Also list items snoozed past today (default: only those to work now)",
+            ),
         ],
         responses={200: QueueItemOutputSerializer(many=True), 400: ErrorOutputSerializer},
         summary="A queue's open items, ranked",
@@ -238,8 +251,12 @@ class QueueItemListApi(CaseworkApi):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        req = school_request(request)
         items = queues.queue_items(
-            school=school_request(request).school, queue=filters.validated_data["queue"]
+            school=req.school,
+            queue=filters.validated_data["queue"],
+            items=_visible_items(req),
+            snoozed=None if filters.validated_data["snoozed"] else False,
         )
         data = [_item_data(item, rank) for rank, item in enumerate(items, start=1)]
         return Response(QueueItemOutputSerializer(data, many=True).data)
@@ -251,9 +268,7 @@ class QueueItemApi(CaseworkApi):
 
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
         self.item = _found(
-            QueueItem.objects.filter(school=req.school).select_related(
-                "pupil", "claimed_by__user", "source_event"
-            ),
+            _visible_items(req).select_related("pupil", "claimed_by__user", "source_event"),
             kwargs["item_id"],
         )
 

@@ -743,11 +743,13 @@ def queue_items(
     school: School,
     queue: str,
     at_end_of: dt.date | None = None,
-    include_snoozed: bool = True,
+    snoozed: bool | None = None,
     items: QuerySet[QueueItem] | None = None,
 ) -> list[QueueItem]:
     """The open items of ``queue`` in the order shown on screen (and exported). With
     ``at_end_of``: the items open at the end of that day (opened by then, not yet closed).
+    ``snoozed``: None lists every item, False only those to work that day, True only those
+    snoozed past it.
 
     First-day calls: tier, more consecutive days first, persistently absent first, surname,
     forename, UPN. Others: due date (none last), since, surname, forename, UPN."""
@@ -768,9 +770,9 @@ def queue_items(
         )
         if queue == "first-day":
             items = items.filter(session_date=at_end_of)
-    if not include_snoozed:
-        today = at_end_of or timezone.localdate()
-        items = items.exclude(snoozed_until__gt=today)
+    if snoozed is not None:
+        waiting = Q(snoozed_until__gt=at_end_of or school.local_time().date())
+        items = items.filter(waiting) if snoozed else items.exclude(waiting)
     return sorted(items, key=_sort_key)
 
 
@@ -800,10 +802,15 @@ def _sort_key(item: QueueItem) -> tuple[Any, ...]:
     return (1, item.due or dt.date.max, item.since, surname, forename, upn, item.kind, item.pk)
 
 
-def queue_counts(*, school: School, items: QuerySet[QueueItem] | None = None) -> dict[str, int]:
-    """Open items per queue (the page's tabs and the navigation), in one query; ``items``
-    narrows them to what one user sees (``queue_items_visible``)."""
+def queue_counts(
+    *, school: School, items: QuerySet[QueueItem] | None = None, snoozed: bool = False
+) -> dict[str, int]:
+    """Open items per queue to work today (the page's tabs and the navigation), in one query;
+    ``items`` narrows them to what one user sees (``queue_items_visible``). An item snoozed past
+    today waits: with ``snoozed`` only those are counted."""
     rows = items if items is not None else QueueItem.objects.filter(school=school)
+    waiting = Q(snoozed_until__gt=school.local_time().date())
+    rows = rows.filter(waiting) if snoozed else rows.exclude(waiting)
     counts = rows.filter(state=ItemState.OPEN).aggregate(
         **{
             queue.replace("-", "_"): Count("pk", filter=Q(kind__in=list(kinds)))

@@ -203,10 +203,12 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
     overdue = case_actions_overdue(school=request.school, on=today).filter(
         case__pupil__in=visible_pupils(request)
     )
+    # Items snoozed past today wait on their own list until their day comes.
+    show_snoozed = request.GET.get("snoozed") == "1"
     items = (
         []
         if queue == OVERDUE_ACTIONS
-        else queue_items(school=request.school, queue=queue, items=visible)
+        else queue_items(school=request.school, queue=queue, items=visible, snoozed=show_snoozed)
     )
     first_day = [i for i in items if i.kind in _FIRST_DAY]
     contacts = _contacts(request.school.pk, sorted({i.pupil_id for i in first_day if i.pupil_id}))
@@ -217,6 +219,7 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
         if attempt.item_id is not None:
             calls[attempt.item_id].append(attempt)
     counts = queue_counts(school=request.school, items=visible)
+    waiting = queue_counts(school=request.school, items=visible, snoozed=True)
     tabs: list[tuple[str, Any, int]] = [
         (value, label, counts[value]) for value, label in Queue.choices
     ]
@@ -246,6 +249,8 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
             if queue == OVERDUE_ACTIONS
             else [],
             "tabs": tabs,
+            "show_snoozed": show_snoozed,
+            "snoozed_count": waiting.get(queue, 0),
             "rows": rows,
             "failed_form": failed[2] if failed else None,
         },

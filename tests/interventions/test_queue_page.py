@@ -566,3 +566,46 @@ def test_staff_year_groups_refuses_unknown_year_groups_and_people(year_world):
             *("--school", school.slug, "--user", "nobody", "--set", "9"),
             stdout=io.StringIO(),
         )
+
+
+def test_snoozed_items_wait_off_the_counts_and_the_list_until_their_day(rw, client):
+    today = rw.school.local_time().date()
+    waiting = make_item(rw, key="w", snoozed_until=D(2099, 9, 1), snooze_reason="SW visit")
+    due_today = make_item(rw, key="t", snoozed_until=today, snooze_reason="Ring back")
+    expired = make_item(rw, key="e", snoozed_until=D(2020, 9, 1), snooze_reason="Old")
+    with school_scope(rw.school):
+        rows = QueueItem.objects.filter(school=rw.school)
+        assert queue_counts(school=rw.school, items=rows)["unresolved-n"] == 2
+        assert queue_counts(school=rw.school, items=rows, snoozed=True)["unresolved-n"] == 1
+    client.force_login(rw.officer.user)
+    page = client.get(url(rw)).content.decode()
+    assert f'id="item-{due_today.pk}"' in page
+    assert f'id="item-{expired.pk}"' in page
+    assert f'id="item-{waiting.pk}"' not in page
+    assert "1 snoozed item waits until its date." in page
+    assert '<span class="tag" id="nav-queue-count">2<' in page
+    shown = client.get(url(rw) + "&snoozed=1").content.decode()
+    assert f'id="item-{waiting.pk}"' in shown
+    assert f'id="item-{due_today.pk}"' not in shown
+    assert "Snoozed until 1 Sep 2099: SW visit" in shown
+
+
+def test_the_api_shows_a_pastoral_lead_their_year_groups_items_only(year_world, client):
+    school, lead, _pupils, items, _cases = year_world
+    call_command(
+        "staff_year_groups",
+        *("--school", school.slug, "--user", lead.user.username, "--set", "Year 9"),
+        stdout=io.StringIO(),
+    )
+    client.force_login(lead.user)
+    api = f"/api/v1/s/{school.slug}"
+    listed = client.get(f"{api}/queue-items/?queue=unresolved-n").json()
+    assert [row["id"] for row in listed] == [items[0].pk]
+    counts = {row["queue"]: row["count"] for row in client.get(f"{api}/queues/").json()}
+    assert (counts["unresolved-n"], counts["registers-not-taken"]) == (1, 1)
+    assert client.get(f"{api}/queue-items/{items[1].pk}/").status_code == 404
+    closed = client.post(
+        f"{api}/queue-items/{items[1].pk}/close/", {"outcome": "x"}, content_type="application/json"
+    )
+    assert closed.status_code == 404
+    assert reload(items[1]).state == ItemState.OPEN
