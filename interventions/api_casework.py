@@ -47,9 +47,10 @@ from interventions.models import (
     ReferralTo,
     ReturnKind,
 )
+from interventions.visibility import visible_cases, visible_pupils
 from schools.models import Contact, Pupil, StaffMembership
 from schools.permissions import Capability, HasCapability, can
-from schools.selectors import pupil_visible_get, pupil_visible_to
+from schools.selectors import pupil_visible_get
 from schools.types import SchoolRequest, school_request
 
 NOT_FOUND = "Not found."
@@ -88,18 +89,6 @@ def _body_object(queryset: QuerySet[Any], pk: int | None) -> Any:
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
-def _visible_cases(req: SchoolRequest) -> QuerySet[Case]:
-    """Cases of the pupils this user sees; without WORK_CASES (a tutor) only open ones, read
-    only (the same as the case pages)."""
-    pupils = pupil_visible_to(
-        school=req.school, access=req.access, user=req.user, on=timezone.localdate()
-    )
-    cases = Case.objects.filter(school=req.school, pupil__in=pupils.values("pk"))
-    if not can(req.access, Capability.WORK_CASES):
-        cases = cases.filter(closed_at__isnull=True)
-    return cases.select_related("pupil", "stage", "owner__user")
 
 
 def _visible_items(req: SchoolRequest) -> QuerySet[QueueItem]:
@@ -644,7 +633,7 @@ class CaseListApi(CaseworkApi):
             req.access, Capability.WORK_CASES
         )
         cases = (
-            _visible_cases(req)
+            visible_cases(req)
             .filter(closed_at__isnull=not closed)
             .order_by("stage__position", "pupil__legal_surname", "pk")
         )
@@ -675,7 +664,7 @@ class CaseListApi(CaseworkApi):
             reason=data["reason"],
             stage=stage,
         )
-        case = _visible_cases(req).get(pk=case.pk)
+        case = visible_cases(req).get(pk=case.pk)
         return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED)
 
 
@@ -686,10 +675,10 @@ class CaseApi(CaseworkApi):
     case: Case
 
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
-        self.case = _found(_visible_cases(req), kwargs["case_id"])
+        self.case = _found(visible_cases(req), kwargs["case_id"])
 
     def case_answer(self, request: Request, code: int = status.HTTP_200_OK) -> Response:
-        case = _visible_cases(school_request(request)).get(pk=self.case.pk)
+        case = visible_cases(school_request(request)).get(pk=self.case.pk)
         return Response(CaseOutputSerializer(case).data, status=code)
 
 
@@ -1000,7 +989,7 @@ class NtiOutcomeApi(CaseworkApi):
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
         self.nti = _found(
             NoticeToImprove.objects.filter(
-                school=req.school, case__in=_visible_cases(req).values("pk")
+                school=req.school, case__in=visible_cases(req).values("pk")
             ).select_related("case__pupil"),
             kwargs["nti_id"],
         )
@@ -1077,7 +1066,7 @@ class PnRequestSignOffApi(CaseworkApi):
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
         self.pn_request = _found(
             PenaltyNoticeRequest.objects.filter(
-                school=req.school, case__in=_visible_cases(req).values("pk")
+                school=req.school, case__in=visible_cases(req).values("pk")
             ).select_related("parent"),
             kwargs["request_id"],
         )
@@ -1214,9 +1203,7 @@ class PenaltyNoticeStatusApi(CaseworkApi):
         note = serializers.CharField(max_length=300, required=False, default="")
 
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
-        visible = pupil_visible_to(
-            school=req.school, access=req.access, user=req.user, on=timezone.localdate()
-        )
+        visible = visible_pupils(req)
         self.notice = _found(
             PenaltyNotice.objects.filter(
                 school=req.school, pupil__in=visible.values("pk")
@@ -1273,7 +1260,10 @@ class LAReturnOutputSerializer(serializers.ModelSerializer[LAReturn]):
 
 
 def _returns(req: SchoolRequest) -> QuerySet[LAReturn]:
-    return LAReturn.objects.filter(school=req.school).select_related("pupil", "sent_by__user")
+    """The returns of the pupils this user sees (a pastoral lead: their year groups')."""
+    return LAReturn.objects.filter(
+        school=req.school, pupil__in=visible_pupils(req).values("pk")
+    ).select_related("pupil", "sent_by__user")
 
 
 class LAReturnListApi(CaseworkApi):
@@ -1304,15 +1294,22 @@ class LAReturnListApi(CaseworkApi):
         return Response(LAReturnOutputSerializer(returns, many=True).data)
 
 
-class LAReturnSentApi(CaseworkApi):
+class LAReturnApi(CaseworkApi):
+    """Base for one return named in the path."""
+
     required_capability = Capability.WORK_CASES
     la_return: LAReturn
 
-    class LAReturnSentInputSerializer(serializers.Serializer[Any]):
-        how = serializers.CharField(max_length=200, help_text="How it was sent (e.g. LA portal)")
-
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
         self.la_return = _found(_returns(req), kwargs["return_id"])
+
+    def answer(self, req: SchoolRequest) -> Response:
+        return Response(LAReturnOutputSerializer(_returns(req).get(pk=self.la_return.pk)).data)
+
+
+class LAReturnSentApi(LAReturnApi):
+    class LAReturnSentInputSerializer(serializers.Serializer[Any]):
+        how = serializers.CharField(max_length=200, help_text="How it was sent (e.g. LA portal)")
 
     @extend_schema(
         request=LAReturnSentInputSerializer,
@@ -1323,10 +1320,35 @@ class LAReturnSentApi(CaseworkApi):
         req = school_request(request)
         payload = self.LAReturnSentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        la_return = casework.la_return_mark_sent(
+        casework.la_return_mark_sent(
             school=req.school,
             la_return=self.la_return,
             by=self.membership(req),
             how=payload.validated_data["how"],
         )
-        return Response(LAReturnOutputSerializer(_returns(req).get(pk=la_return.pk)).data)
+        return self.answer(req)
+
+
+class LAReturnEnquiriesApi(LAReturnApi):
+    class LAReturnEnquiriesInputSerializer(serializers.Serializer[Any]):
+        enquiries = serializers.CharField(
+            max_length=5000,
+            help_text="The joint reasonable enquiries made with the LA (a ground (i) enquiry)",
+        )
+
+    @extend_schema(
+        request=LAReturnEnquiriesInputSerializer,
+        responses={200: LAReturnOutputSerializer, **ERRORS},
+        summary="Record a ground (i) enquiry's joint enquiries with the LA",
+    )
+    def post(self, request: Request, return_id: int) -> Response:
+        req = school_request(request)
+        payload = self.LAReturnEnquiriesInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        casework.la_return_joint_enquiries_record(
+            school=req.school,
+            la_return=self.la_return,
+            by=self.membership(req),
+            enquiries=payload.validated_data["enquiries"],
+        )
+        return self.answer(req)

@@ -111,4 +111,9 @@ urlpatterns += [
         casework_api.LAReturnSentApi.as_view(),
         name="la-return-sent",
     ),
+    path(
+        f"{_S}la-returns/<int:return_id>/enquiries/",
+        casework_api.LAReturnEnquiriesApi.as_view(),
+        name="la-return-enquiries",
+    ),
 ]

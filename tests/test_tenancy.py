@@ -378,6 +378,10 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
         "school_slug": ws.school.slug,
         "return_id": _first_id(LAReturn, ws),
     },
+    "api:la-return-enquiries": lambda ws: {
+        "school_slug": ws.school.slug,
+        "return_id": _first_id(LAReturn, ws),
+    },
     "interventions:case-list": lambda ws: {"school_slug": ws.school.slug},
     "interventions:la-returns": lambda ws: {"school_slug": ws.school.slug},
     "interventions:case-detail": lambda ws: {

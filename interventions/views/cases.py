@@ -41,21 +41,11 @@ from interventions.models import (
     ReturnKind,
 )
 from interventions.queues import contact_attempt_record
+from interventions.visibility import visible_cases, visible_pupils
 from schools.models import Contact, StaffMembership
 from schools.permissions import Capability, can, require_capability
-from schools.selectors import pupil_visible_get, pupil_visible_to
+from schools.selectors import pupil_visible_get
 from schools.types import SchoolRequest
-
-
-def _visible_cases(request: SchoolRequest) -> Any:
-    """Cases of the pupils this user sees; without WORK_CASES (a tutor) only open ones."""
-    pupils = pupil_visible_to(
-        school=request.school, access=request.access, user=request.user, on=timezone.localdate()
-    )
-    cases = Case.objects.filter(school=request.school, pupil__in=pupils.values("pk"))
-    if not can(request.access, Capability.WORK_CASES):
-        cases = cases.filter(closed_at__isnull=True)
-    return cases.select_related("pupil", "stage", "owner__user")
 
 
 def _membership(request: SchoolRequest) -> StaffMembership:
@@ -95,7 +85,7 @@ def case_list(request: SchoolRequest) -> HttpResponse:
             return redirect("interventions:case-list", school_slug=school.slug)
         return redirect("interventions:case-detail", school_slug=school.slug, case_id=case.pk)
     show_closed = request.GET.get("closed") == "1" and can(request.access, Capability.WORK_CASES)
-    cases = _visible_cases(request)
+    cases = visible_cases(request)
     cases = cases.filter(closed_at__isnull=not show_closed)
     return render(
         request,
@@ -250,7 +240,7 @@ def case_detail(request: SchoolRequest, case_id: int) -> HttpResponse:
     """One case: its stage and history, actions, NTIs with their review, penalty-notice
     requests and each liable parent's ledger. Caseworkers post changes here."""
     school = request.school
-    case = _visible_cases(request).filter(pk=case_id).first()
+    case = visible_cases(request).filter(pk=case_id).first()
     if case is None:
         raise Http404("Case not found")
     can_work = can(request.access, Capability.WORK_CASES)
@@ -347,7 +337,9 @@ def la_returns(request: SchoolRequest) -> HttpResponse:
     enquiries."""
     school = request.school
     kind = request.GET.get("kind", "")
-    returns = LAReturn.objects.filter(school=school).select_related("pupil")
+    returns = LAReturn.objects.filter(
+        school=school, pupil__in=visible_pupils(request).values("pk")
+    ).select_related("pupil")
     if kind in ReturnKind.values:
         returns = returns.filter(kind=kind)
     if request.method == "POST":

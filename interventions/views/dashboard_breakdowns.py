@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET
 from interventions import dashboard_breakdowns as bd
 from interventions.dashboards import Totals
 from interventions.rules import pct1, percentage
-from interventions.views.visibility import visible_pupils
+from interventions.visibility import visible_pupils
 from schools.components import Cell, Column
 from schools.permissions import Capability, require_capability
 from schools.types import SchoolRequest

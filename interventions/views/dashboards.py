@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from interventions import dashboards
 from interventions.rules import pct1, percentage, persistent_absence, severe_absence
 from interventions.views import dashboard_breakdowns
-from interventions.views.visibility import visible_pupils
+from interventions.visibility import visible_pupils
 from schools.components import Cell, Column
 from schools.models import Pupil
 from schools.permissions import Capability, require_capability

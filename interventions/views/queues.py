@@ -39,7 +39,7 @@ from interventions.queues import (
     queue_items,
     queue_items_visible,
 )
-from interventions.views.visibility import visible_pupils
+from interventions.visibility import visible_pupils
 from schools.models import Contact, StaffMembership
 from schools.permissions import ROLE_MATRIX, Capability, require_capability
 from schools.types import SchoolRequest

@@ -29,8 +29,9 @@ from interventions.models import (
     QueueItem,
     QueueKind,
     RequestStatus,
+    ReturnKind,
 )
-from schools.models import Role
+from schools.models import Enrolment, Role
 from tests.conftest import TODAY, SchoolWorld, World
 from tests.test_tenancy import SAMPLE_KWARGS, _snapshot
 
@@ -65,6 +66,7 @@ ENDPOINTS: dict[str, dict[str, dict[str, Any] | None]] = {
     "api:penalty-notice-status": {"post": {"status": "withdrawn"}},
     "api:la-returns": {"get": None},
     "api:la-return-sent": {"post": {"how": "LA portal"}},
+    "api:la-return-enquiries": {"post": {"enquiries": "Home visit with the LA's officer"}},
 }
 # A list's queries: session, user, the school and the access (the middleware), then the
 # list's own few; never one per row (the tests make several rows).
@@ -544,6 +546,33 @@ def test_la_returns_list_and_mark_sent(world: World, client_for, django_assert_m
     with scopes_disabled():
         assert LAReturn.objects.get(school=ws.school, episode="world").sent_at is not None
     assert client.get(url("api:la-returns", ws), {"sent": "false"}).json() == []
+
+
+def test_a_ground_i_enquirys_joint_enquiries_through_the_api(world: World, client_for):
+    ws = world.a1
+    with scopes_disabled():
+        enquiry = LAReturn.objects.create(
+            school=ws.school,
+            pupil=ws.pupils[0],
+            enrolment=Enrolment.objects.filter(pupil=ws.pupils[0]).earliest("pk"),
+            kind=ReturnKind.GROUND_I,
+            episode="gone",
+            triggered_on=TODAY,
+            due_on=TODAY,
+            raised_at=timezone.now(),
+        )
+    client = client_for(user(ws, Role.ATTENDANCE_OFFICER))
+    address = url("api:la-return-enquiries", ws, return_id=enquiry.pk)
+    assert post(client, address, {"enquiries": " "}).status_code == 400
+    recorded = post(client, address, {"enquiries": "Visited with the LA's CME officer"})
+    assert recorded.status_code == 200
+    assert recorded.json()["joint_enquiries"] == "Visited with the LA's CME officer"
+    assert recorded.json()["joint_enquiries_recorded_at"] is not None
+    # A ten-day return takes none: refused by the service, nothing written.
+    ten_day = url("api:la-return-enquiries", ws)
+    assert post(client, ten_day, {"enquiries": "x"}).status_code == 400
+    with scopes_disabled():
+        assert LAReturn.objects.get(school=ws.school, episode="world").joint_enquiries == ""
 
 
 # --- the schema -----------------------------------------------------------------------------

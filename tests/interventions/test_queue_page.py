@@ -16,14 +16,16 @@ from interventions import casework
 from interventions.models import (
     ContactAttempt,
     ItemState,
+    LAReturn,
     PnDecision,
     QueueItem,
     QueueItemChange,
     QueueKind,
+    ReturnKind,
 )
 from interventions.queues import queue_counts, queues_refresh
 from registers.models import AttendanceMark, MarkChange, Register
-from schools.models import Contact, Role
+from schools.models import Contact, Enrolment, Role
 from schools.scoping import school_scope
 from tests import factories as f
 from tests.interventions.test_recompute import put_marks
@@ -609,3 +611,40 @@ def test_the_api_shows_a_pastoral_lead_their_year_groups_items_only(year_world, 
     )
     assert closed.status_code == 404
     assert reload(items[1]).state == ItemState.OPEN
+
+
+def test_a_pastoral_lead_sees_la_returns_of_their_year_groups_only(year_world, client):
+    school, lead, pupils, _items, _cases = year_world
+    call_command(
+        "staff_year_groups",
+        *("--school", school.slug, "--user", lead.user.username, "--set", "Year 9"),
+        stdout=io.StringIO(),
+    )
+    with school_scope(school):
+        returns = [
+            LAReturn.objects.create(
+                school=school,
+                pupil=pupil,
+                enrolment=Enrolment.objects.get(pupil=pupil),
+                kind=ReturnKind.TEN_DAY,
+                episode="e",
+                triggered_on=D(2099, 1, 1),
+                due_on=D(2099, 1, 1),
+                raised_at=timezone.now(),
+            )
+            for pupil in pupils
+        ]
+    client.force_login(lead.user)
+    page = client.get(f"/s/{school.slug}/la-returns/").content.decode()
+    assert pupils[0].legal_surname in page
+    assert pupils[1].legal_surname not in page
+    listed = client.get(f"/api/v1/s/{school.slug}/la-returns/").json()
+    assert [row["id"] for row in listed] == [returns[0].pk]
+    sent = client.post(
+        f"/api/v1/s/{school.slug}/la-returns/{returns[1].pk}/sent/",
+        {"how": "portal"},
+        content_type="application/json",
+    )
+    assert sent.status_code == 404
+    with school_scope(school):
+        assert LAReturn.objects.get(pk=returns[1].pk).sent_at is None
