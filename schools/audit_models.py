@@ -18,6 +18,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", gettext_lazy("Sign-in failed")
     LOGOUT = "logout", gettext_lazy("Signed out")
     LOCKOUT = "lockout", gettext_lazy("Locked out")
+    ACCESS_CHANGED = "access_changed", gettext_lazy("Access changed")
 
 
 class AuditEvent(models.Model):

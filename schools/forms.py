@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import School
+from schools.models import School, YearGroup
 
 
 class SchoolSettingsForm(forms.ModelForm[School]):
@@ -46,3 +48,21 @@ class SchoolSettingsForm(forms.ModelForm[School]):
             for name in fields
             if name.endswith(("opens", "closes", "ends"))
         }
+
+
+class StaffYearGroupsForm(forms.Form):
+    """The year groups one pastoral lead looks after (none: they see no pupils)."""
+
+    year_groups = forms.ModelMultipleChoiceField(
+        queryset=YearGroup.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Year groups"),
+        help_text=_("They see the pupils, queue items and cases of these year groups only."),
+    )
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["year_groups"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = YearGroup.objects.filter(school=school).order_by("sort_order", "name")

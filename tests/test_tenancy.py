@@ -263,6 +263,7 @@ SAMPLE_KWARGS: dict[str, SampleKwargs] = {
     "password_reset_confirm": lambda ws: {"uidb64": "MQ", "token": "set-password"},
     "schools:home": lambda ws: {"school_slug": ws.school.slug},
     "schools:settings": lambda ws: {"school_slug": ws.school.slug},
+    "schools:staff-year-groups": lambda ws: {"school_slug": ws.school.slug},
     "schools:audit": lambda ws: {"school_slug": ws.school.slug},
     "schools:subject-access": lambda ws: {
         "school_slug": ws.school.slug,
