@@ -35,12 +35,19 @@ class CsvError:
         return f"{where}: {self.message}"
 
 
-class CsvInvalid(Exception):  # noqa: N818 - names the outcome, like Django's ValidationError
-    """The file cannot be imported; ``errors`` lists every problem found, in line order."""
+# A file wrong on every line would otherwise keep a message per line, so memory would grow with
+# the file even as it fails: the first this many errors found are kept, the rest only counted.
+ERRORS_KEPT = 1000
 
-    def __init__(self, errors: Sequence[CsvError]) -> None:
+
+class CsvInvalid(Exception):  # noqa: N818 - names the outcome, like Django's ValidationError
+    """The file cannot be imported; ``errors`` lists the problems found, in line order, and
+    ``count`` says how many there were (more than are listed past ``ERRORS_KEPT``)."""
+
+    def __init__(self, errors: Sequence[CsvError], *, count: int | None = None) -> None:
         self.errors = sorted(errors)
-        super().__init__(f"{len(self.errors)} errors")
+        self.count = len(self.errors) if count is None else count
+        super().__init__(f"{self.count} errors")
 
 
 @dataclass(frozen=True)
@@ -73,21 +80,25 @@ class RowErrors:
 
     def __init__(self, table: CsvTable | CsvStream) -> None:
         # A stream's row-shape errors arrive while it is read: share its list rather than copy.
-        self.errors: list[CsvError] = (
-            table.errors if isinstance(table, CsvStream) else list(table.errors)
-        )
+        self._stream = table if isinstance(table, CsvStream) else None
+        self.errors: list[CsvError] = table.errors if self._stream else list(table.errors)
+        self._added = 0 if self._stream else len(self.errors)
 
     def add(self, row: CsvRow | int, column: str | None, message: str) -> None:
         line = row if isinstance(row, int) else row.line
-        # Messages from shared validators end in a full stop; ours read as clauses after "line N:".
-        self.errors.append(CsvError(line, column, message.rstrip(".")))
+        self._added += 1
+        if len(self.errors) < ERRORS_KEPT:
+            # Messages from shared validators end in a full stop; ours read as clauses after
+            # "line N:".
+            self.errors.append(CsvError(line, column, message.rstrip(".")))
 
     def raise_if_any(self) -> None:
-        if self.errors:
-            raise CsvInvalid(self.errors)
+        if len(self):
+            raise CsvInvalid(self.errors, count=len(self))
 
     def __len__(self) -> int:
-        return len(self.errors)
+        """Every error found so far, kept or only counted."""
+        return self._added + (self._stream.error_count if self._stream else 0)
 
 
 def csv_read(path: Path, *, required: Sequence[str], optional: Sequence[str] = ()) -> CsvTable:
@@ -129,7 +140,8 @@ class CsvStream:
         optional: Sequence[str] = (),
     ) -> None:
         self.name = name
-        self.errors: list[CsvError] = []
+        self.errors: list[CsvError] = []  # the first ERRORS_KEPT (shared with RowErrors)
+        self.error_count = 0  # row-shape errors found, kept or not
         self._reader = csv.reader(self._lines(source), strict=True)
         try:
             header = next(self._reader, None)
@@ -168,17 +180,22 @@ class CsvStream:
             except _NotUtf8 as exc:
                 raise CsvInvalid([exc.error]) from exc
             except csv.Error as exc:
-                self.errors.append(CsvError(reader.line_num, None, f"unreadable CSV: {exc}"))
+                self._error(CsvError(reader.line_num, None, f"unreadable CSV: {exc}"))
                 return  # the reader cannot resynchronise after a broken quote
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != width:
-                self.errors.append(
+                self._error(
                     CsvError(reader.line_num, None, f"expected {width} fields, found {len(cells)}")
                 )
                 continue
             values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
             yield CsvRow(reader.line_num, values)
+
+    def _error(self, error: CsvError) -> None:
+        self.error_count += 1
+        if len(self.errors) < ERRORS_KEPT:
+            self.errors.append(error)
 
 
 class _NotUtf8(Exception):  # noqa: N818 - carries the error out of the line generator

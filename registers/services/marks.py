@@ -6,14 +6,16 @@ register rules, version checks and the amendment history."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from itertools import islice
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -210,9 +212,12 @@ def marks_write(
     ``writes`` must already be validated (``mark_validate``). With ``expected_versions`` (the
     versions the caller loaded, 0 for "no mark"), a mark that has changed since is not
     overwritten: ``MarkConflictError`` is raised and nothing is written. Existing marks are locked
-    (``SELECT … FOR UPDATE`` on PostgreSQL) so two concurrent saves serialise. A fixed number
-    of queries whatever the number of writes. ``recompute=False`` leaves recomputing the
-    written pupils to a caller that writes in batches (once for the whole file, not per batch).
+    (``SELECT … FOR UPDATE`` on PostgreSQL) so two concurrent saves serialise; only the
+    writes' own pupils and dates are loaded, so memory follows the writes, not the marks
+    already recorded. A fixed number of queries for a register (one date); a large batch costs
+    a lookup per 900 (pupil, date) pairs and an insert per 1,000. ``recompute=False`` leaves
+    recomputing the written pupils to a caller that writes in batches (once for the whole file,
+    not per batch).
     """
     writes = list(writes)
     if not writes:
@@ -220,14 +225,7 @@ def marks_write(
     if any(w.pupil.school_id != school.pk for w in writes):
         raise ValidationError("Every pupil must belong to this school.")
     now = now or timezone.now()
-    pupil_ids = {w.pupil.pk for w in writes}
-    dates = [w.date for w in writes]
-    existing = {
-        (m.pupil_id, m.date, m.session): m
-        for m in AttendanceMark.objects.select_for_update().filter(
-            school=school, pupil_id__in=pupil_ids, date__gte=min(dates), date__lte=max(dates)
-        )
-    }
+    existing = _marks_for_update(school=school, writes=writes)
     result = WriteResult()
     conflicts: list[tuple[MarkWrite, AttendanceMark | None]] = []
     to_create: list[AttendanceMark] = []
@@ -312,6 +310,45 @@ def marks_write(
     result.created, result.changed = len(to_create), len(to_update)
     result.marks += to_create + to_update
     return result
+
+
+# Bound parameters per lookup of ``_marks_for_update``: a register (one date) or a batch of an
+# import costs one or a few queries, and each stays inside SQLite's limits (999 parameters in
+# older builds, and an expression depth of 1,000 for the OR of the dates).
+_LOOKUP_PARAMS = 900
+
+
+def _marks_for_update(
+    *, school: School, writes: Sequence[MarkWrite]
+) -> dict[tuple[int, dt.date, str], AttendanceMark]:
+    """The recorded marks of the writes' pupils on the writes' dates, locked (``SELECT … FOR
+    UPDATE`` on PostgreSQL): at most both sessions of each (pupil, date) written, so what is
+    loaded is bounded by the writes whatever their order. (Every pupil's whole range of dates
+    was, for a batch of a shuffled import file, the school's whole year of marks.)"""
+    by_date: dict[dt.date, set[int]] = {}
+    for write in writes:
+        by_date.setdefault(write.date, set()).add(write.pupil.pk)
+    existing: dict[tuple[int, dt.date, str], AttendanceMark] = {}
+    lookup: list[Q] = []
+    params = 0
+
+    def load() -> None:
+        condition = reduce(operator.or_, lookup)
+        for mark in AttendanceMark.objects.select_for_update().filter(condition, school=school):
+            existing[(mark.pupil_id, mark.date, mark.session)] = mark
+
+    for day in sorted(by_date):
+        pupil_ids = sorted(by_date[day])
+        for start in range(0, len(pupil_ids), _LOOKUP_PARAMS - 1):
+            chunk = pupil_ids[start : start + _LOOKUP_PARAMS - 1]
+            if params + 1 + len(chunk) > _LOOKUP_PARAMS:
+                load()
+                lookup, params = [], 0
+            lookup.append(Q(date=day, pupil_id__in=chunk))
+            params += 1 + len(chunk)
+    if lookup:
+        load()
+    return existing
 
 
 # --- Registers ------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Management commands run with no school scope; ``handle`` resolves the school once and runs the
 subclass's ``run`` inside ``school_scope(school)``. A file with any error prints every error
-(``line N, column NAME: message``) and exits non-zero with nothing imported.
+(``line N, column NAME: message``; past ``csv_io.ERRORS_KEPT``, how many more) and exits non-zero
+with nothing imported.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ class CsvImportCommand(BaseCommand):
         except CsvInvalid as invalid:
             for error in invalid.errors:
                 self.stderr.write(str(error))
-            count = len(invalid.errors)
+            count = invalid.count
+            if count > len(invalid.errors):
+                self.stderr.write(f"... and {count - len(invalid.errors)} more errors not listed")
             raise CommandError(
                 f"{count} error{'s' if count != 1 else ''} in {path.name}; nothing was imported."
             ) from invalid

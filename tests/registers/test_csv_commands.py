@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from django.db import connection
@@ -9,7 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from registers import csv_marks
 from registers.csv_marks import marks_plan
 from registers.models import AttendanceMark, MarkChange, MarkSource
+from registers.services import marks as marks_service
+from registers.services.marks import MarkWrite
+from schools import csv_io
 from schools.csv_io import csv_parse
+from schools.models import Pupil
 from schools.scoping import school_scope
 from schools.upn import upn_make
 from tests.csv_helpers import (
@@ -526,3 +531,149 @@ def test_writing_costs_queries_per_batch_not_per_row(oak, tmp_path, batch_of):
     longer = queries_for(f"{HEADER}\n{week_3}")
 
     assert short == longer
+
+
+# --- Large files in any order (issue 13 item 11) ----------------------------------------------
+# An autumn term of three pupils (about 380 rows) in batches of 37: the file crosses ten batch
+# boundaries, and shuffled, every batch holds every pupil on dates all over the term.
+
+
+def autumn_rows() -> list[str]:
+    rows: list[str] = []
+    day = d(2024, 9, 11)  # the joiner's first day
+    codes = ["/", "I", "M", "/", "L", "/", "O"]
+    while day <= d(2024, 12, 19):  # the leaver's last full day
+        if day.weekday() < 5 and not d(2024, 10, 28) <= day <= d(2024, 11, 1):
+            for upn in (CSA, JOINER, LEAVER):
+                for session in ("AM", "PM"):
+                    code = codes[len(rows) % len(codes)]
+                    if code == "/" and session == "PM":
+                        code = "\\"
+                    rows.append(f"{upn},{day},{session},{code},{'10' if code == 'L' else ''}\n")
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def corrected(rows: list[str]) -> list[str]:
+    """Every seventh row with another code (M, or I for an M)."""
+    out = []
+    for n, row in enumerate(rows):
+        upn, day, session, code, _minutes = row.rstrip("\n").split(",")
+        if n % 7 == 3:
+            row = f"{upn},{day},{session},{'I' if code == 'M' else 'M'},\n"
+        out.append(row)
+    return out
+
+
+def shuffled(rows: list[str]) -> list[str]:
+    out = rows[:]
+    random.Random(13).shuffle(out)
+    return out
+
+
+def stored(school):
+    """Everything an import leaves: the marks and their amendment history."""
+    with school_scope(school):
+        marks = {
+            (m.pupil.upn, m.date, m.session): (m.code, m.minutes_late, m.version, m.source)
+            for m in AttendanceMark.objects.select_related("pupil")
+        }
+        history = sorted(
+            (c.mark.pupil.upn, c.date, c.session, c.original_code, c.new_code, c.reason, c.source)
+            for c in MarkChange.objects.select_related("mark__pupil")
+        )
+    return marks, history
+
+
+def test_a_shuffled_file_gives_the_same_marks_and_history_as_a_sorted_one(oak, tmp_path, batch_of):
+    elm = school_via_commands(tmp_path, slug="elm", urn="100002")
+    rows = autumn_rows()
+    batch_of(37)
+
+    for school, order in ((oak, list), (elm, shuffled)):
+        out = import_marks(tmp_path, HEADER + "\n" + "".join(order(rows)), school=school.slug)
+        assert f"Marks: created {len(rows)}, updated 0, unchanged 0" in out
+        out = import_marks(
+            tmp_path,
+            HEADER + "\n" + "".join(order(corrected(rows))),
+            name="corrections.csv",
+            school=school.slug,
+        )
+        changed = sum(a != b for a, b in zip(rows, corrected(rows), strict=True))
+        assert f"updated {changed}, unchanged {len(rows) - changed}" in out
+
+    assert stored(elm) == stored(oak)
+    recorded, history = stored(oak)
+    assert len(recorded) == len(rows)
+    assert len(history) == changed
+
+
+def test_a_shuffled_re_import_changes_nothing(oak, tmp_path, batch_of):
+    rows = shuffled(autumn_rows())
+    batch_of(37)
+    import_marks(tmp_path, HEADER + "\n" + "".join(rows))
+    before, counts = stored(oak), row_counts()
+
+    out = import_marks(tmp_path, HEADER + "\n" + "".join(shuffled(rows)))
+
+    assert f"Marks: created 0, updated 0, unchanged {len(rows)}" in out
+    assert stored(oak) == before
+    assert row_counts() == counts
+
+
+def test_a_wrong_last_row_of_a_large_shuffled_correction_imports_nothing(oak, tmp_path, batch_of):
+    rows = autumn_rows()
+    batch_of(37)
+    import_marks(tmp_path, HEADER + "\n" + "".join(rows))
+    before, counts = stored(oak), row_counts()
+    text = HEADER + "\n" + "".join(shuffled(corrected(rows))) + f"{CSA},2024-12-20,AM,ZZ,\n"
+
+    errors = run_failing("import_marks", "--school", "oak", write(tmp_path, "c.csv", text))
+
+    last_line = len(rows) + 2  # the header is line 1
+    assert [e.split(":")[0] for e in errors] == [f"line {last_line}, column code"]
+    assert "ZZ is not an attendance code" in errors[0]
+    assert stored(oak) == before
+    assert row_counts() == counts
+
+
+def test_marks_write_loads_only_the_pupils_and_dates_it_writes(oak, tmp_path, monkeypatch):
+    rows = autumn_rows()
+    import_marks(tmp_path, HEADER + "\n" + "".join(rows))
+    with school_scope(oak):
+        pupils = {p.upn: p for p in Pupil.objects.all()}
+        writes = [
+            MarkWrite(pupils[CSA], d(2024, 9, 12), "AM", "/"),
+            MarkWrite(pupils[LEAVER], d(2024, 12, 19), "PM", "\\"),
+            MarkWrite(pupils[JOINER], d(2024, 12, 19), "AM", "/"),
+            MarkWrite(pupils[JOINER], d(2024, 9, 12), "PM", "\\"),
+        ]
+        expected = {
+            (pupils[upn].pk, day, session)
+            for upn, day in {(w.pupil.upn, w.date) for w in writes}
+            for session in ("AM", "PM")
+        }
+
+        assert set(marks_service._marks_for_update(school=oak, writes=writes)) == expected
+        # Split into lookups of at most three parameters: the same marks.
+        monkeypatch.setattr(marks_service, "_LOOKUP_PARAMS", 3)
+        assert set(marks_service._marks_for_update(school=oak, writes=writes)) == expected
+
+
+def test_a_file_wrong_on_every_line_lists_the_first_errors_and_counts_the_rest(
+    oak, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(csv_io, "ERRORS_KEPT", 3)
+    text = HEADER + "\n" + "".join(f"{CSA},2024-09-{n:02},AM,ZZ,\n" for n in range(9, 14))
+    text += f"{CSA},2024-09-16,AM\n"  # a row-shape error, found by the reader
+    before = row_counts()
+
+    errors = run_failing("import_marks", "--school", "oak", write(tmp_path, "m.csv", text))
+
+    assert [e.split(":")[0] for e in errors] == [
+        "line 2, column code",
+        "line 3, column code",
+        "line 4, column code",
+        "... and 3 more errors not listed",
+    ]
+    assert row_counts() == before
