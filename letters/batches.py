@@ -60,7 +60,7 @@ from letters.models import (
     LetterBatchItem,
     LetterTemplate,
 )
-from letters.services import letter_generate
+from letters.services import LetterSources, letter_generate, letter_sources
 from letters.templating import TemplateProblemError
 from schools.models import Pupil, School, StaffMembership
 from schools.permissions import Capability, check_capability
@@ -300,9 +300,12 @@ def _heartbeat(*, school: School, chunk_id: int, attempt: int) -> bool:
     )
 
 
-def _run_item(*, school: School, batch: LetterBatch, item_id: int) -> bool:
+def _run_item(
+    *, school: School, batch: LetterBatch, item_id: int, sources: LetterSources | None = None
+) -> bool:
     """Make item ``item_id``'s letter if it is still pending; True if one was made. A letter
-    that cannot be made (template problem, bad data) marks the item failed, with the reason."""
+    that cannot be made (template problem, bad data) marks the item failed, with the reason.
+    ``sources``: the facts the chunk read for all its pupils (``letter_sources``)."""
     orphan = None
     try:
         with transaction.atomic():
@@ -323,6 +326,7 @@ def _run_item(*, school: School, batch: LetterBatch, item_id: int) -> bool:
                 period_end=batch.period_end,
                 created_by=None,
                 source="batch",
+                sources=sources if sources and item.pupil_id in sources.pupils else None,
             )
             # Pending → done only once: a worker that lost its lease and finished the same
             # letter late finds the item done, and its letter is rolled back with its file.
@@ -362,9 +366,21 @@ def letter_batch_run_chunk(*, school: School, chunk_id: int) -> int:
             error=_("Not made: the worker stopped %(n)s times on this part of the batch.")
             % {"n": attempt - 1},
         )
-    item_ids = list(pending.order_by("position").values_list("pk", flat=True))
-    for item_id in item_ids:
-        made += _run_item(school=school, batch=batch, item_id=item_id)
+    items = list(pending.order_by("position").values_list("pk", "pupil_id"))
+    # The chunk's facts in a fixed number of queries (the engine's set-based entry point for
+    # all its pupils, their marks, parents and placements, the letterhead), not per letter.
+    sources = (
+        letter_sources(
+            school=school,
+            pupil_ids=[pupil_id for _pk, pupil_id in items],
+            period_start=batch.period_start,
+            period_end=batch.period_end,
+        )
+        if items
+        else None
+    )
+    for item_id, _pupil_id in items:
+        made += _run_item(school=school, batch=batch, item_id=item_id, sources=sources)
         if not _heartbeat(school=school, chunk_id=chunk_id, attempt=attempt):
             return made  # taken over (the new attempt finishes the chunk), or cancelled
     LetterBatchChunk.objects.filter(school=school, pk=chunk_id, attempts=attempt).update(

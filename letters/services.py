@@ -2,8 +2,9 @@
 a letter (snapshot → sandboxed template → WeasyPrint → storage, with its SHA-256) and emailing
 it at most once per parent.
 
-A letter's facts come from the engine (``interventions.selectors.pupil_attendance_computed``)
-and the register's marks; nothing here recomputes an attendance rule. Days are sessions ÷ 2
+A letter's facts come from the engine's set-based entry point
+(``interventions.selectors.enrolment_results``, all of a batch chunk's pupils at once) and the
+register's marks; nothing here recomputes an attendance rule. Days are sessions ÷ 2
 (``letters.templating.days_text``).
 """
 
@@ -13,7 +14,8 @@ import base64
 import datetime as dt
 import hashlib
 import mimetypes
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,8 +26,9 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from interventions.engine import EnrolmentState
 from interventions.rules import pct1, percentage
-from interventions.selectors import pupil_attendance_computed
+from interventions.selectors import enrolment_results
 from letters import hooks
 from letters.defaults import DEFAULT_LETTERS, default_body, default_title
 from letters.models import (
@@ -142,15 +145,23 @@ def _render_language(language: str) -> str:
 FAMILY_LANGUAGE_SOURCES = frozenset({"batch", "case", "queue_item"})
 
 
+def family_letter_languages(*, school: School, pupil_ids: Collection[int]) -> dict[int, str]:
+    """The language each of ``pupil_ids``' families gets letters in, for the pupils whose school
+    set one it still offers (a school that stops writing in Welsh falls back to the template's
+    language). One query whatever the number of pupils."""
+    offered = school_letter_languages(school=school)
+    return {
+        pupil_id: language
+        for pupil_id, language in FamilyLetterLanguage.objects.filter(
+            school=school, pupil_id__in=list(pupil_ids)
+        ).values_list("pupil_id", "language")
+        if language in offered
+    }
+
+
 def family_letter_language(*, school: School, pupil: Pupil) -> str | None:
-    """The language ``pupil``'s family gets letters in, if the school set one it still
-    offers (a school that stops writing in Welsh falls back to the template's language)."""
-    language = (
-        FamilyLetterLanguage.objects.filter(school=school, pupil=pupil)
-        .values_list("language", flat=True)
-        .first()
-    )
-    return language if language in school_letter_languages(school=school) else None
+    """The language ``pupil``'s family gets letters in (``family_letter_languages``)."""
+    return family_letter_languages(school=school, pupil_ids=[pupil.pk]).get(pupil.pk)
 
 
 @transaction.atomic
@@ -179,21 +190,34 @@ def family_letter_language_set(
 
 
 def letter_template_for_family(
-    *, school: School, pupil: Pupil, template: LetterTemplate
+    *,
+    school: School,
+    pupil: Pupil,
+    template: LetterTemplate,
+    sources: LetterSources | None = None,
 ) -> LetterTemplate:
     """The same letter as ``template`` in the language of ``pupil``'s family, if the school
-    has it; otherwise ``template`` itself."""
-    language = family_letter_language(school=school, pupil=pupil)
+    has it; otherwise ``template`` itself. With ``sources`` (a batch chunk's) the family's
+    language is the one read for the chunk, and each language's template is read once."""
+    if sources is None:
+        language = family_letter_language(school=school, pupil=pupil)
+    else:
+        language = sources.pupils[pupil.pk].family_language
     if language is None or language == template.language:
         return template
-    return (
+    key = (template.key, language)
+    if sources is not None and key in sources.templates:
+        return sources.templates[key] or template
+    found = (
         LetterTemplate.objects.filter(
             school=school, key=template.key, language=language, current__isnull=False
         )
         .select_related("current")
         .first()
-        or template
     )
+    if sources is not None:
+        sources.templates[key] = found
+    return found or template
 
 
 # --- Letterhead ------------------------------------------------------------------------------
@@ -246,14 +270,21 @@ def letterhead_save(
 # --- Snapshot --------------------------------------------------------------------------------
 
 
+def _contacts_by_pupil(*, school: School, pupil_ids: Collection[int]) -> dict[int, list[Contact]]:
+    # The parents a letter is addressed to: contacts with parental responsibility, in priority
+    # order. One query for any number of pupils.
+    contacts: dict[int, list[Contact]] = {pupil_id: [] for pupil_id in pupil_ids}
+    for contact in Contact.objects.filter(
+        school=school, pupil_id__in=list(pupil_ids), parental_responsibility=True
+    ).order_by("pupil_id", "priority", "full_name"):
+        contacts[contact.pupil_id].append(contact)
+    return contacts
+
+
 def letter_contacts(*, school: School, pupil: Pupil) -> list[Contact]:
     """The parents a letter is addressed to: contacts with parental responsibility, in
     priority order."""
-    return list(
-        Contact.objects.filter(school=school, pupil=pupil, parental_responsibility=True).order_by(
-            "priority", "full_name"
-        )
-    )
+    return _contacts_by_pupil(school=school, pupil_ids=[pupil.pk])[pupil.pk]
 
 
 def _meaning_text(meaning: object, *, language: str) -> str:
@@ -261,6 +292,128 @@ def _meaning_text(meaning: object, *, language: str) -> str:
     half of a bilingual letter, else English)."""
     with translation.override("en-gb" if language == "en" else "cy"):
         return str(meaning)
+
+
+@dataclass
+class LetterSchoolData:
+    """What every letter of a school states or prints alike: the letterhead and the
+    headteacher, read once for a batch chunk rather than once per letter. The letterhead's
+    images are read from storage the first time a PDF needs them."""
+
+    letterhead: Letterhead | None
+    headteacher: str
+    _images: tuple[str | None, str | None] | None = field(default=None, repr=False)
+
+    def images(self) -> tuple[str | None, str | None]:
+        """The logo and the signature as ``data:`` URLs (None where the school has none)."""
+        if self._images is None:
+            letterhead = self.letterhead
+            self._images = (
+                (_file_data_url(letterhead.logo), _file_data_url(letterhead.signature))
+                if letterhead
+                else (None, None)
+            )
+        return self._images
+
+
+def letter_school_data(*, school: School) -> LetterSchoolData:
+    """``school``'s letterhead and headteacher (two queries)."""
+    head = (
+        StaffMembership.objects.filter(school=school, role=Role.HEADTEACHER, is_active=True)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return LetterSchoolData(
+        letterhead=Letterhead.objects.filter(school=school).first(),
+        headteacher=(head.user.get_full_name() or "") if head else "",
+    )
+
+
+@dataclass(frozen=True)
+class LetterPupilFacts:
+    """One pupil's facts for a period, as the engine and the register state them: the
+    engine's results per enrolment, every mark of the period up to its as-of day, the form
+    placement on that day, the parents addressed and the family's letter language."""
+
+    states: tuple[EnrolmentState, ...]
+    marks: tuple[AttendanceMark, ...]
+    placement: FormPlacement | None
+    contacts: tuple[Contact, ...]
+    family_language: str | None
+
+
+@dataclass(frozen=True)
+class LetterSources:
+    """Everything the letters of one school over one period are made from except the template:
+    the school's shared data and each pupil's facts, read for a whole batch chunk in a fixed
+    number of queries (``letter_sources``) instead of about twenty per letter. ``templates``
+    remembers the family-language templates looked up while the chunk is worked."""
+
+    school: LetterSchoolData
+    pupils: Mapping[int, LetterPupilFacts]
+    period_start: dt.date
+    period_end: dt.date
+    today: dt.date
+    templates: dict[tuple[str, str], LetterTemplate | None] = field(default_factory=dict)
+
+
+def letter_sources(
+    *,
+    school: School,
+    pupil_ids: Collection[int],
+    period_start: dt.date,
+    period_end: dt.date,
+    today: dt.date | None = None,
+) -> LetterSources:
+    """The facts of ``pupil_ids``' letters over the period, as of ``min(period_end, today)``:
+    the engine's figures from its set-based entry point (``enrolment_results`` for all the
+    pupils at once), their marks, placements, parents and family languages, and the school's
+    letterhead and headteacher. A fixed number of queries whatever the number of pupils.
+    ValueError if ``period_end`` is before ``period_start``."""
+    ids = list(dict.fromkeys(pupil_ids))
+    today = today or timezone.localdate()
+    on = min(period_end, today)
+    states: dict[int, list[EnrolmentState]] = {pupil_id: [] for pupil_id in ids}
+    for result in enrolment_results(
+        school=school,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=on,
+        pupil_ids=ids,
+    ):
+        states[result.state.pupil_id].append(result.state)
+    marks: dict[int, list[AttendanceMark]] = {pupil_id: [] for pupil_id in ids}
+    for mark in AttendanceMark.objects.filter(
+        school=school, pupil_id__in=ids, date__gte=period_start, date__lte=on
+    ).order_by("pupil_id", "date", "session"):
+        marks[mark.pupil_id].append(mark)
+    placements: dict[int, FormPlacement] = {}
+    for placement in (
+        FormPlacement.objects.filter(school=school, pupil_id__in=ids, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .select_related("form__year_group")
+        .order_by("pupil_id", "-start_date")
+    ):
+        placements.setdefault(placement.pupil_id, placement)  # the latest start wins
+    contacts = _contacts_by_pupil(school=school, pupil_ids=ids)
+    languages = family_letter_languages(school=school, pupil_ids=ids)
+    return LetterSources(
+        school=letter_school_data(school=school),
+        pupils={
+            pupil_id: LetterPupilFacts(
+                states=tuple(states[pupil_id]),
+                marks=tuple(marks[pupil_id]),
+                placement=placements.get(pupil_id),
+                contacts=tuple(contacts[pupil_id]),
+                family_language=languages.get(pupil_id),
+            )
+            for pupil_id in ids
+        },
+        period_start=period_start,
+        period_end=period_end,
+        today=today,
+    )
 
 
 def letter_snapshot(
@@ -273,37 +426,43 @@ def letter_snapshot(
     language: str,
     today: dt.date | None = None,
     extra: Mapping[str, object] | None = None,
+    sources: LetterSources | None = None,
 ) -> dict[str, object]:
     """Every fact a letter states, as merge values (``letters.templating.MERGE_FIELDS``): the
     pupil, the parents addressed, the school and letterhead, the period, sessions and days
     missed, the rates (one decimal place), lateness, and the absence marks it lists; ``extra``
     adds the case stage and NTI fields. Figures come from the engine over the period, as of
-    ``period_end``."""
+    ``period_end`` (or today, if sooner). ``sources`` are the facts already read for a batch
+    chunk (``letter_sources``, for the same period and day); without them they are read for
+    this pupil alone."""
+    if sources is None:
+        sources = letter_sources(
+            school=school,
+            pupil_ids=[pupil.pk],
+            period_start=period_start,
+            period_end=period_end,
+            today=today,
+        )
+    elif (sources.period_start, sources.period_end) != (period_start, period_end) or (
+        today is not None and today != sources.today
+    ):
+        raise ValueError("The sources were read for another period or day.")
     render_language = _render_language(language)
-    today = today or timezone.localdate()
-    results = pupil_attendance_computed(
-        school=school,
-        pupil=pupil,
-        period_start=period_start,
-        period_end=period_end,
-        as_of=min(period_end, today),
-    )
-    possible = sum(r.state.possible_sessions for r in results)
-    present = sum(r.state.present_sessions + r.state.aea_sessions for r in results)
-    unauthorised = sum(r.state.unauthorised_sessions for r in results)
-    missed = sum(r.state.authorised_sessions + r.state.unauthorised_sessions for r in results)
-    lates = sum(r.state.late_sessions for r in results)
-    late_minutes = sum(r.state.late_minutes + r.state.u_minutes for r in results)
+    today = sources.today
+    facts = sources.pupils[pupil.pk]
+    results = facts.states
+    possible = sum(r.possible_sessions for r in results)
+    present = sum(r.present_sessions + r.aea_sessions for r in results)
+    unauthorised = sum(r.unauthorised_sessions for r in results)
+    missed = sum(r.authorised_sessions + r.unauthorised_sessions for r in results)
+    lates = sum(r.late_sessions for r in results)
+    late_minutes = sum(r.late_minutes + r.u_minutes for r in results)
     # Summed over the enrolments in the period (usually one), then the engine's percentage.
     rate = percentage(present, possible)
     unauth_rate = percentage(unauthorised, possible)
 
     marks = []
-    all_marks = list(
-        AttendanceMark.objects.filter(
-            school=school, pupil=pupil, date__gte=period_start, date__lte=min(period_end, today)
-        ).order_by("date", "session")
-    )
+    all_marks = facts.marks
     for mark in all_marks:
         definition = code_lookup(jurisdiction=school.jurisdiction, code=mark.code, on=mark.date)
         if definition is None or not definition.is_absence:
@@ -318,21 +477,8 @@ def letter_snapshot(
             }
         )
 
-    letterhead = Letterhead.objects.filter(school=school).first()
-    on = min(period_end, today)
-    placement = (
-        FormPlacement.objects.filter(school=school, pupil=pupil, start_date__lte=on)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
-        .select_related("form__year_group")
-        .order_by("-start_date")
-        .first()
-    )
-    head = (
-        StaffMembership.objects.filter(school=school, role=Role.HEADTEACHER, is_active=True)
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
+    letterhead = sources.school.letterhead
+    placement = facts.placement
     parents = [contact.full_name for contact in contacts]
     first_address = next((c.address for c in contacts if c.address.strip()), "")
     values: dict[str, object] = {
@@ -348,7 +494,7 @@ def letter_snapshot(
         "school.address": (letterhead.address.replace("\n", ", ") if letterhead else ""),
         "school.phone": letterhead.phone if letterhead else "",
         "school.email": letterhead.email if letterhead else "",
-        "school.headteacher": (head.user.get_full_name() or "") if head else "",
+        "school.headteacher": sources.school.headteacher,
         "signatory.name": letterhead.signatory_name if letterhead else "",
         "signatory.role": letterhead.signatory_role if letterhead else "",
         "period.start": period_start,
@@ -442,18 +588,24 @@ def _file_data_url(field: Any) -> str | None:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def letter_render(*, letter: Letter) -> bytes:
+def letter_render(*, letter: Letter, school_data: LetterSchoolData | None = None) -> bytes:
     """The PDF of ``letter`` rendered again from its snapshot and template version: the same
-    text as when it was generated, whatever changed since."""
+    text as when it was generated, whatever changed since. ``school_data`` is the letterhead
+    already read (a batch chunk's); without it it is read here."""
     version = letter.template_version
-    letterhead = Letterhead.objects.filter(school_id=letter.school_id).first()
+    if school_data is None:
+        school_data = LetterSchoolData(
+            letterhead=Letterhead.objects.filter(school_id=letter.school_id).first(),
+            headteacher="",  # not printed from here: the snapshot holds it
+        )
+    logo_src, signature_src = school_data.images()
     return letter_pdf(
         body_source=version.body,
         values=snapshot_from_json(letter.snapshot),
         title=version.template.title,
         language=_render_language(letter.language),
-        logo_src=_file_data_url(letterhead.logo) if letterhead else None,
-        signature_src=_file_data_url(letterhead.signature) if letterhead else None,
+        logo_src=logo_src,
+        signature_src=signature_src,
     )
 
 
@@ -471,6 +623,7 @@ def letter_generate(
     case_id: int | None = None,
     queue_item_id: int | None = None,
     today: dt.date | None = None,
+    sources: LetterSources | None = None,
 ) -> Letter:
     """Generate one letter for ``pupil`` from ``template``'s current version: take the
     snapshot, render the PDF, store it with its SHA-256 and address it to the pupil's parents.
@@ -479,7 +632,8 @@ def letter_generate(
     another school, ``TemplateProblemError`` if the template cannot render this letter. The
     ``letter_generated`` hooks run after commit (the case timeline records the action). From a
     batch, a case or a queue item (``FAMILY_LANGUAGE_SOURCES``) the letter is the same
-    template's version in the family's language (``family_letter_language``)."""
+    template's version in the family's language (``family_letter_language``). ``sources``
+    are the facts a batch chunk read for all its pupils at once (``letter_sources``)."""
     if created_by is not None:
         check_capability(
             created_by,
@@ -489,11 +643,22 @@ def letter_generate(
         )
     if not (pupil.school_id == template.school_id == school.pk):
         raise ValidationError(_("The pupil and the template must belong to this school."))
+    if sources is None:
+        sources = letter_sources(
+            school=school,
+            pupil_ids=[pupil.pk],
+            period_start=period_start,
+            period_end=period_end,
+            today=today,
+        )
     if source in FAMILY_LANGUAGE_SOURCES:
-        template = letter_template_for_family(school=school, pupil=pupil, template=template)
-    if template.current is None:
+        template = letter_template_for_family(
+            school=school, pupil=pupil, template=template, sources=sources
+        )
+    version = template.current
+    if version is None:
         raise ValidationError(_("This template has no text yet."))
-    contacts = letter_contacts(school=school, pupil=pupil)
+    contacts = list(sources.pupils[pupil.pk].contacts)
     values = letter_snapshot(
         school=school,
         pupil=pupil,
@@ -503,11 +668,12 @@ def letter_generate(
         language=template.language,
         today=today,
         extra=extra,
+        sources=sources,
     )
     letter = Letter.objects.create(
         school=school,
         pupil=pupil,
-        template_version=template.current,
+        template_version=version,
         language=template.language,
         snapshot=snapshot_to_json(values),
         source=source,
@@ -517,7 +683,8 @@ def letter_generate(
         created_at=timezone.now(),
     )
     letter.contacts.set(contacts)
-    pdf = letter_render(letter=letter)
+    version.template = template  # the template in hand: no query for its title
+    pdf = letter_render(letter=letter, school_data=sources.school)
     letter.sha256 = hashlib.sha256(pdf).hexdigest()
     letter.pdf.save(f"{school.pk}/{letter.pk}.pdf", ContentFile(pdf), save=False)
     letter.save(update_fields=["sha256", "pdf"])

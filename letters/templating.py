@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.filters import FILTERS
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.tests import TESTS
@@ -613,6 +613,17 @@ def _template_line(exc: BaseException) -> int | None:
     return lines[-1] if lines else None
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str, language: str) -> Template | tuple[TemplateProblem, ...]:
+    # Checked and compiled once per text and language, not once per letter: a batch renders
+    # one template version many times, and parsing, walking and compiling it cost about as
+    # much as a small PDF. Keyed by the text itself, so an edited template is a new entry.
+    problems = template_check(source, language=language)
+    if problems:
+        return tuple(problems)
+    return letter_environment(language).from_string(source)
+
+
 def template_render(source: str, values: Mapping[str, object], *, language: str = "en") -> str:
     """Render a school's letter template with a letter's merge values (a flat mapping from
     ``MERGE_FIELDS`` names to values: dates as ``date``, counts as ``int``, lists as lists).
@@ -622,13 +633,12 @@ def template_render(source: str, values: Mapping[str, object], *, language: str 
     field the template uses has no value for this letter, a filter given the wrong kind of
     value), naming the line. Raises ``ValueError`` for a value that is not a merge field.
     """
-    problems = template_check(source, language=language)
-    if problems:
-        raise TemplateProblemError(problems)
-    env = letter_environment(language)
+    compiled = _compiled(source, language)
+    if isinstance(compiled, tuple):
+        raise TemplateProblemError(list(compiled))
     context = _nest(values)
     try:
-        return env.from_string(source).render(context)
+        return compiled.render(context)
     except (TemplateError, TypeError, ValueError, KeyError) as exc:
         message = getattr(exc, "message", None) or str(exc)
         raise TemplateProblemError([TemplateProblem(_template_line(exc), message)]) from exc
