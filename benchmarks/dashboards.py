@@ -229,13 +229,22 @@ def _summaries_ensure(url: str, cut_off: dt.date, measured: set[int]) -> None:
                 "SELECT DISTINCT school_id, period_start FROM interventions_schoolrollup"
             ).fetchall()
         }
+        # Last year has summaries but no stored results, so only this year has a year row.
+        years = {
+            (school_id, start)
+            for school_id, start in pg.execute(
+                "SELECT school_id, period_start FROM interventions_schoolyearrollup"
+            ).fetchall()
+        }
     _rollups_ensure(
-        {(pk, start) for pk in measured for start in (this_year[0], last_start)} - rolled
+        ({(pk, start) for pk in measured for start in (this_year[0], last_start)} - rolled)
+        | ({(pk, this_year[0]) for pk in measured} - years)
     )
 
 
 def _rollups_ensure(wanted: set[tuple[int, dt.date]]) -> None:
-    """The rollups of summaries written before ``SchoolRollup`` existed (or copied above)."""
+    """The rollups of summaries and results written before ``SchoolRollup`` and
+    ``SchoolYearRollup`` existed (or copied above)."""
     from django.db import transaction
 
     from interventions.summaries import rollup_rewrite

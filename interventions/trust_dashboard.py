@@ -1,8 +1,8 @@
 """The trust dashboard (issue 12 item 2): every school of a trust on the school dashboard's
-measures, read from the stored results kept with the weekly summaries: each enrolment's year
-to date (``EnrolmentAttendance``, the same counts as its weeks summed; persistent and severe
-absence are decided on each enrolment's integers) and each school's weekly rollup
-(``SchoolRollup``, for the sparkline and last year to the same school week).
+measures, read from the rollups the recompute keeps with the stored results: each school's
+year to date (``SchoolYearRollup``: its enrolments' results summed, with how many are
+persistently and severely absent, each decided on the enrolment's integers) and its weekly
+rollup (``SchoolRollup``, for the sparkline and last year to the same school week).
 
 Each school is read for its own academic year containing the day asked for, and "last year to
 date" is that school's first *n* school weeks of its previous year, *n* being the school weeks
@@ -24,8 +24,7 @@ from typing import Any
 from django.db.models import Q
 
 from interventions.dashboards import Totals
-from interventions.models import EnrolmentAttendance, SchoolRollup
-from interventions.rules import persistent_absence, severe_absence
+from interventions.models import SchoolRollup, SchoolYearRollup
 from interventions.selectors import _default_academic_period
 from schools.models import AcademicYear, School, Trust
 from schools.scoping import schools_scope
@@ -71,8 +70,8 @@ class TrustDashboard:
 
 def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
     """Every active school of ``trust`` for its academic year containing ``on``. Four queries:
-    the schools, their academic years, the enrolments' stored results of this year, the
-    schools' weekly rollups of this year and last. Reads across the trust's schools and only
+    the schools, their academic years, the schools' year rollups of this year, their weekly
+    rollups of this year and last. Reads across the trust's schools and only
     those."""
     schools = list(School.objects.filter(trust=trust, is_active=True).order_by("name"))
     if not schools:
@@ -86,28 +85,36 @@ def trust_dashboard(*, trust: Trust, on: dt.date) -> TrustDashboard:
             years[school_id].append((start, end))
         this = {pk: _period(years[pk], on)[0] for pk in school_ids}
         last = {pk: _period(years[pk], this[pk] - dt.timedelta(days=1))[0] for pk in school_ids}
-        # Each enrolment's year to date: its stored result, one row, rather than its weekly
-        # summaries summed again (the recompute writes both to the same day, and each
-        # enrolment's weeks sum to its result: tests/interventions/test_dashboards_summaries.py).
-        per_enrolment = (
-            EnrolmentAttendance.objects.filter(school_id__in=school_ids)
-            .filter(_each(this))
-            .values_list("school_id", *_SUMS)
-            .order_by()
-        )
+        # Each school's year to date: its stored year rollup, one row (the enrolments' stored
+        # results summed and their persistent/severe flags counted when the recompute wrote
+        # them: tests/interventions/test_dashboards_summaries.py), rather than every
+        # enrolment's result read and added up per request.
         totals = {pk: Totals() for pk in school_ids}
-        # Tuples, not dicts, and no pupil list: 30,000 enrolments a page.
-        for school_id, possible, present, aea, authorised, unauthorised in per_enrolment:
-            acc = totals[school_id]
-            acc.possible += possible
-            acc.attendance += present + aea
-            acc.authorised += authorised
-            acc.unauthorised += unauthorised
-            if possible:
-                acc.enrolments += 1
-                absence = authorised + unauthorised
-                acc.persistent += persistent_absence(absence=absence, possible=possible)
-                acc.severe += severe_absence(absence=absence, possible=possible)
+        for (
+            school_id,
+            possible,
+            present,
+            aea,
+            authorised,
+            unauthorised,
+            enrolments,
+            persistent,
+            severe,
+        ) in (
+            SchoolYearRollup.objects.filter(school_id__in=school_ids)
+            .filter(_each(this))
+            .values_list("school_id", *_SUMS, "enrolments", "pa_enrolments", "sa_enrolments")
+            .order_by()
+        ):
+            totals[school_id] = Totals(
+                possible=possible,
+                attendance=present + aea,
+                authorised=authorised,
+                unauthorised=unauthorised,
+                enrolments=enrolments,
+                persistent=persistent,
+                severe=severe,
+            )
         # The weeks: a few stored rows a school, not every enrolment's weeks summed again.
         weekly = list(
             SchoolRollup.objects.filter(school_id__in=school_ids)

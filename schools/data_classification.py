@@ -66,6 +66,7 @@ MODEL_CLASSES: dict[str, DataClass] = {
     "interventions.LAReturn": DataClass.ATTENDANCE,
     "interventions.WeeklySummary": DataClass.ATTENDANCE,
     "interventions.SchoolRollup": DataClass.OPERATIONAL,  # a school's totals, no pupil
+    "interventions.SchoolYearRollup": DataClass.OPERATIONAL,  # a school's totals, no pupil
     "letters.LetterTemplate": DataClass.OPERATIONAL,
     "letters.LetterTemplateVersion": DataClass.OPERATIONAL,
     "letters.Letterhead": DataClass.STAFF,

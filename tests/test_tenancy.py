@@ -40,6 +40,7 @@ from interventions.models import (
     RecomputeRun,
     RunKind,
     SchoolRollup,
+    SchoolYearRollup,
     WeeklySummary,
 )
 from interventions.penalty_notices import NTI_FIELDS
@@ -997,6 +998,9 @@ EXTRA_ROWS: dict[str, Callable[[SchoolWorld], object]] = {
     ),
     "interventions.SchoolRollup": lambda ws: SchoolRollup.objects.create(
         school=ws.school, period_start=dt.date(2024, 9, 1), week_start=dt.date(2024, 9, 9)
+    ),
+    "interventions.SchoolYearRollup": lambda ws: SchoolYearRollup.objects.create(
+        school=ws.school, period_start=dt.date(2024, 9, 1)
     ),
     "interventions.AttendanceEvent": lambda ws: AttendanceEvent.objects.create(
         school=ws.school,

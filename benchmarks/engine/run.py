@@ -2,7 +2,8 @@
 recomputes against a bare aggregate, and the recompute's peak memory.
 
     .venv/bin/python benchmarks/engine/run.py [--pupils 100000] [--schools 100]
-        [--db attendance_bench] [--skip-generate] [--workers 2] [--only-generate | --only-floor]
+        [--db attendance_bench] [--skip-generate] [--workers 2] [--skip-single]
+        [--only-generate | --only-floor]
         [--repeat 3] [--recompute-repeat 2] [--pg-set NAME=VALUE ...] [--recompute-module M]
 
 It uses its own PostgreSQL database (created if missing, migrated), generates a synthetic
@@ -135,25 +136,36 @@ def _run_measurements(
 
     schools = measure.school_pupils(conninfo=url)
 
+    # The day the stored results are as of now (None: unknown, as the database was found).
+    stored: list[dt.date | None] = [None]
+
     def results_as_of(day: dt.date) -> Callable[[], object]:
-        """Put every stored result back as of ``day`` (untimed), as a previous night left it."""
-        return lambda: measure.recompute_phase(
-            kind="full",
-            workers=args.workers,
-            as_of=day,
-            schools=schools,
-            module=args.recompute_module,
-        )
+        """Put every stored result back as of ``day`` (untimed), as a previous night left it;
+        nothing to do when the last run left them as of ``day`` (a full run as of D ignores
+        the D+1 marks, so the last timed full run leaves them as the incremental run needs)."""
+
+        def put_back() -> None:
+            if stored[0] != day:
+                measure.recompute_phase(
+                    kind="full",
+                    workers=args.workers,
+                    as_of=day,
+                    schools=schools,
+                    module=args.recompute_module,
+                )
+            stored[0] = day
+
+        return put_back
 
     # Every timed full run rewrites every result, as a real night does: the results are first
     # put back as of the day before D.
     the_night_before = results_as_of(cut_off - dt.timedelta(days=1))
-    report.full = _phase(args, "full", args.workers, cut_off, schools, the_night_before)
+    report.full = _phase(args, "full", args.workers, cut_off, schools, the_night_before, stored)
     if report.full is None:
         report.print()
         return
-    if args.workers > 1:
-        report.sequential = _phase(args, "full", 1, cut_off, schools, the_night_before)
+    if args.workers > 1 and not args.skip_single:
+        report.sequential = _phase(args, "full", 1, cut_off, schools, the_night_before, stored)
 
     began = time.perf_counter()
     report.inserted = generate.next_day_insert(conninfo=url, next_day=next_day)
@@ -170,6 +182,7 @@ def _run_measurements(
         schools,
         # Each run starts from results as of D, as after the previous night (not timed).
         results_as_of(cut_off),
+        stored,
     )
     report.print()
 
@@ -248,20 +261,22 @@ def _phase(
     workers: int,
     as_of: dt.date,
     schools: list[tuple[int, list[int]]],
-    before_each: Callable[[], object] | None = None,
+    before_each: Callable[[], object],
+    stored: list[dt.date | None],
 ) -> Phase | None:
     """``args.recompute_repeat`` runs of one recompute phase; ``None`` if there is no recompute.
-    ``before_each`` runs (untimed) before every run."""
+    ``before_each`` runs (untimed) before every run; ``stored[0]`` is set to the day each run
+    leaves the stored results as of."""
     from benchmarks.engine import measure
 
     phase = Phase(timings=measure.Timings(), peak_mib=0.0, setup_mib=0.0)
     label = "(b) full" if kind == "full" else "(c) incremental"
     for i in range(args.recompute_repeat):
-        if before_each is not None:
-            before_each()
+        before_each()
         run = measure.recompute_phase(
             kind=kind, workers=workers, as_of=as_of, schools=schools, module=args.recompute_module
         )
+        stored[0] = as_of
         if run.missing:
             print(f"  {label}: skipped, the recompute is not there yet ({run.missing})")
             return None
@@ -298,6 +313,11 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--workers", type=int, default=2, help="recompute processes (default 2, the cores)"
+    )
+    parser.add_argument(
+        "--skip-single",
+        action="store_true",
+        help="with more than one worker, skip timing the full run with a single worker too",
     )
     parser.add_argument("--repeat", type=int, default=3, help="floor runs (default 3)")
     parser.add_argument(

@@ -42,7 +42,7 @@ from interventions.models.queues import (
     QueueSettings,
 )
 from interventions.models.returns import LAReturn, ReturnKind
-from interventions.models.summaries import SchoolRollup, WeeklySummary
+from interventions.models.summaries import SchoolRollup, SchoolYearRollup, WeeklySummary
 
 __all__ = [
     "ActionKind",
@@ -76,6 +76,7 @@ __all__ = [
     "ReturnKind",
     "RunKind",
     "SchoolRollup",
+    "SchoolYearRollup",
     "TriggerKind",
     "WeeklySummary",
 ]

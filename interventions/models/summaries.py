@@ -76,3 +76,34 @@ class SchoolRollup(SchoolOwned):
 
     def __str__(self) -> str:
         return f"Week of {self.week_start} for school {self.school_id}"
+
+
+class SchoolYearRollup(SchoolOwned):
+    """One school's year to date in the academic year starting ``period_start``: its
+    enrolments' stored results (``EnrolmentAttendance``) summed, and how many of them have a
+    possible session and are persistently or severely absent (their stored flags, decided by
+    the engine on each enrolment's integers). Rewritten with ``SchoolRollup`` by
+    ``interventions.summaries`` after the results, in the recompute's transaction, so the trust
+    dashboard reads one row a school instead of every enrolment's result."""
+
+    period_start = models.DateField()
+    possible_sessions = models.PositiveIntegerField(default=0)
+    present_sessions = models.PositiveIntegerField(default=0)
+    aea_sessions = models.PositiveIntegerField(default=0)
+    authorised_sessions = models.PositiveIntegerField(default=0)
+    unauthorised_sessions = models.PositiveIntegerField(default=0)
+    enrolments = models.PositiveIntegerField(default=0)  # with at least one possible session
+    pa_enrolments = models.PositiveIntegerField(default=0)
+    sa_enrolments = models.PositiveIntegerField(default=0)
+
+    objects = SchoolScopedManager["SchoolYearRollup"]()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "period_start"], name="school_year_rollup_one_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Year from {self.period_start} for school {self.school_id}"

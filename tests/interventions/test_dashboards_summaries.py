@@ -7,7 +7,13 @@ from collections import Counter
 
 import pytest
 
-from interventions.models import EnrolmentAttendance, SchoolRollup, WeeklySummary
+from interventions.dashboards import Totals
+from interventions.models import (
+    EnrolmentAttendance,
+    SchoolRollup,
+    SchoolYearRollup,
+    WeeklySummary,
+)
 from interventions.recompute import pupils_recompute, school_recompute
 from registers.models import AttendanceMark
 from schools.models import School
@@ -164,15 +170,52 @@ def _rollup_matches_summaries(school: School) -> None:
     }
     assert rollup
     assert rollup == weeks
+    _year_rollup_matches_results(school)
+
+
+def _year_rollup_matches_results(school: School) -> None:
+    """The year's row equals the school dashboard's total of the stored results (persistent
+    and severe absence decided there on each enrolment's integers)."""
+    expected: dict[object, Totals] = {}
+    for row in EnrolmentAttendance.objects.filter(school=school).values(
+        "period_start", "pupil_id", *ROLLUP_FIELDS
+    ):
+        expected.setdefault(row["period_start"], Totals()).add(row)
+    got = {
+        r.period_start: (
+            r.possible_sessions,
+            r.present_sessions + r.aea_sessions,
+            r.authorised_sessions,
+            r.unauthorised_sessions,
+            r.enrolments,
+            r.pa_enrolments,
+            r.sa_enrolments,
+        )
+        for r in SchoolYearRollup.objects.filter(school=school)
+    }
+    assert got == {
+        start: (
+            t.possible,
+            t.attendance,
+            t.authorised,
+            t.unauthorised,
+            t.enrolments,
+            t.persistent,
+            t.severe,
+        )
+        for start, t in expected.items()
+    }
 
 
 ROLLUP_FIELDS = FIELDS[:5]
 
 
-def test_the_school_rollup_sums_every_enrolments_week_after_each_kind_of_run(rw):  # noqa: F811
+def test_the_school_rollups_sum_every_enrolment_after_each_kind_of_run(rw):  # noqa: F811
     with school_scope(rw.school):
         school_recompute(school=rw.school, as_of=D(2024, 10, 4))
         _rollup_matches_summaries(rw.school)
+        year = SchoolYearRollup.objects.get()
+        assert (year.enrolments, year.pa_enrolments, year.sa_enrolments) == (3, 1, 0)  # the truant
         steady, truant, _unexplained = rw.pupils
         # One pupil's register changes: the rollup still sums every pupil of the school.
         put_marks(rw, steady, [D(2024, 10, 7)], code="I")
