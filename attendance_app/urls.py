@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from schools import mfa_views
+from schools import account_security_views, mfa_views
 from schools import views as school_views
 from schools.security import ThrottledPasswordResetView
 
@@ -24,6 +24,23 @@ urlpatterns = [
     ),
     path("accounts/mfa/enrol/", mfa_views.enrol, name="mfa_enrol"),
     path("accounts/mfa/verify/", mfa_views.verify, name="mfa_verify"),
+    path("accounts/security/", account_security_views.overview, name="account-security"),
+    path("accounts/security/confirm/", account_security_views.reauth, name="account-reauth"),
+    path(
+        "accounts/security/password/",
+        account_security_views.password_change,
+        name="account-password",
+    ),
+    path(
+        "accounts/security/recovery-codes/",
+        account_security_views.recovery_codes_replace,
+        name="account-recovery-codes",
+    ),
+    path(
+        "accounts/security/sign-out-others/",
+        account_security_views.sessions_end,
+        name="account-sessions-end",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(

@@ -10,9 +10,11 @@ class SchoolsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from schools.account_security import signals_connect as account_signals_connect
         from schools.audit import audit_signals_connect
         from schools.mfa import demo_devices_check
 
         audit_signals_connect()
+        account_signals_connect()
         # Deploy-only: it reads the database (check --deploy on the production settings).
         checks.register(demo_devices_check, checks.Tags.security, deploy=True)

@@ -18,6 +18,12 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", gettext_lazy("Sign-in failed")
     LOGOUT = "logout", gettext_lazy("Signed out")
     LOCKOUT = "lockout", gettext_lazy("Locked out")
+    MFA_OK = "mfa_ok", gettext_lazy("Second sign-in step passed")
+    MFA_FAILED = "mfa_failed", gettext_lazy("Second sign-in step failed")
+    REAUTH = "reauth", gettext_lazy("Confirmed identity again")
+    PASSWORD_CHANGE = "password_change", gettext_lazy("Changed password")
+    MFA_CHANGE = "mfa_change", gettext_lazy("Changed second sign-in step")
+    SESSIONS_ENDED = "sessions_ended", gettext_lazy("Signed out other sessions")
     ACCESS_CHANGED = "access_changed", gettext_lazy("Access changed")
 
 

@@ -39,6 +39,7 @@ MODEL_CLASSES: dict[str, DataClass] = {
     "schools.Contact": DataClass.PERSONAL,
     "schools.ParentLink": DataClass.PERSONAL,
     "schools.UserPreference": DataClass.OPERATIONAL,
+    "schools.SessionGeneration": DataClass.OPERATIONAL,
     "schools.StaffYearGroup": DataClass.STAFF,
     "registers.Register": DataClass.REGISTER,
     "registers.AttendanceMark": DataClass.REGISTER,

@@ -28,6 +28,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from schools.audit import audit_record
+from schools.audit_models import AuditAction
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
@@ -91,9 +94,25 @@ def _complete(request: HttpRequest, device: Any) -> None:
     cache.delete(_failure_key(request.user))  # type: ignore[arg-type]
 
 
+def recovery_codes_replace(user: User) -> list[str]:
+    """A new set of recovery codes for ``user`` (shown once); every earlier code stops
+    working."""
+    with transaction.atomic():
+        StaticDevice.objects.filter(user=user).delete()
+        recovery = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
+    return codes
+
+
+def recovery_codes_left(user: User) -> int:
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
+
+
 def confirm_enrolment(request: HttpRequest, device: TOTPDevice, token: str) -> list[str] | None:
     """Confirm the pending device with a code from the app; return the new recovery codes
-    (shown once), or ``None`` if the code is wrong. Old recovery codes are replaced."""
+    (shown once), or ``None`` if the code is wrong. The device replaces any earlier one, and
+    old recovery codes are replaced too. One audit event (LOG-01 "MFA change")."""
     user: User = request.user  # type: ignore[assignment]
     if verify_locked(user):
         return None
@@ -101,14 +120,16 @@ def confirm_enrolment(request: HttpRequest, device: TOTPDevice, token: str) -> l
         _record_failure(user)
         return None
     with transaction.atomic():
+        replaced, _ = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-        StaticDevice.objects.filter(user=user).delete()
-        recovery = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-        StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
+        codes = recovery_codes_replace(user)
     _complete(request, device)
+    audit_record(
+        action=AuditAction.MFA_CHANGE,
+        request=request,
+        outcome="app_replaced" if replaced else "app_enrolled",
+    )
     return codes
 
 
@@ -127,9 +148,15 @@ def verify(request: HttpRequest, token: str) -> bool:
     for device in devices:
         if device.verify_token(token):
             _complete(request, device)
+            audit_record(action=AuditAction.MFA_OK, request=request, outcome=device_kind(device))
             return True
     _record_failure(user)
+    audit_record(action=AuditAction.MFA_FAILED, request=request, outcome="failed")
     return False
+
+
+def device_kind(device: Any) -> str:
+    return "recovery_code" if isinstance(device, StaticDevice) else "app"
 
 
 def reset(user: User) -> int:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from schools import mfa
+from schools import account_security, mfa
 from schools.redirects import safe_next_url
 
 if TYPE_CHECKING:
@@ -30,6 +30,12 @@ class CodeForm(forms.Form):
     )
 
 
+class ReplaceAppForm(CodeForm):
+    end_other_sessions = forms.BooleanField(
+        label=gettext_lazy("Sign out my other sessions"), required=False, initial=True
+    )
+
+
 def _locked_response(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/mfa_locked.html", status=429)
 
@@ -39,16 +45,23 @@ def enrol(request: HttpRequest) -> HttpResponse:
     """Scan the QR code, type a code to confirm, then see the recovery codes once."""
     user: User = request.user  # type: ignore[assignment]
     next_url = safe_next_url(request, reverse("home"))
-    # Re-enrolling replaces the factor: only someone who has already passed it may.
-    if mfa.confirmed_totp_device(user) is not None and not user.is_verified():  # type: ignore[attr-defined]
+    replacing = mfa.confirmed_totp_device(user) is not None
+    # Re-enrolling replaces the factor: only someone who has passed it in this session, and
+    # proved who they are again just now (SESS-04), may.
+    if replacing and not user.is_verified():  # type: ignore[attr-defined]
         return HttpResponseRedirect(f"{reverse('mfa_verify')}?{urlencode({'next': next_url})}")
+    if replacing and not account_security.reauth_is_recent(request):
+        back = f"{reverse('mfa_enrol')}?{urlencode({'next': next_url})}"
+        return HttpResponseRedirect(account_security.reauth_url(back))
     if mfa.verify_locked(user):
         return _locked_response(request)
     device = mfa.pending_totp_device(user)
-    form = CodeForm(request.POST or None)
+    form = (ReplaceAppForm if replacing else CodeForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = mfa.confirm_enrolment(request, device, form.cleaned_data["code"])
         if codes is not None:
+            if form.cleaned_data.get("end_other_sessions"):
+                account_security.sessions_end_others(request, reason="app_replaced")
             return render(
                 request,
                 "registration/mfa_recovery_codes.html",
@@ -65,6 +78,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
             "qr_svg": mfa.qr_svg(device),
             "secret": _grouped(device.config_url.split("secret=")[1].split("&")[0]),
             "next": next_url,
+            "replacing": replacing,
         },
     )
 

@@ -654,3 +654,18 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language or 'default'}"
+
+
+class SessionGeneration(models.Model):
+    """How many times the user has ended their other sessions (schools/account_security.py).
+
+    Each session remembers the number current when it signed in; a session holding an older
+    number is ended on its next request. Not school-owned: one per account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_generation"
+    )
+    generation = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.generation}"

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends a session whose account has since used "sign out my other sessions" (SESS-04).
+    "schools.account_security.SessionGenerationMiddleware",
     # request.user.is_verified(): has this session completed the second factor (AUTH-01)?
     "django_otp.middleware.OTPMiddleware",
     # Django's LocaleMiddleware, choosing from the account, the switcher and the school's
@@ -294,6 +296,9 @@ MFA_REQUIRED_FOR_STAFF = True
 MFA_FAILURE_LIMIT = 5
 MFA_FAILURE_WINDOW_SECONDS = 15 * 60
 OTP_TOTP_ISSUER = "School attendance"
+# Account security (SESS-04): a change of password or second factor needs the password (and a
+# code) typed again within this many seconds (schools/account_security.py).
+ACCOUNT_REAUTH_SECONDS = env.int("ACCOUNT_REAUTH_SECONDS", default=10 * 60)
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
