@@ -16,6 +16,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from attendance_app.log_shipping import AUDIT_LOGGER, audit_handler
+
 # Lets annotations like ``ModelForm[School]`` and ``QuerySet[Pupil]`` run at import time.
 django_stubs_ext.monkeypatch()
 
@@ -312,11 +314,22 @@ DEMO_SEED_ALLOWED = True
 # only the local (demo) settings turn it on, so `make run` can take a register at any hour.
 DEMO_CLOCK = False
 
+# The audit trail's off-host copy (LOG-02, attendance_app/log_shipping.py): each AuditEvent is
+# also one JSON line on the "attendance.audit" logger, sent to AUDIT_SYSLOG_ADDRESS
+# (host:port[/udp|/tcp], a syslog collector) or, unset, to stderr.
+AUDIT_SYSLOG_ADDRESS = env("AUDIT_SYSLOG_ADDRESS", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "audit": audit_handler(AUDIT_SYSLOG_ADDRESS),
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    # WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS").
-    "loggers": {"weasyprint": {"level": "WARNING"}},
+    "loggers": {
+        # WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS").
+        "weasyprint": {"level": "WARNING"},
+        AUDIT_LOGGER: {"handlers": ["audit"], "level": "INFO", "propagate": False},
+    },
 }
