@@ -75,6 +75,7 @@ def audit_record(
     target_type: str = "",
     target_id: int | None = None,
     outcome: str = "",
+    path: str = "",
 ) -> AuditEvent:
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
@@ -90,7 +91,7 @@ def audit_record(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        path=neutralise(request.path, 300) if request is not None else "",
+        path=neutralise(path or (request.path if request is not None else ""), 300),
         outcome=neutralise(outcome, 16),
     )
     audit_ship(event)

@@ -18,6 +18,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", gettext_lazy("Sign-in failed")
     LOGOUT = "logout", gettext_lazy("Signed out")
     LOCKOUT = "lockout", gettext_lazy("Locked out")
+    RETENTION = "retention", gettext_lazy("Removed by the retention rules")
 
 
 class AuditEvent(models.Model):

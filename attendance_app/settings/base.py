@@ -217,6 +217,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=2, minute=40),  # https://crontab.guru/#40_2_*_*_*
     },
 }
+# Retention (GDPR-04; registers.retention runs them all nightly, README "Retention"). Free text
+# goes after the end of the academic year it belongs to plus this many years (Part 7's default
+# for parents' free text is 1, to be agreed with the DPO):
+RETENTION_REPORTS_EXTRA_YEARS = env.int("RETENTION_REPORTS_EXTRA_YEARS", default=1)
+RETENTION_CASEWORK_EXTRA_YEARS = env.int("RETENTION_CASEWORK_EXTRA_YEARS", default=1)
+# NTIs, penalty notices and letters: a notice counts for 3 years in the next PN decision.
+RETENTION_NOTICES_EXTRA_YEARS = env.int("RETENTION_NOTICES_EXTRA_YEARS", default=3)
+# The audit trail, in days (at least 365: the database refuses to delete younger events).
+RETENTION_AUDIT_DAYS = env.int("RETENTION_AUDIT_DAYS", default=2 * 365)
 # Letter batches (letters.batches): letters per Celery task, and how long a chunk's lease lasts
 # without a heartbeat (one letter renders in well under a second; a lease outlives many).
 LETTER_BATCH_CHUNK_SIZE = env.int("LETTER_BATCH_CHUNK_SIZE", default=50)
