@@ -13,3 +13,8 @@ class LettersConfig(AppConfig):
             casework,  # noqa: F401
             timeline,  # noqa: F401
         )
+        from letters.retention import RULES
+        from schools.retention import retention_rules_register
+
+        # Letters' snapshots and files, removed by the register's nightly retention job.
+        retention_rules_register(*RULES)

@@ -9,8 +9,14 @@
   cannot delete a younger entry.
 - **Free text of absence reports and leave requests** (parents' details, decision notes, the
   evidence file): erased at the end of the academic year after the one the absence fell in
-  (security.md Part 7: "end of the academic year + 1 year", to be agreed with the DPO). The
-  request itself stays: it explains a mark that is still kept.
+  (security.md Part 7: "end of the academic year + 1 year", to be agreed with the DPO;
+  ``RETENTION_REPORTS_EXTRA_YEARS``). The request itself stays: it explains a mark that is
+  still kept.
+
+The rules of the other apps (casework and notices in ``interventions.retention``, letters in
+``letters.retention``) and the audit trail's (``schools.retention``) run from the same job and
+command: ``apply_retention`` applies every registered ``FreeTextRule`` to the school in the same
+transaction, and ``apply_retention_everywhere`` ends with the audit trail.
 
 "Six years" is calendar years: an entry of 29 February is kept until 1 March six years on,
 the day PostgreSQL's ``CURRENT_DATE - INTERVAL '6 years'`` also lets it go.
@@ -19,11 +25,9 @@ the day PostgreSQL's ``CURRENT_DATE - INTERVAL '6 years'`` also lets it go.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from registers.models import (
@@ -34,42 +38,21 @@ from registers.models import (
     RetentionRecord,
 )
 from schools.models import School
+from schools.retention import (
+    FREE_TEXT_RULES,
+    FreeTextRule,
+    Removal,
+    audit_retention,
+    summarise,
+    years_before,
+)
 from schools.scoping import school_scope
 
 REGISTER_RETENTION_YEARS = 6  # reg 7: at least six years from the date entered (REG-02)
-FREE_TEXT_EXTRA_YEARS = 1  # academic years kept after the one the absence fell in (GDPR-04)
-ACADEMIC_YEAR_LAST_MONTH = 8  # an academic year ends on 31 August
 
 DELETE_BATCH = 2000  # marks per DELETE (a school's first run may find years of them)
 
 REGISTER_RULE = f"register entry: {REGISTER_RETENTION_YEARS} years from the date entered"
-FREE_TEXT_RULE = f"free text: end of the academic year + {FREE_TEXT_EXTRA_YEARS} year"
-
-
-_Day = TypeVar("_Day", dt.date, dt.datetime)
-
-
-def years_before(moment: _Day, years: int) -> _Day:
-    """The same calendar day ``years`` earlier; 29 February becomes 28 February, so everything
-    on or before the result is at least ``years`` old on ``moment``."""
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:  # 29 February into a common year
-        return moment.replace(year=moment.year - years, day=28)
-
-
-@dataclass(frozen=True)
-class Removal:
-    """What one rule removes (or would remove) from one table of one school."""
-
-    table: str
-    count: int
-    first_date: dt.date
-    last_date: dt.date
-    rule: str
-
-    def describe(self) -> str:
-        return f"{self.table}: {self.count} ({self.first_date} to {self.last_date}) — {self.rule}"
 
 
 def expired_marks(school: School, now: dt.datetime) -> models.QuerySet[AttendanceMark]:
@@ -84,30 +67,23 @@ def expired_marks(school: School, now: dt.datetime) -> models.QuerySet[Attendanc
     ).exclude(Exists(younger_change))
 
 
-def free_text_cutoff(today: dt.date) -> dt.date:
-    """Absences on or before this date have had their academic year and one more end."""
-    ended = today.year if today.month > ACADEMIC_YEAR_LAST_MONTH else today.year - 1
-    return dt.date(ended - FREE_TEXT_EXTRA_YEARS, ACADEMIC_YEAR_LAST_MONTH, 31)
-
-
-# The free text each kind of request holds, and the value it is erased to.
-FREE_TEXT_FIELDS: dict[type[models.Model], dict[str, Any]] = {
-    AbsenceReport: {"details": "", "decision_note": "", "evidence": ""},
-    LeaveRequest: {"reason": "", "decision_note": "", "exceptional_circumstances": ""},
-}
-
-
-def _summary(queryset: models.QuerySet[Any], date_field: str, rule: str) -> Removal | None:
-    found = queryset.aggregate(n=Count("pk"), first=Min(date_field), last=Max(date_field))
-    if not found["n"]:
-        return None
-    return Removal(
-        table=queryset.model._meta.db_table,
-        count=found["n"],
-        first_date=found["first"],
-        last_date=found["last"],
-        rule=rule,
-    )
+# Parents' free text in absence reports and leave requests (the rows stay).
+FREE_TEXT = (
+    FreeTextRule(
+        model=AbsenceReport,
+        date_field="last_date",
+        erased={"details": "", "decision_note": "", "evidence": ""},
+        years_setting="RETENTION_REPORTS_EXTRA_YEARS",
+        what="free text of absence reports",
+    ),
+    FreeTextRule(
+        model=LeaveRequest,
+        date_field="last_date",
+        erased={"reason": "", "decision_note": "", "exceptional_circumstances": ""},
+        years_setting="RETENTION_REPORTS_EXTRA_YEARS",
+        what="free text of leave requests",
+    ),
+)
 
 
 def apply_retention(
@@ -118,26 +94,15 @@ def apply_retention(
     with school_scope(school), transaction.atomic():
         marks = expired_marks(school, now)
         changes = MarkChange.objects.filter(school=school, mark__in=marks)
-        texts = []
-        for model, erased in FREE_TEXT_FIELDS.items():
-            held = Q()
-            for name in erased:
-                held |= ~Q(**{name: ""})
-            texts.append(
-                model._default_manager.filter(
-                    held, school=school, last_date__lte=free_text_cutoff(now.date())
-                )
-            )
-        found = [
-            _summary(changes, "date", REGISTER_RULE),
-            _summary(marks, "date", REGISTER_RULE),
-            *(_summary(rows, "last_date", FREE_TEXT_RULE) for rows in texts),
-        ]
-        removals = [removal for removal in found if removal is not None]
+        found = [summarise(changes, "date", REGISTER_RULE), summarise(marks, "date", REGISTER_RULE)]
         if not dry_run:
             _delete_register_entries(marks)
-            for rows in texts:
-                _erase_free_text(rows)
+        # Parents' free text, then casework, notices and letters (the rules the apps above
+        # registered in schools.retention).
+        found += [rule.apply(school, now, dry_run=dry_run) for rule in FREE_TEXT]
+        found += [rule.apply(school, now, dry_run=dry_run) for rule in FREE_TEXT_RULES]
+        removals = [removal for removal in found if removal is not None]
+        if not dry_run:
             RetentionRecord.objects.bulk_create(
                 RetentionRecord(
                     school=school,
@@ -172,19 +137,16 @@ def _delete_changes(mark_pks: list[int]) -> None:
         MarkChange.objects.filter(mark_id__in=mark_pks).delete()
 
 
-def _erase_free_text(rows: models.QuerySet[Any]) -> None:
-    erased = FREE_TEXT_FIELDS[rows.model]
-    for row in rows:
-        evidence = getattr(row, "evidence", None)
-        if evidence:
-            evidence.delete(save=False)  # the file too, not only its name
-        for name, value in erased.items():
-            setattr(row, name, value)
-        row.save(update_fields=list(erased))
-
-
-def apply_retention_everywhere(*, dry_run: bool = False) -> dict[School, list[Removal]]:
-    """The nightly job: every school, each in its own transaction."""
-    return {
-        school: apply_retention(school, dry_run=dry_run) for school in School.objects.order_by("pk")
+def apply_retention_everywhere(
+    *, dry_run: bool = False, now: dt.datetime | None = None
+) -> dict[School | None, list[Removal]]:
+    """The nightly job: every school, each in its own transaction; then the audit trail,
+    which is every school's at once (reported under ``None``)."""
+    now = now or timezone.now()
+    done: dict[School | None, list[Removal]] = {
+        school: apply_retention(school, now=now, dry_run=dry_run)
+        for school in School.objects.order_by("pk")
     }
+    audit = audit_retention(now=now, dry_run=dry_run)
+    done[None] = [audit] if audit is not None else []
+    return done

@@ -7,11 +7,19 @@ pupil record served (a URL with ``pupil_id``), every download (CSV, PDF, zip) an
 failures, sign-outs and lockouts. Text that came from a request (a typed username, a path) is
 neutralised: control characters, CR and LF among them, are written as escapes, so no value can
 forge a second line in an exported trail (LOG-03). Passwords and submitted values are never
-recorded."""
+recorded.
+
+Each event is also written as one JSON line to the ``attendance.audit`` logger, which ships it
+off the host (LOG-02; ``attendance_app/log_shipping.py``, ``AUDIT_SYSLOG_ADDRESS``). The line
+carries ids, not names or emails (the account's id, never the email or a typed username), so a
+collector holds no personal data beyond them and the address. Shipping never fails the
+request: the row in the database is the record, the line its tamper-evident copy."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -23,8 +31,12 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from attendance_app.log_shipping import AUDIT_LOGGER
 from schools.audit_models import AuditAction, AuditEvent
 from schools.models import School
+
+shipping_logger = logging.getLogger(AUDIT_LOGGER)
+logger = logging.getLogger(__name__)
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 DOWNLOAD_TYPES = ("text/csv", "application/pdf", "application/zip")
@@ -63,12 +75,13 @@ def audit_record(
     target_type: str = "",
     target_id: int | None = None,
     outcome: str = "",
+    path: str = "",
 ) -> AuditEvent:
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     if school is None and request is not None:
         school = getattr(request, "school", None)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         at=timezone.now(),
         school=school,
         actor=user if user is not None and user.is_authenticated else None,
@@ -78,9 +91,43 @@ def audit_record(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        path=neutralise(request.path, 300) if request is not None else "",
+        path=neutralise(path or (request.path if request is not None else ""), 300),
         outcome=neutralise(outcome, 16),
     )
+    audit_ship(event)
+    return event
+
+
+def audit_line(event: AuditEvent) -> str:
+    """The event as the one JSON line shipped off-host (LOG-02): UTC time, actor, tenant, IP,
+    request id, action, target and outcome, by id. ``json.dumps`` escapes any control
+    character left, so a line can never split (LOG-03)."""
+    target = {"type": event.target_type, "id": event.target_id} if event.target_type else None
+    return json.dumps(
+        {
+            "time": event.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "event_id": event.pk,
+            "actor": event.actor_id,
+            "tenant": event.school_id,
+            "ip": event.ip,
+            "request_id": event.request_id,
+            "action": event.action,
+            "target": target,
+            "outcome": event.outcome,
+            "path": event.path,
+        },
+        ensure_ascii=True,
+        separators=(",", ":"),
+    )
+
+
+def audit_ship(event: AuditEvent) -> None:
+    """Log-and-continue: a failure here (a collector down is already absorbed by the
+    handler) is reported on the application log and the request goes on."""
+    try:
+        shipping_logger.info(audit_line(event))
+    except Exception:
+        logger.exception("Audit event %s was not shipped off-host", event.pk)
 
 
 def _target(kwargs: dict[str, Any]) -> tuple[str, int | None]:

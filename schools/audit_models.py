@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     MFA_CHANGE = "mfa_change", gettext_lazy("Changed second sign-in step")
     SESSIONS_ENDED = "sessions_ended", gettext_lazy("Signed out other sessions")
     ACCESS_CHANGED = "access_changed", gettext_lazy("Access changed")
+    RETENTION = "retention", gettext_lazy("Removed by the retention rules")
 
 
 class AuditEvent(models.Model):

@@ -61,7 +61,7 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
         yield
         return
     # Migrations that create the guard triggers, in order. A later one may redefine a trigger
-    # under the same name (0004_retention), so the flush drops each by name and then replays
+    # under the same name (0004_retention, 0007_audit_retention), so the flush drops each by name and then replays
     # every migration's forward statements in order: the last definition wins, as it does in
     # the migrated database.
     guards = [
@@ -71,9 +71,13 @@ def _flush_passes_the_append_only_trigger() -> Generator[None, None, None]:
             "registers.migrations.0003_register_integrity",
             "registers.migrations.0004_retention",
             "schools.migrations.0004_audit_event",
+            "schools.migrations.0007_audit_retention",
         )
     ]
-    creators = [guard for guard in guards if not guard.__name__.endswith("0004_retention")]
+    # These two redefine triggers the ones before them create (their backward steps put the
+    # old definitions back rather than dropping them).
+    redefiners = ("0004_retention", "0007_audit_retention")
+    creators = [guard for guard in guards if not guard.__name__.endswith(redefiners)]
     operations = type(connection.ops)
     original = operations.sql_flush
 

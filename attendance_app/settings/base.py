@@ -16,6 +16,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from attendance_app.log_shipping import AUDIT_LOGGER, audit_handler
+
 # Lets annotations like ``ModelForm[School]`` and ``QuerySet[Pupil]`` run at import time.
 django_stubs_ext.monkeypatch()
 
@@ -217,6 +219,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=2, minute=40),  # https://crontab.guru/#40_2_*_*_*
     },
 }
+# Retention (GDPR-04; registers.retention runs them all nightly, README "Retention"). Free text
+# goes after the end of the academic year it belongs to plus this many years (Part 7's default
+# for parents' free text is 1, to be agreed with the DPO):
+RETENTION_REPORTS_EXTRA_YEARS = env.int("RETENTION_REPORTS_EXTRA_YEARS", default=1)
+RETENTION_CASEWORK_EXTRA_YEARS = env.int("RETENTION_CASEWORK_EXTRA_YEARS", default=1)
+# NTIs, penalty notices and letters: a notice counts for 3 years in the next PN decision.
+RETENTION_NOTICES_EXTRA_YEARS = env.int("RETENTION_NOTICES_EXTRA_YEARS", default=3)
+# The audit trail, in days (at least 365: the database refuses to delete younger events).
+RETENTION_AUDIT_DAYS = env.int("RETENTION_AUDIT_DAYS", default=2 * 365)
 # Letter batches (letters.batches): letters per Celery task, and how long a chunk's lease lasts
 # without a heartbeat (one letter renders in well under a second; a lease outlives many).
 LETTER_BATCH_CHUNK_SIZE = env.int("LETTER_BATCH_CHUNK_SIZE", default=50)
@@ -317,11 +328,22 @@ DEMO_SEED_ALLOWED = True
 # only the local (demo) settings turn it on, so `make run` can take a register at any hour.
 DEMO_CLOCK = False
 
+# The audit trail's off-host copy (LOG-02, attendance_app/log_shipping.py): each AuditEvent is
+# also one JSON line on the "attendance.audit" logger, sent to AUDIT_SYSLOG_ADDRESS
+# (host:port[/udp|/tcp], a syslog collector) or, unset, to stderr.
+AUDIT_SYSLOG_ADDRESS = env("AUDIT_SYSLOG_ADDRESS", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "audit": audit_handler(AUDIT_SYSLOG_ADDRESS),
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    # WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS").
-    "loggers": {"weasyprint": {"level": "WARNING"}},
+    "loggers": {
+        # WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS").
+        "weasyprint": {"level": "WARNING"},
+        AUDIT_LOGGER: {"handlers": ["audit"], "level": "INFO", "propagate": False},
+    },
 }

@@ -5,9 +5,12 @@ were; a dry run removes nothing; old free text is erased and the marks stay."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from io import StringIO
+from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
@@ -16,6 +19,9 @@ from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from interventions.models import CaseAction, ContactAttempt, NoticeToImprove, QueueItem
+from interventions.retention import NTI_TEXT
+from letters.models import Letter
 from registers import retention
 from registers.models import (
     AbsenceReport,
@@ -24,6 +30,9 @@ from registers.models import (
     RetentionRecord,
 )
 from registers.tasks import apply_retention_task
+from schools.audit_models import AuditAction, AuditEvent
+from schools.models import Role
+from schools.retention import audit_retention
 from tests import factories as f
 from tests.registers.conftest import build_register_world
 
@@ -284,3 +293,214 @@ def test_the_runtime_role_applies_retention_but_cannot_remove_younger_history(ol
             cursor.execute("SELECT registers_markchange_remove(%s::bigint[])", [[young.mark_id]])
     retention.apply_retention(old_and_young.school)
     assert counts() == (1, 1, 2)
+
+
+# --- Casework, notices, letters and the audit trail (GDPR-04) ----------------------------------
+
+SENTINEL = "SENTINEL-PII"
+D2410 = dt.date(2024, 10, 1)
+
+
+def casework_world(rw, *, closed: dt.datetime, made: dt.datetime) -> dict[str, Any]:
+    """A closed queue item, a closed case with an action, contact attempts on it and on an
+    open case; every free-text field holds the sentinel."""
+    officer = f.StaffMembershipFactory(school=rw.school, role=Role.ATTENDANCE_OFFICER)
+    pupil = rw.pupils[0]
+    rows: dict[str, Any] = {}
+    rows["item"] = QueueItem.objects.create(
+        school=rw.school,
+        kind="unresolved-n",
+        pupil=pupil,
+        key="2024-09-09-AM",
+        since=dt.date(2024, 9, 9),
+        opened_at=closed,
+        state="closed",
+        closed_at=closed,
+        outcome_note=SENTINEL,
+        snooze_reason=SENTINEL,
+        decision_reason=SENTINEL,
+    )
+    rows["open_item"] = QueueItem.objects.create(
+        school=rw.school,
+        kind="unresolved-n",
+        pupil=pupil,
+        key="2024-09-10-AM",
+        since=dt.date(2024, 9, 10),
+        opened_at=closed,
+        outcome_note=SENTINEL,
+    )
+    rows["case"] = f.CaseFactory(
+        pupil=pupil, owner=officer, trigger_note=SENTINEL, outcome=SENTINEL, closed_at=closed
+    )
+    rows["open_case"] = f.CaseFactory(pupil=rw.pupils[1], owner=officer, trigger_note=SENTINEL)
+    rows["action"] = CaseAction.objects.create(
+        school=rw.school,
+        case=rows["case"],
+        kind="meeting",
+        summary="Meeting",
+        owner=officer,
+        due_on=dt.date(2024, 10, 1),
+        outcome=SENTINEL,
+        details={"attendees": SENTINEL},
+        created_at=made,
+    )
+    for name, case in (("attempt", rows["case"]), ("open_attempt", rows["open_case"])):
+        rows[name] = ContactAttempt.objects.create(
+            school=rw.school,
+            pupil=case.pupil,
+            case=case,
+            method="phone",
+            outcome="no-answer",
+            note=SENTINEL,
+            reason_given=SENTINEL,
+            made_at=made,
+            made_by=officer,
+        )
+    return rows
+
+
+def holds_sentinel(row: Any) -> bool:
+    with scopes_disabled():
+        values = type(row)._base_manager.filter(pk=row.pk).values().get()
+    return SENTINEL in json.dumps(values, default=str)
+
+
+def test_closed_casework_notes_are_erased_after_their_year_and_open_work_is_kept(db):
+    rw = build_register_world(size=2)
+    with scopes_disabled():
+        mark = make_mark(rw, dt.date(2024, 9, 11), at_noon(dt.date(2024, 9, 11)))
+        rows = casework_world(rw, closed=at_noon(dt.date(2024, 11, 5)), made=at_noon(D2410))
+    # Closed in 2024/25: kept through 2025/26, erased from 1 September 2026.
+    assert retention.apply_retention(rw.school, now=at_noon(dt.date(2026, 8, 31))) == []
+    assert all(holds_sentinel(row) for row in rows.values())
+
+    removals = retention.apply_retention(rw.school, now=at_noon(dt.date(2026, 9, 1)))
+
+    assert sorted((r.table, r.count) for r in removals) == [
+        ("interventions_case", 1),
+        ("interventions_caseaction", 1),
+        ("interventions_contactattempt", 1),
+        ("interventions_queueitem", 1),
+    ]
+    for name in ("item", "case", "action", "attempt"):
+        assert not holds_sentinel(rows[name]), name
+    for name in ("open_item", "open_case", "open_attempt"):  # live work is never touched
+        assert holds_sentinel(rows[name]), name
+    with scopes_disabled():
+        assert QueueItem.objects.filter(pk=rows["item"].pk).exists()  # the rows stay
+        assert AttendanceMark.objects.filter(pk=mark.pk).exists()  # register marks untouched
+        records = RetentionRecord.objects.filter(table="interventions_case")
+        assert [(r.count, r.first_date) for r in records] == [(1, dt.date(2024, 11, 5))]
+        assert "pupil" not in json.dumps(list(RetentionRecord.objects.values()), default=str)
+
+
+def test_notices_and_letters_are_kept_three_years_then_their_text_and_files_go(
+    rw, settings, tmp_path
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path
+    with scopes_disabled():
+        case = f.CaseFactory(pupil=rw.pupils[0])
+        nti = NoticeToImprove.objects.create(
+            school=rw.school,
+            case=case,
+            **dict.fromkeys(NTI_TEXT, SENTINEL),
+            issued_on=D2410,
+            period_start=D2410,
+            school_days=15,
+            period_end=dt.date(2024, 10, 22),
+            criteria_rate=90,
+            issued_by=case.owner,
+        )
+        letter = f.LetterFactory(
+            pupil=rw.pupils[0], snapshot={"pupil": SENTINEL}, created_at=at_noon(D2410)
+        )
+        pdf = tmp_path / letter.pdf.name
+        batch = f.LetterBatchFactory(
+            template=letter.template_version.template, created_at=at_noon(D2410)
+        )
+        batch_files = [tmp_path / batch.merged_pdf.name, tmp_path / batch.letters_zip.name]
+        recent = f.LetterFactory(pupil=rw.pupils[0], snapshot={"pupil": SENTINEL})
+        mark = make_mark(rw, D2410, at_noon(D2410))
+    assert pdf.exists()
+    assert all(path.exists() for path in batch_files)
+    # Issued in 2024/25: kept through three more academic years, to 31 August 2028.
+    assert retention.apply_retention(rw.school, now=at_noon(dt.date(2028, 8, 31))) == []
+
+    removals = retention.apply_retention(rw.school, now=at_noon(dt.date(2028, 9, 1)))
+
+    assert sorted((r.table, r.count) for r in removals) == [
+        ("interventions_noticetoimprove", 1),
+        ("letters_letter", 1),
+        ("letters_letterbatch", 1),
+    ]
+    assert not holds_sentinel(nti)
+    assert not holds_sentinel(letter)
+    assert not pdf.exists()  # deleted from storage, not only unlinked
+    assert not any(path.exists() for path in batch_files)
+    with scopes_disabled():
+        erased = Letter.objects.get(pk=letter.pk)
+        assert (erased.snapshot, erased.pdf.name) == ({}, "")
+        assert erased.sha256 == letter.sha256  # the row still says a letter was sent
+        assert holds_sentinel(recent)
+        assert AttendanceMark.objects.filter(pk=mark.pk).exists()
+
+
+def audit_event(at: dt.datetime, **fields: Any) -> AuditEvent:
+    return AuditEvent.objects.create(at=at, action=AuditAction.LOGIN_FAILED, **fields)
+
+
+def test_the_audit_trail_is_kept_two_years_and_its_removal_recorded_in_it(rw):
+    now = timezone.now()
+    old = audit_event(now - dt.timedelta(days=3 * 365), school=rw.school, ip="10.0.0.1")
+    school_less = audit_event(now - dt.timedelta(days=800), actor_label="x")
+    kept = audit_event(now - dt.timedelta(days=700), school=rw.school)
+
+    out = run_command("--dry-run")
+    assert "audit trail: Would remove schools_auditevent: 2" in out
+    with scopes_disabled():
+        assert AuditEvent.objects.count() == 3
+
+    removal = retention.apply_retention_everywhere()[None][0]
+
+    assert (removal.table, removal.count) == ("schools_auditevent", 2)
+    with scopes_disabled():
+        assert not AuditEvent.objects.filter(pk__in=[old.pk, school_less.pk]).exists()
+        assert AuditEvent.objects.filter(pk=kept.pk).exists()
+        record = AuditEvent.objects.get(action=AuditAction.RETENTION)
+        assert record.path.startswith("removed 2 events of ")
+        assert record.school_id is None
+
+
+def test_the_database_refuses_to_delete_an_audit_event_younger_than_a_year(rw, settings):
+    young = audit_event(timezone.now() - dt.timedelta(days=300))
+    with scopes_disabled():
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEvent.objects.filter(pk=young.pk).delete()
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEvent.objects.filter(pk=young.pk).update(ip="1.2.3.4")
+    settings.RETENTION_AUDIT_DAYS = 200  # a setting cannot go under the database's year
+    with pytest.raises(ImproperlyConfigured):
+        audit_retention(now=timezone.now())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="roles are PostgreSQL's")
+def test_the_runtime_role_removes_old_audit_events_only_through_the_owners_function(rw):
+    now = timezone.now()
+    old = audit_event(now - dt.timedelta(days=3 * 365))
+    young = audit_event(now - dt.timedelta(days=100))
+    role = "attendance_runtime_retention_test"
+    call_command("db_runtime_role", role=role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {role}")  # the test's rollback ends it
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute("DELETE FROM schools_auditevent")  # no DELETE for this role
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute("SELECT schools_auditevent_remove(%s)", [now])  # younger: refused
+    assert audit_retention(now=now) is not None
+    with scopes_disabled():
+        assert not AuditEvent.objects.filter(pk=old.pk).exists()
+        assert AuditEvent.objects.filter(pk=young.pk).exists()
