@@ -13,10 +13,9 @@ One school year (2024/25, CAL-A-like: 380 sessions) for 264 pupils: 100,320 mark
 ``--rows N``, as many pupils as N rows need (the last one's year cut short). The pupils have all
 left on 18 July 2025, so their forms belong to 2024/25 whatever today's date is.
 
-``--measure`` does all of the above in a scratch SQLite database under OUTPUT_DIR and prints the
-time and peak resident memory (``getrusage`` ``ru_maxrss`` of the process) of each import:
-
-    python benchmarks/marks_csv_100k.py /tmp/bench50k --rows 50000 --measure
+Peak memory as the file grows (sorted and shuffled, first import and re-import, measured as
+``VmHWM`` of a fresh process): ``benchmarks/marks_csv_memory.py``, which writes its files with
+this script.
 """
 
 from __future__ import annotations
@@ -25,11 +24,8 @@ import argparse
 import csv
 import datetime as dt
 import math
-import os
 import random
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -49,7 +45,6 @@ CLOSURES = [
     (dt.date(2025, 5, 5), dt.date(2025, 5, 5)),
 ]
 PUPILS = 264
-ROOT = Path(__file__).resolve().parents[1]
 PUPIL_COLUMNS = [
     "upn",
     "forename",
@@ -104,50 +99,9 @@ def main(out: Path, rows_wanted: int | None = None) -> None:
     print(f"{rows} marks, {len(sessions)} sessions, {pupils} pupils in {out}")
 
 
-# Runs manage.py in this process and prints its peak RSS (KiB on Linux) as the last line.
-_RSS_OF_MANAGE = """
-import resource, runpy, sys
-sys.argv = ["manage.py", *sys.argv[1:]]
-try:
-    runpy.run_path("manage.py", run_name="__main__")
-finally:
-    print("maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-
-
-def manage(out: Path, *args: str) -> tuple[float, int]:
-    """Run ``manage.py args`` against the scratch database; (seconds, peak RSS in MiB)."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{out / 'bench.sqlite3'}"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", _RSS_OF_MANAGE, *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    if done.returncode:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    kib = int(done.stdout.strip().splitlines()[-1].split()[1])
-    return seconds, kib // 1024
-
-
-def measure(out: Path) -> None:
-    (out / "bench.sqlite3").unlink(missing_ok=True)
-    manage(out, "migrate", "-v", "0")
-    manage(out, "create_school", "--slug", "bench", "--name", "Bench", "--urn", "999001",
-           "--jurisdiction", "england")  # fmt: skip
-    manage(out, "import_calendar", "--school", "bench", str(out / "calendar.csv"))
-    manage(out, "import_pupils", "--school", "bench", str(out / "pupils.csv"))
-    for label in ("created", "unchanged"):
-        seconds, mib = manage(out, "import_marks", "--school", "bench", str(out / "marks.csv"))
-        print(f"import_marks ({label}): {seconds:.1f} s, peak RSS {mib} MiB")
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, metavar="OUTPUT_DIR")
     parser.add_argument("--rows", type=int, help="write this many marks (default: 264 pupils)")
-    parser.add_argument("--measure", action="store_true", help="import them and report")
     options = parser.parse_args()
     main(options.out, options.rows)
-    if options.measure:
-        measure(options.out)

@@ -11,10 +11,10 @@ under OUTPUT_DIR (``DATABASE_URL`` is overridden), and every import is a fresh
 ``manage.py import_marks`` process. The figure is that process's ``VmHWM`` (peak resident set,
 read from ``/proc/self/status`` as it exits), not ``ru_maxrss``: Linux carries ``ru_maxrss``
 across ``exec`` from the process that forked it, so a child of a large parent reports the
-parent's size. The settings are the command line's (``attendance_app.settings.local``) unless
-``DJANGO_SETTINGS_MODULE`` says otherwise; with no ``REDIS_URL`` the recompute after the commit
-runs in the same process and is part of the figure. For reference the script also reports
-``manage.py check`` (a bare Django process).
+parent's size. The settings are production's (``DEBUG`` off) unless ``DJANGO_SETTINGS_MODULE``
+says otherwise (the import keeps no SQL log under ``DEBUG`` either: ``csv_command.no_sql_log``);
+with no ``REDIS_URL`` the recompute after the commit runs in the same process and is part of the
+figure. For reference the script also reports ``manage.py check`` (a bare Django process).
 """
 
 from __future__ import annotations
@@ -50,7 +50,12 @@ finally:
 
 def manage(database: Path, *args: str) -> tuple[float, int, str]:
     """Run ``manage.py args`` in a fresh process on ``database``: (seconds, VmHWM MiB, output)."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+    env = {
+        "DJANGO_SETTINGS_MODULE": "attendance_app.settings.production",
+        "DJANGO_SECRET_KEY": "benchmark-only-not-a-secret",
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
     env.pop("REDIS_URL", None)
     started = time.perf_counter()
     done = subprocess.run(

@@ -8,7 +8,8 @@ once (a fixed number of queries, whatever the file's length) and runs every row 
 ``#``; the code set of the session's date and the school's jurisdiction; age rules; ``Z`` only
 before the starting day, any other code only while on roll). ``marks_plan`` returns the writes of
 a table in memory; ``marks_import_stream`` (``manage.py import_marks``) reads, checks and writes a
-file in batches inside one transaction, so memory stays flat however long the file is.
+file in batches inside one transaction, so memory stays flat however long the file is and
+whatever its order (``marks_write`` looks up only each batch's own pupils and dates).
 
 A historic ``K`` (before 19 August 2024, England) is a third-party "mark not received", not a
 code: the row is skipped and counted as a missing mark (spec/regulations.md §1.4).

@@ -677,3 +677,13 @@ def test_a_file_wrong_on_every_line_lists_the_first_errors_and_counts_the_rest(
         "... and 3 more errors not listed",
     ]
     assert row_counts() == before
+
+
+def test_an_import_keeps_no_sql_log_even_with_debug_on(oak, tmp_path, settings):
+    settings.DEBUG = True  # the local settings: Django would keep every query's SQL
+    connection.queries_log.clear()
+
+    import_marks(tmp_path, WEEK_2)
+
+    assert len(connection.queries_log) == 0
+    assert len(marks(oak)) == WEEK_2_ROWS
