@@ -52,6 +52,9 @@ DEFAULT_LETTERS = (
 )
 # Letters that state the NTI fields (nti.*): generated from a case that holds them.
 NEEDS_NTI = frozenset({"notice_to_improve"})
+# Letters addressed to the local authority's attendance team (the letterhead's la_team and
+# la_address), not to the family: the family is named in the body and is not emailed it.
+ADDRESSED_TO_LA = frozenset({"la_referral"})
 DEFAULTS_BY_KEY = {letter.key: letter for letter in DEFAULT_LETTERS}
 
 

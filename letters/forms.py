@@ -66,6 +66,18 @@ class LetterheadForm(forms.Form):
         label=_("Who signs the letters"), required=False, max_length=200
     )
     signatory_role = forms.CharField(label=_("Their role"), required=False, max_length=200)
+    la_team = forms.CharField(
+        label=_("Local authority attendance team"),
+        required=False,
+        max_length=200,
+        help_text=_("Referrals to the local authority are addressed to this team."),
+    )
+    la_address = forms.CharField(
+        label=_("Local authority address"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
     logo = forms.FileField(
         label=_("Logo"), required=False, help_text=_("PNG or JPEG, 1 MB at most.")
     )

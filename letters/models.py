@@ -87,6 +87,9 @@ class Letterhead(SchoolOwned):
     signatory_role = models.CharField(max_length=200, blank=True)
     logo = models.FileField(upload_to="letterheads/", blank=True)
     signature = models.FileField(upload_to="letterheads/", blank=True)
+    # Where a referral to the local authority goes: its attendance team and postal address.
+    la_team = models.CharField(max_length=200, blank=True)
+    la_address = models.TextField(blank=True)
 
     objects = SchoolScopedManager["Letterhead"]()
 

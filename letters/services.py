@@ -25,12 +25,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from interventions.engine import EnrolmentState
 from interventions.rules import pct1, percentage
 from interventions.selectors import enrolment_results
 from letters import hooks
-from letters.defaults import DEFAULT_LETTERS, default_body, default_title
+from letters.defaults import ADDRESSED_TO_LA, DEFAULT_LETTERS, default_body, default_title
 from letters.models import (
     DeliveryStatus,
     EmailDelivery,
@@ -222,7 +223,15 @@ def letter_template_for_family(
 
 # --- Letterhead ------------------------------------------------------------------------------
 
-LETTERHEAD_TEXT_FIELDS = ("address", "phone", "email", "signatory_name", "signatory_role")
+LETTERHEAD_TEXT_FIELDS = (
+    "address",
+    "phone",
+    "email",
+    "signatory_name",
+    "signatory_role",
+    "la_team",
+    "la_address",
+)
 
 
 def letterhead_get(*, school: School) -> Letterhead:
@@ -285,6 +294,10 @@ def letter_contacts(*, school: School, pupil: Pupil) -> list[Contact]:
     """The parents a letter is addressed to: contacts with parental responsibility, in
     priority order."""
     return _contacts_by_pupil(school=school, pupil_ids=[pupil.pk])[pupil.pk]
+
+
+# Who a letter to the local authority is addressed to when the letterhead names no team.
+LA_TEAM_FALLBACK = gettext_lazy("Local authority attendance team")
 
 
 def _meaning_text(meaning: object, *, language: str) -> str:
@@ -427,6 +440,7 @@ def letter_snapshot(
     today: dt.date | None = None,
     extra: Mapping[str, object] | None = None,
     sources: LetterSources | None = None,
+    to_local_authority: bool = False,
 ) -> dict[str, object]:
     """Every fact a letter states, as merge values (``letters.templating.MERGE_FIELDS``): the
     pupil, the parents addressed, the school and letterhead, the period, sessions and days
@@ -434,7 +448,8 @@ def letter_snapshot(
     adds the case stage and NTI fields. Figures come from the engine over the period, as of
     ``period_end`` (or today, if sooner). ``sources`` are the facts already read for a batch
     chunk (``letter_sources``, for the same period and day); without them they are read for
-    this pupil alone."""
+    this pupil alone. ``to_local_authority``: the letter is addressed to the local authority's
+    attendance team at its address (the letterhead's), and ``parents`` still name the family."""
     if sources is None:
         sources = letter_sources(
             school=school,
@@ -481,6 +496,12 @@ def letter_snapshot(
     placement = facts.placement
     parents = [contact.full_name for contact in contacts]
     first_address = next((c.address for c in contacts if c.address.strip()), "")
+    addressee = and_list(parents, render_language)
+    if to_local_authority:
+        addressee = (letterhead.la_team if letterhead else "") or _meaning_text(
+            LA_TEAM_FALLBACK, language=language
+        )
+        first_address = letterhead.la_address if letterhead else ""
     values: dict[str, object] = {
         "pupil.first_name": pupil.preferred_forename or pupil.legal_forename,
         "pupil.last_name": pupil.preferred_surname or pupil.legal_surname,
@@ -488,7 +509,7 @@ def letter_snapshot(
         "pupil.form": placement.form.name if placement else "",
         "pupil.year": placement.form.year_group.name if placement else "",
         "parents": parents,
-        "addressee.name": and_list(parents, render_language),
+        "addressee.name": addressee,
         "addressee.address": [line.strip() for line in first_address.splitlines() if line.strip()],
         "school.name": school.name,
         "school.address": (letterhead.address.replace("\n", ", ") if letterhead else ""),
@@ -659,6 +680,7 @@ def letter_generate(
     if version is None:
         raise ValidationError(_("This template has no text yet."))
     contacts = list(sources.pupils[pupil.pk].contacts)
+    to_local_authority = template.key in ADDRESSED_TO_LA
     values = letter_snapshot(
         school=school,
         pupil=pupil,
@@ -669,6 +691,7 @@ def letter_generate(
         today=today,
         extra=extra,
         sources=sources,
+        to_local_authority=to_local_authority,
     )
     letter = Letter.objects.create(
         school=school,
@@ -682,7 +705,9 @@ def letter_generate(
         created_by=created_by,
         created_at=timezone.now(),
     )
-    letter.contacts.set(contacts)
+    # The parents addressed (and emailed). A letter to the local authority addresses none of
+    # them: it goes to the print pile, to be sent to the authority with the referral.
+    letter.contacts.set([] if to_local_authority else contacts)
     version.template = template  # the template in hand: no query for its title
     pdf = letter_render(letter=letter, school_data=sources.school)
     letter.sha256 = hashlib.sha256(pdf).hexdigest()

@@ -103,19 +103,56 @@ def batch_create(request: SchoolRequest, template_id: int) -> HttpResponse:
     return redirect("letters:batch", school_slug=request.school.slug, batch_id=batch.pk)
 
 
+# htmx stops polling when a response has this status (and still swaps its content).
+HTMX_STOP_POLLING = 286
+
+
 @require_GET
 @require_capability(Capability.SEND_LETTERS)
 @vary_on_headers("HX-Request")
 def batch_detail(request: SchoolRequest, batch_id: int) -> HttpResponse:
+    """The progress page. Its poll (htmx, every 2 s) sends back what the page shows (the
+    ``shown``, ``resume`` and ``actions`` keys of its hidden inputs) and gets: nothing (204, no
+    swap) when nothing changed; else only the inside of the progress region (a polite live
+    region), and the buttons and links out of band only when they changed. So a poll never replaces the
+    element that has the keyboard focus, and a screen reader hears only real progress."""
     batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
     progress = batches.letter_batch_progress(school=request.school, batch=batch)
-    page = "letters/batch.html"
-    if request.htmx:
-        page += "#progress"
+    shown = "/".join(
+        str(part)
+        for part in (
+            progress.done,
+            progress.total,
+            progress.made,
+            len(progress.failures),
+            batch.status,
+            batch.finished_at is not None,
+        )
+    )
+    finished = batch.finished_at is not None
+    # The Resume button and the other actions are separate regions, so Resume appearing or
+    # going does not replace a focused Cancel button.
+    resume = f"{finished}/{progress.stalled}"
+    actions = f"{finished}/{bool(batch.merged_pdf)}/{bool(batch.letters_zip)}"
+    context = {
+        "school": request.school,
+        "batch": batch,
+        "progress": progress,
+        "shown": shown,
+        "resume": resume,
+        "actions": actions,
+    }
+    if not request.htmx:
+        return render(request, "letters/batch.html", context)
+    resume_changed = request.GET.get("resume") != resume
+    actions_changed = request.GET.get("actions") != actions
+    if not (finished or resume_changed or actions_changed or request.GET.get("shown") != shown):
+        return HttpResponse(status=204)
     return render(
         request,
-        page,
-        {"school": request.school, "batch": batch, "progress": progress},
+        "letters/batch.html#poll",
+        {**context, "resume_out_of_band": resume_changed, "actions_out_of_band": actions_changed},
+        status=HTMX_STOP_POLLING if finished else 200,
     )
 
 

@@ -55,8 +55,30 @@ def test_an_administrator_starts_a_batch_and_sees_the_progress_reach_done(
     expect(page.get_by_text("0 of 3 letters done")).to_be_visible()
     assert page.locator("[style]").count() == 0
 
-    with school_scope(rw.school):  # the worker
+    # Polling leaves the keyboard focus where it is: a poll with no news swaps nothing, and
+    # one with news swaps only the inside of the live region, never the focused button.
+    cancel = page.get_by_role("button", name="Cancel the batch")
+    cancel.focus()
+    expect(cancel).to_be_focused()
+    region = page.locator("#batch-progress")
+    expect(region).to_have_attribute("aria-live", "polite")
+    for _poll in range(2):
+        with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true") as r:
+            pass
+        assert r.value.status == 204  # nothing changed: nothing swapped
+    expect(cancel).to_be_focused()
+
+    with school_scope(rw.school):  # the worker makes the first letter, then stops
         chunk = LetterBatchChunk.objects.get(school=rw.school)
+        attempt = batches._lease(school=rw.school, chunk_id=chunk.pk)
+        assert attempt is not None
+        first = chunk.items.order_by("position").first()
+        assert batches._run_item(school=rw.school, batch=chunk.batch, item_id=first.pk)
+    expect(region).to_contain_text("1 of 3 letters done", timeout=20_000)  # polled
+    expect(cancel).to_be_focused()
+
+    with school_scope(rw.school):  # its lease runs out; the chunk is worked to the end
+        LetterBatchChunk.objects.filter(pk=chunk.pk, attempts=attempt).update(leased_until=None)
         batches.letter_batch_run_chunk(school=rw.school, chunk_id=chunk.pk)
 
     expect(page.get_by_text("3 of 3 letters done")).to_be_visible(timeout=20_000)  # polled

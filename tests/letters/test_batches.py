@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pypdf
@@ -352,3 +353,31 @@ def test_a_chunk_that_kills_its_worker_every_time_is_failed_after_the_last_attem
         "Not made: the worker stopped 2 times on this part of the batch."
     ] * 3
     assert batch.status == BatchStatus.DONE
+
+
+def test_a_poll_swaps_nothing_without_news_and_never_resends_the_cancel_button_while_running(
+    rw, client, django_capture_on_commit_callbacks
+):
+    with school_scope(rw.school), django_capture_on_commit_callbacks(execute=False):
+        batch = _create(rw)
+    client.force_login(rw.officer.user)
+    url = reverse("letters:batch", kwargs={"school_slug": rw.school.slug, "batch_id": batch.pk})
+    page = client.get(url).content.decode()
+    shown = dict(re.findall(r'class="batch-shown" name="(\w+)" value="([^"]*)"', page))
+    assert set(shown) == {"shown", "resume", "actions"}
+    assert 'aria-live="polite"' in page
+
+    quiet = client.get(url, shown, HTTP_HX_REQUEST="true")
+    assert quiet.status_code == 204  # nothing changed: htmx swaps nothing
+
+    with school_scope(rw.school):  # a worker takes the chunk and makes one letter
+        chunk = LetterBatchChunk.objects.get(batch=batch)
+        batches._lease(school=rw.school, chunk_id=chunk.pk)
+        first = LetterBatchItem.objects.filter(batch=batch).order_by("position").first()
+        assert batches._run_item(school=rw.school, batch=batch, item_id=first.pk)
+    news = client.get(url, shown, HTTP_HX_REQUEST="true")
+    body = news.content.decode()
+    assert news.status_code == 200
+    assert "1 of 3 letters done" in body
+    assert 'id="batch-resume" hx-swap-oob="true"' in body  # no longer stalled: Resume goes
+    assert "Cancel the batch" not in body  # the actions did not change: not swapped

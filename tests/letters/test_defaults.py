@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from letters.defaults import DEFAULT_LETTERS, DEFAULTS_BY_KEY, NEEDS_NTI, default_body
+from letters.defaults import (
+    ADDRESSED_TO_LA,
+    DEFAULT_LETTERS,
+    DEFAULTS_BY_KEY,
+    NEEDS_NTI,
+    default_body,
+)
 from letters.templating import example_values, template_check
 from tests.letters.test_letters import generate, rw, stored_text  # noqa: F401 (the fixture)
 
@@ -46,8 +52,14 @@ def test_every_default_renders_on_a_real_pupil_in_english_welsh_and_bilingual(rw
     welsh = stored_text(generate(rw, key=key, language="cy", extra=extra))
     bilingual = stored_text(generate(rw, key=key, language="bilingual", extra=extra))
 
-    assert "Dear Sarah Jones and Dafydd Jones" in english
-    assert "Annwyl Sarah Jones a Dafydd Jones" in welsh
+    if key in ADDRESSED_TO_LA:  # no team set in the letterhead: the authority's team
+        assert "Dear Local authority attendance team" in english
+        assert "Annwyl Tîm presenoldeb yr awdurdod lleol" in welsh
+        assert "The parents are Sarah Jones and Dafydd Jones" in english
+        assert "Y rhieni yw Sarah Jones a Dafydd Jones" in welsh
+    else:
+        assert "Dear Sarah Jones and Dafydd Jones" in english
+        assert "Annwyl Sarah Jones a Dafydd Jones" in welsh
     assert "Ŵyn" in english
     assert "Ŵyn" in welsh
     # The period, then days and sessions; the percentage only after them.

@@ -241,3 +241,42 @@ def test_the_termly_report_shows_a_small_calendar_of_the_terms_marks(rw):
     welsh = generate(rw, key="termly_report", language="cy")
     assert welsh.snapshot["calendar"][0]["label"] == "2 Medi"
     assert "Dydd Llun" in stored_text(welsh)
+
+
+def test_the_la_referral_is_addressed_to_the_local_authority_and_names_the_family(rw):
+    with school_scope(rw.school):
+        Letterhead.objects.filter(school=rw.school).update(
+            la_team="Attendance and Wellbeing Service",
+            la_address="Ceredigion County Council\nPenmorfa\nAberaeron",
+        )
+    letter = generate(rw, key="la_referral")
+    text = stored_text(letter)
+    snapshot = letter.snapshot
+    assert snapshot["addressee.name"] == "Attendance and Wellbeing Service"
+    assert snapshot["addressee.address"] == ["Ceredigion County Council", "Penmorfa", "Aberaeron"]
+    assert snapshot["parents"] == ["Sarah Jones", "Dafydd Jones"]
+    assert "Dear Attendance and Wellbeing Service" in text
+    assert "Penmorfa" in text  # in the envelope window
+    assert "12 Heol y Llan" not in text  # not the family's address
+    assert "The parents are Sarah Jones and Dafydd Jones" in text
+    with school_scope(rw.school):
+        # Addressed to no parent: never emailed to the family, it goes to the print pile.
+        assert list(letter.contacts.all()) == []
+        assert services.letter_email_send(school=rw.school, letter=letter) == []
+        assert services.letter_print_pile(school=rw.school, letters=[letter]) == [letter]
+
+
+def test_the_letterhead_page_saves_the_local_authority(rw, client):
+    from django.urls import reverse
+
+    client.force_login(rw.head.user)
+    url = reverse("letters:letterhead", kwargs={"school_slug": rw.school.slug})
+    page = client.get(url).content.decode()
+    assert "Local authority attendance team" in page
+    response = client.post(
+        url, {"la_team": "Attendance Service", "la_address": "County Hall\nAberaeron"}
+    )
+    assert response.status_code == 302
+    with school_scope(rw.school):
+        saved = Letterhead.objects.get(school=rw.school)
+    assert (saved.la_team, saved.la_address) == ("Attendance Service", "County Hall\nAberaeron")
