@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("accounts/mfa/enrol/", mfa_views.enrol, name="mfa_enrol"),
     path("accounts/mfa/verify/", mfa_views.verify, name="mfa_verify"),
+    path("accounts/mfa/passkey/", include("schools.passkey_urls")),
     path("accounts/security/", account_security_views.overview, name="account-security"),
     path("accounts/security/confirm/", account_security_views.reauth, name="account-reauth"),
     path(
@@ -40,6 +41,11 @@ urlpatterns = [
         "accounts/security/sign-out-others/",
         account_security_views.sessions_end,
         name="account-sessions-end",
+    ),
+    path(
+        "accounts/security/passkeys/remove/",
+        account_security_views.passkey_remove,
+        name="account-passkey-remove",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),

@@ -10,14 +10,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth.forms import SetPasswordForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp_webauthn.models import WebAuthnCredential
 
-from schools import account_security, mfa
+from schools import account_security, mfa, passkeys
 from schools.audit import audit_record
 from schools.audit_models import AuditAction
 from schools.mfa_views import CodeForm
@@ -57,6 +58,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "has_app": mfa.confirmed_totp_device(user) is not None,
             "codes_left": mfa.recovery_codes_left(user),
+            "passkeys": passkeys.passkeys_of(user),
+            "reauth_recent": account_security.reauth_is_recent(request),
             "reauth_minutes": account_security.reauth_minutes(),
             "end_form": EndOtherSessionsForm(),
         },
@@ -137,4 +140,19 @@ def sessions_end(request: HttpRequest) -> HttpResponse:
     # someone who has just lost a phone should be able to do it at once.
     account_security.sessions_end_others(request)
     messages.success(request, _("Your other sessions have been signed out."))
+    return HttpResponseRedirect(reverse("account-security"))
+
+
+@require_POST
+@account_security.reauth_required
+def passkey_remove(request: HttpRequest) -> HttpResponse:
+    # The id comes in the form, not the URL: a passkey belongs to a user, not to a school, and
+    # only the user's own may be removed. Another user's id answers 404, as a missing one does.
+    passkey_id = request.POST.get("passkey_id", "")
+    if not passkey_id.isdigit():
+        raise Http404
+    passkey = get_object_or_404(WebAuthnCredential, pk=int(passkey_id), user=request.user)
+    passkey.delete()
+    audit_record(action=AuditAction.MFA_CHANGE, request=request, outcome="passkey_removed")
+    messages.success(request, _("The passkey has been removed."))
     return HttpResponseRedirect(reverse("account-security"))

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from schools.audit import audit_record
 from schools.audit_models import AuditAction
@@ -38,9 +39,21 @@ RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 
-# The pages an unverified member may still reach: the MFA steps themselves, sign-out, the
-# language switcher and the health probe (static files are served before any of this).
-_OPEN_URL_NAMES = frozenset({"mfa_enrol", "mfa_verify", "logout", "set_language", "health"})
+# The pages an unverified member may still reach: the MFA steps themselves (a passkey's
+# verification and its script's messages among them), sign-out, the language switcher and the
+# health probe (static files are served before any of this). Adding a passkey is not open.
+_OPEN_VIEW_NAMES = frozenset(
+    {
+        "mfa_enrol",
+        "mfa_verify",
+        "logout",
+        "set_language",
+        "health",
+        "otp_webauthn:credential-authentication-begin",
+        "otp_webauthn:credential-authentication-complete",
+        "otp_webauthn:js-i18n-catalog",
+    }
+)
 
 
 def mfa_required(user: User) -> bool:
@@ -92,6 +105,18 @@ def _complete(request: HttpRequest, device: Any) -> None:
     request.session.cycle_key()
     otp_login(request, device)
     cache.delete(_failure_key(request.user))  # type: ignore[arg-type]
+
+
+def complete_second_step(request: HttpRequest, device: Any) -> None:
+    """The second step passed with ``device`` (a code, a recovery code or a passkey)."""
+    _complete(request, device)
+    audit_record(action=AuditAction.MFA_OK, request=request, outcome=device_kind(device))
+
+
+def record_failure(request: HttpRequest) -> None:
+    """A wrong code or a failed passkey: counted towards the lock, and audited."""
+    _record_failure(request.user)  # type: ignore[arg-type]
+    audit_record(action=AuditAction.MFA_FAILED, request=request, outcome="failed")
 
 
 def recovery_codes_replace(user: User) -> list[str]:
@@ -147,32 +172,33 @@ def verify(request: HttpRequest, token: str) -> bool:
     ]
     for device in devices:
         if device.verify_token(token):
-            _complete(request, device)
-            audit_record(action=AuditAction.MFA_OK, request=request, outcome=device_kind(device))
+            complete_second_step(request, device)
             return True
-    _record_failure(user)
-    audit_record(action=AuditAction.MFA_FAILED, request=request, outcome="failed")
+    record_failure(request)
     return False
 
 
 def device_kind(device: Any) -> str:
-    return "recovery_code" if isinstance(device, StaticDevice) else "app"
+    if isinstance(device, StaticDevice):
+        return "recovery_code"
+    return "app" if isinstance(device, TOTPDevice) else "passkey"
 
 
 def reset(user: User) -> int:
-    """Remove every device (administrators, ``manage.py mfa_reset``): the user enrols again at
+    """Remove every device, passkeys too (administrators, ``manage.py mfa_reset``): the user enrols again at
     the next sign-in. Returns the number of devices removed."""
     cache.delete(_failure_key(user))
     totp, _ = TOTPDevice.objects.filter(user=user).delete()
     static, _ = StaticDevice.objects.filter(user=user).delete()
-    return int(totp) + int(static)
+    passkeys, _ = WebAuthnCredential.objects.filter(user=user).delete()
+    return int(totp) + int(static) + int(passkeys)
 
 
 def _is_open(request: HttpRequest) -> bool:
     if request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
         return True
     try:
-        return resolve(request.path_info).url_name in _OPEN_URL_NAMES
+        return resolve(request.path_info).view_name in _OPEN_VIEW_NAMES
     except Resolver404:
         return False
 

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from django_otp_webauthn.models import WebAuthnCredential
 
 from schools import account_security, mfa
 from schools.redirects import safe_next_url
@@ -103,4 +104,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         if mfa.verify_locked(user):
             return _locked_response(request)
         form.add_error("code", _("That code is not right, or it has been used already."))
-    return render(request, "registration/mfa_verify.html", {"form": form, "next": next_url})
+    has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    return render(
+        request,
+        "registration/mfa_verify.html",
+        {"form": form, "next": next_url, "has_passkey": has_passkey},
+    )

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "schools",
     "registers",
     "interventions",
@@ -310,6 +311,15 @@ OTP_TOTP_ISSUER = "School attendance"
 # Account security (SESS-04): a change of password or second factor needs the password (and a
 # code) typed again within this many seconds (schools/account_security.py).
 ACCOUNT_REAUTH_SECONDS = env.int("ACCOUNT_REAUTH_SECONDS", default=10 * 60)
+# Passkeys (django-otp-webauthn, schools/passkeys.py): a second factor only, never a sign-in
+# on their own. The relying party is the site's domain; browsers accept a passkey only on the
+# origins listed (scheme, host and port, as the address bar shows them).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_ID = env("OTP_WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = "School attendance"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS", default=["http://localhost:8000"]
+)
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)

@@ -97,3 +97,49 @@ def test_a_pupil_page_before_the_second_step_sends_the_browser_to_verify(live_se
     type_code(page, device)
     expect(page).to_have_url(base + pupil_path)
     expect(page.get_by_text("Legal name")).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_add_a_passkey_then_sign_in_with_it(live_server, browser_page, settings):
+    # given: Chromium's virtual authenticator (CDP), and the live server as the allowed origin
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+    _school, head, _pupil, device = staff_with_app()
+    base, page = live_server.url, browser_page
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    type_password(page, base, head)
+    type_code(page, device)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    # when: they confirm it is them again and add a passkey on the account security page
+    page.get_by_role("link", name="Account security").click()
+    page.get_by_role("link", name="Confirm it is you to add a passkey").click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # the same 30 s step again
+    type_code(page, device)
+    page.get_by_role("button", name="Add a passkey").click()
+
+    # then: the page lists it
+    expect(page.get_by_text("Passkey added")).to_be_visible()
+
+    # when: they sign out, type the password, and use the passkey instead of a code
+    page.get_by_role("button", name="Sign out").first.click()
+    type_password(page, base, head)
+    expect(page).to_have_url(re.compile(re.escape(reverse("mfa_verify"))))
+    page.get_by_role("button", name="Use a passkey").click()
+
+    # then: signed in, past the second step
+    expect(page).to_have_url(re.compile(r"/$|/s/"))
+    expect(page.get_by_role("link", name="Account security")).to_be_visible()

@@ -245,3 +245,73 @@ def test_account_security_pages_in_welsh(client_for, staff):
         body = client.get(url).content.decode()
         assert "Account security" not in body.split("<main", 1)[1]
         assert 'lang="cy"' in body
+
+
+# --- Passkeys (django-otp-webauthn, schools/passkeys.py) ---------------------------------------
+
+PASSKEY_REGISTER = reverse("otp_webauthn:credential-registration-begin")
+PASSKEY_AUTH = reverse("otp_webauthn:credential-authentication-begin")
+
+
+def test_adding_a_passkey_needs_a_recent_reauth(client_for, staff):
+    client = client_for(staff)
+
+    refused = client.post(PASSKEY_REGISTER, content_type="application/json")
+    reauth(client, staff)
+    allowed = client.post(PASSKEY_REGISTER, content_type="application/json")
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "reauth_required"
+    assert allowed.status_code == 200
+    assert allowed.json()["rp"]["id"] == "localhost"
+
+
+@pytest.mark.real_mfa
+def test_an_unverified_member_may_start_a_passkey_check_but_not_add_one(client, staff):
+    TOTPDevice.objects.create(user=staff, name="Phone", confirmed=True)
+    client.force_login(staff)  # the password only: the second step is still to come
+
+    check = client.post(PASSKEY_AUTH, content_type="application/json")
+    add = client.post(PASSKEY_REGISTER, content_type="application/json")
+
+    assert check.status_code == 200
+    assert "challenge" in check.json()
+    assert add.status_code == 302
+    assert add["Location"].startswith(reverse("mfa_verify"))
+
+
+def test_the_passkey_check_needs_a_signed_in_user(client):
+    response = client.post(PASSKEY_AUTH, content_type="application/json")
+
+    assert response.status_code in (302, 403)  # sign-in first; never a passwordless sign-in
+
+
+def test_removing_a_passkey_needs_reauth_and_someone_elses_answers_404(client_for, staff):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    other_user = f.UserFactory()
+    mine = WebAuthnCredential.objects.create(
+        user=staff, name="mine", confirmed=True, credential_id=b"a", public_key=b"k", sign_count=0
+    )
+    theirs = WebAuthnCredential.objects.create(
+        user=other_user,
+        name="theirs",
+        confirmed=True,
+        credential_id=b"b",
+        public_key=b"k",
+        sign_count=0,
+    )
+    client = client_for(staff)
+    url = reverse("account-passkey-remove")
+
+    before_reauth = client.post(url, {"passkey_id": mine.pk})
+    reauth(client, staff)
+    foreign = client.post(url, {"passkey_id": theirs.pk})
+    own = client.post(url, {"passkey_id": mine.pk})
+
+    assert before_reauth["Location"].startswith(REAUTH)
+    assert foreign.status_code == 404
+    assert WebAuthnCredential.objects.filter(pk=theirs.pk).exists()
+    assert own.status_code == 302
+    assert not WebAuthnCredential.objects.filter(pk=mine.pk).exists()
+    assert [e.outcome for e in events(staff, AuditAction.MFA_CHANGE)] == ["passkey_removed"]
