@@ -24,17 +24,20 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from attendance_app.cache import DegradingRedisCache
 from attendance_app.celery import app
 from interventions import tasks
 from interventions.models import EnrolmentAttendance
 from interventions.recompute import school_recompute
-from registers.models import AttendanceMark
+from registers.models import AbsenceReport, AttendanceMark, ReportStatus
 from schools.scoping import school_scope
 from tests.chaos.test_broker_down import CLOSED_PORT
 from tests.interventions.test_recompute import D, put_marks, school_days
+from tests.registers.conftest import MONDAY as PARENT_MONDAY
 from tests.registers.conftest import build_register_world
+from tests.registers.test_parents import build_parent_world, public_data, public_url
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
@@ -192,3 +195,19 @@ def test_a_session_ended_while_redis_was_down_does_not_come_back_with_it(db, cac
     response = thief.get(home)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_parent_reports_an_absence_on_the_public_form_with_redis_stopped(
+    db, cache_on, monkeypatch
+):
+    pw = build_parent_world()
+    monkeypatch.setattr(timezone, "now", lambda: pw.rw.at(PARENT_MONDAY, 7))
+    cache_on.stop()
+    broker(monkeypatch, down=True)
+
+    response = Client().post(public_url(pw), public_data())
+
+    assert response.status_code == 200  # the limits fail open: parents can always report
+    with scopes_disabled():
+        report = AbsenceReport.objects.get()
+    assert (report.pupil, report.status) == (pw.child, ReportStatus.UNVERIFIED)
