@@ -41,7 +41,7 @@ class CacheUnavailable(ValueError):  # noqa: N818 (reads as the condition, like 
 
 
 class DegradingRedisCache(RedisCache):
-    RETRY_AFTER = 5.0
+    RETRY_AFTER = 15.0
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
