@@ -3,7 +3,9 @@
 Password reset: each address and each email may ask for at most
 ``settings.PASSWORD_RESET_RATE_LIMIT`` reset emails an hour. Past the limit the view shows the
 same "check your email" page and sends nothing, so the response never says whether the
-account exists or whether the limit was hit."""
+account exists or whether the limit was hit. With the cache (Redis) down the count cannot be
+kept, and the limit fails closed: no reset email until it is back (the page is the same), so an
+outage cannot be used to flood someone's inbox."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from attendance_app.cache import CacheUnavailable
+
 _WINDOW_SECONDS = 60 * 60
 
 
@@ -26,6 +30,8 @@ def _hit(key: str) -> int:
     cache.add(key, 0, _WINDOW_SECONDS)
     try:
         return cache.incr(key)
+    except CacheUnavailable:
+        return settings.PASSWORD_RESET_RATE_LIMIT + 1  # fails closed (see above)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, _WINDOW_SECONDS)
         return 1

@@ -141,7 +141,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one school day; staff sign in again tomorrow
 # Sessions are read on every request: serve them from the cache (Redis when configured),
-# still written through to the database so a cache flush signs nobody out.
+# still written through to the database so a cache flush signs nobody out, and with Redis down
+# they are read from the database alone (attendance_app/cache.py).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- I18N -----------------------------------------------------------------------------------
@@ -237,9 +238,17 @@ LETTER_BATCH_LEASE_SECONDS = env.int("LETTER_BATCH_LEASE_SECONDS", default=120)
 LETTER_BATCH_MAX_ATTEMPTS = env.int("LETTER_BATCH_MAX_ATTEMPTS", default=5)
 
 # --- Caches ---------------------------------------------------------------------------------
+# Redis down must not take the site down: the cache answers "empty" while Redis is
+# unreachable (attendance_app/cache.py; each use's fail-open or fail-closed choice is in README
+# "Recovery"), and gives up on a silent network within a second rather than hanging requests.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "attendance_app.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
