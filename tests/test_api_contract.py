@@ -152,25 +152,35 @@ class OtherSchoolsData:
         return no_other_school_data
 
 
-def signed_in_schema(user: Any) -> tuple[Any, dict[str, Any]]:
-    """The schema as the app serves it to ``user``, with that user's session as the schema's
-    cookie auth (so ``ignored_auth`` knows what to take away), and the CSRF pair every unsafe
-    request needs."""
+def signed_in_schemas(user: Any, pupil: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """The schema as the app serves it to ``user``, loaded twice: for the pass over every
+    operation, and for the stateful scenarios, which chain valid calls only (negative data has
+    its own pass) and name one of the user's pupils wherever a body takes a ``pupil``, so that
+    ``POST cases/`` creates a case the links can follow. Both send the user's session as the
+    schema's cookie auth (so ``ignored_auth`` knows what to take away); the call arguments carry
+    the CSRF pair every unsafe request needs."""
     client = Client()
     client.force_login(user)
     raw = client.get("/api/schema/?format=json").json()
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    config = schemathesis.Config.from_dict(
-        {
-            "auth": {"openapi": {"cookieAuth": {"api_key": session}}},
-            # The stateful scenarios chain valid calls; negative data has its own pass.
-            "generation": {"mode": "positive"},
-        }
-    )
-    schema = schemathesis.openapi.from_dict(raw, config=config)
-    schema.app = application
+    auth = {
+        "openapi": {"cookieAuth": {"api_key": client.cookies[settings.SESSION_COOKIE_NAME].value}}
+    }
+    schemas = [
+        schemathesis.openapi.from_dict(raw, config=schemathesis.Config.from_dict(config))
+        for config in (
+            {"auth": auth},
+            {
+                "auth": auth,
+                "generation": {"mode": "positive"},
+                "parameters": {"body.pupil": pupil.pk},
+            },
+        )
+    ]
+    for schema in schemas:
+        schema.app = application
     csrf = _get_new_csrf_string()
-    return schema, {"cookies": {settings.CSRF_COOKIE_NAME: csrf}, "headers": {"X-CSRFToken": csrf}}
+    call_kwargs = {"cookies": {settings.CSRF_COOKIE_NAME: csrf}, "headers": {"X-CSRFToken": csrf}}
+    return schemas[0], schemas[1], call_kwargs
 
 
 def real_path_parameters(school_world: Any) -> dict[str, Any]:
@@ -268,14 +278,16 @@ def run_stateful(
 def test_every_operation_keeps_its_contract_for_each_tenant(world: Any, tenant: str) -> None:
     school_world = getattr(world, tenant)
     others = [w.school for w in (world.a1, world.a2, world.b1) if w is not school_world]
-    schema, call_kwargs = signed_in_schema(school_world.users[Role.ATTENDANCE_OFFICER])
+    schema, stateful_schema, call_kwargs = signed_in_schemas(
+        school_world.users[Role.ATTENDANCE_OFFICER], school_world.pupils[1]
+    )
     checks = [*CHECKS, OtherSchoolsData(others).check()]
 
     with wsgi_keeps_the_test_transaction():
         failures, statuses = run_every_operation(
             schema, real_path_parameters(school_world), call_kwargs, checks
         )
-        failures += run_stateful(schema, school_world.school.slug, call_kwargs, checks)
+        failures += run_stateful(stateful_schema, school_world.school.slug, call_kwargs, checks)
 
     assert not failures, "\n\n".join(failures)
     # Signed in and reaching the views: some requests succeed, some are refused.
