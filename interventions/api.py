@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import ValidationError
@@ -30,7 +31,11 @@ PERIOD_PARAMETERS = [
     OpenApiParameter(
         "from", dt.date, description="First day (default: the academic year's first day)"
     ),
-    OpenApiParameter("to", dt.date, description="Last day (default: the academic year's last)"),
+    OpenApiParameter(
+        "to",
+        dt.date,
+        description="Last day, on or after `from` (else 400) (default: the academic year's last)",
+    ),
     OpenApiParameter("as_of", dt.date, description="Count marks up to this day (default: today)"),
 ]
 MODES = ["stored", "computed"]
@@ -55,7 +60,7 @@ class PeriodInputSerializer(serializers.Serializer[Any]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("from"), attrs.get("to")
         if start is not None and end is not None and end < start:
-            raise ValidationError({"to": "The end of the period is before its start."})
+            raise ValidationError({"to": _("The end of the period is before its start.")})
         return attrs
 
 

@@ -160,7 +160,11 @@ class QueueCountsApi(CaseworkApi):
 
 class QueueItemOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(source="pk")
-    rank = serializers.IntegerField(help_text="Position in the queue's on-screen order, from 1")
+    rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="Position in the queue's on-screen order, from 1; null in the answer to an "
+        "action on one item (claim, snooze, close, decide), which is not a queue listing",
+    )
     kind = serializers.CharField(help_text="The item word of export_queue")
     why = serializers.CharField(help_text="Why the item is in the queue, in words")
     pupil = serializers.IntegerField(source="pupil_id", allow_null=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from interventions import selectors
 from interventions.forms import MAX_PERIOD_DAYS
@@ -31,7 +32,7 @@ def period_requested(*, school: School, data: Mapping[str, Any], today: dt.date)
         school=school, period_start=data.get("from"), period_end=data.get("to"), as_of=as_of
     )
     if end < start:
-        raise ValidationError("The end of the period is before its start.")
+        raise ValidationError(_("The end of the period is before its start."))
     if (end - start).days > MAX_PERIOD_DAYS:
-        raise ValidationError("Choose a period of at most five years.")
+        raise ValidationError(_("Choose a period of at most five years."))
     return Period(start=start, end=end, as_of=as_of)

@@ -137,3 +137,21 @@ def test_the_schema_states_the_reason_length_and_documents_the_errors(world, cli
 
     assert (reason["minLength"], reason["maxLength"]) == (REASON_MIN_LENGTH, REASON_MAX_LENGTH)
     assert {"400", "403", "404", "409"} <= set(amend["responses"])
+
+
+def test_a_summary_whose_period_ends_before_it_starts_is_a_json_400_the_schema_states(
+    world, client_for
+):
+    client = client_for(world.a1.users[Role.ATTENDANCE_OFFICER])
+    url = reverse("api:attendance-summary", kwargs={"school_slug": world.a1.school.slug})
+
+    backwards = client.get(url, {"from": "2024-09-30", "to": "2024-09-01"})
+    schema = client.get(reverse("api-schema"), {"format": "json"}).json()
+
+    # A serializer's own refusal keeps DRF's shape, {field: [messages]}, which the schema allows.
+    assert backwards.status_code == 400
+    assert backwards.json() == {"to": ["The end of the period is before its start."]}
+    summary = schema["paths"]["/api/v1/s/{school_slug}/attendance/summary/"]["get"]
+    to = next(p for p in summary["parameters"] if p["name"] == "to")
+    assert "on or after `from`" in to["description"]
+    assert "400" in summary["responses"]
