@@ -13,9 +13,11 @@ Resuming after a worker dies, without duplicating a letter, rests on three thing
 - a lease belongs to one attempt (``attempts`` is its token): a worker whose lease was taken
   over stops at its next heartbeat.
 
-When no item is pending any more the last worker stores one merged PDF (each letter padded to
-an even page count, for duplex printing) and a zip of the individual PDFs, both written through
-temporary files so the batch's PDFs are never all held as bytes at once.
+Each chunk's worker also writes its letters as one part of the print file
+(``letters.pdf_merge``). When no item is pending any more the last worker joins the parts into
+one merged PDF (each letter padded to an even page count, for duplex printing, its tags kept)
+and zips the individual PDFs, both through temporary files so the batch's PDFs are never all
+held as bytes at once.
 """
 
 from __future__ import annotations
@@ -24,29 +26,20 @@ import datetime as dt
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO
 
-import pypdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    NullObject,
-    NumberObject,
-    PdfObject,
-    StreamObject,
-)
 
 from interventions.models import EnrolmentAttendance, QueueItem
 from interventions.models.queues import ItemState as QueueItemState
@@ -60,6 +53,7 @@ from letters.models import (
     LetterBatchItem,
     LetterTemplate,
 )
+from letters.pdf_merge import KEYS_PER_PART, PdfPart, pdf_join
 from letters.services import LetterSources, letter_generate, letter_sources
 from letters.templating import TemplateProblemError
 from schools.models import Pupil, School, StaffMembership
@@ -383,9 +377,14 @@ def letter_batch_run_chunk(*, school: School, chunk_id: int) -> int:
         made += _run_item(school=school, batch=batch, item_id=item_id, sources=sources)
         if not _heartbeat(school=school, chunk_id=chunk_id, attempt=attempt):
             return made  # taken over (the new attempt finishes the chunk), or cancelled
-    LetterBatchChunk.objects.filter(school=school, pk=chunk_id, attempts=attempt).update(
-        finished_at=timezone.now(), leased_until=None
-    )
+    # This worker reads its own letters back into its part of the print file, so the last
+    # worker only joins parts. A worker that lost the lease meanwhile drops its part.
+    part = _chunk_part_store(school=school, chunk=chunk)
+    if not LetterBatchChunk.objects.filter(school=school, pk=chunk_id, attempts=attempt).update(
+        finished_at=timezone.now(), leased_until=None, print_part=part
+    ):
+        LetterBatchChunk._meta.get_field("print_part").storage.delete(part)
+        return made
     letter_batch_finish_if_complete(school=school, batch=batch)
     return made
 
@@ -393,144 +392,103 @@ def letter_batch_run_chunk(*, school: School, chunk_id: int) -> int:
 # --- Finishing: the merged PDF and the zip ---------------------------------------------------
 
 
-def _done_letters(*, school: School, batch: LetterBatch) -> Iterator[Letter]:
-    items = (
-        LetterBatchItem.objects.filter(school=school, batch=batch, state=ItemState.DONE)
-        .select_related("letter__pupil")
-        .order_by("position")
-    )
+def _done_letters(
+    *, school: School, batch: LetterBatch, chunk: LetterBatchChunk | None = None
+) -> Iterator[Letter]:
+    """The batch's letters in order (only ``chunk``'s when given), skipping any whose PDF
+    retention has erased."""
+    items = LetterBatchItem.objects.filter(school=school, batch=batch, state=ItemState.DONE)
+    if chunk is not None:
+        items = items.filter(chunk=chunk)
+    items = items.select_related("letter__pupil").order_by("position")
     for item in items.iterator(chunk_size=200):
-        if item.letter is not None:
+        if item.letter is not None and item.letter.pdf:
             yield item.letter
 
 
-class _StreamingPdfMerge:
-    """Writes one PDF page by page straight to a file: each letter's page objects (content,
-    fonts, images) are copied with new numbers as the letter is read, then dropped, so memory
-    stays that of one letter however long the batch (pypdf's ``PdfWriter`` keeps every page
-    until it writes, and slows as it grows: 90 s and 380 MB for 1,000 letters). Only the
-    pages and what they use are copied; each letter's own tags and outline are not."""
-
-    CATALOG, PAGES = 1, 2
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.offsets: dict[int, int] = {}
-        self.kids: list[int] = []
-        self.next_number = 3
-        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-
-    def _number(self) -> int:
-        self.next_number += 1
-        return self.next_number - 1
-
-    def _write(self, number: int, obj: PdfObject) -> None:
-        self.offsets[number] = self.out.tell()
-        self.out.write(f"{number} 0 obj\n".encode())
-        obj.write_to_stream(self.out)
-        self.out.write(b"\nendobj\n")
-
-    def _copy(self, obj: PdfObject, numbers: dict[int, int], queue: list[int]) -> PdfObject:
-        if isinstance(obj, IndirectObject):
-            if obj.idnum not in numbers:
-                numbers[obj.idnum] = self._number()
-                queue.append(obj.idnum)
-            return IndirectObject(numbers[obj.idnum], 0, None)
-        if isinstance(obj, StreamObject):
-            stream = StreamObject()
-            stream._data = obj._data  # the encoded bytes, filters kept in the dictionary
-            for key, value in obj.items():
-                if key != "/Length":  # written from the data
-                    stream[NameObject(key)] = self._copy(value, numbers, queue)
-            return stream
-        if isinstance(obj, DictionaryObject):
-            copied = DictionaryObject()
-            for key, value in obj.items():
-                if key != "/Parent":  # never climb back into the letter's page tree
-                    copied[NameObject(key)] = self._copy(value, numbers, queue)
-            return copied
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(self._copy(value, numbers, queue) for value in obj)
-        return obj
-
-    def add_page(self, reader: pypdf.PdfReader, page: pypdf.PageObject) -> None:
-        numbers: dict[int, int] = {}
-        queue: list[int] = []
-        copied = self._copy(page, numbers, queue)
-        assert isinstance(copied, DictionaryObject)
-        copied[NameObject("/Parent")] = IndirectObject(self.PAGES, 0, None)
-        number = self._number()
-        if page.indirect_reference is not None:
-            numbers[page.indirect_reference.idnum] = number  # a self-reference stays here
-        self.kids.append(number)
-        self._write(number, copied)
-        while queue:
-            idnum = queue.pop()
-            source = reader.get_object(idnum)
-            target = NullObject() if source is None else self._copy(source, numbers, queue)
-            self._write(numbers[idnum], target)
-
-    def add_blank_page(self, mediabox: ArrayObject) -> None:
-        blank = DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Page"),
-                NameObject("/Parent"): IndirectObject(self.PAGES, 0, None),
-                NameObject("/MediaBox"): ArrayObject(mediabox),
-                NameObject("/Resources"): DictionaryObject(),
-            }
-        )
-        number = self._number()
-        self.kids.append(number)
-        self._write(number, blank)
-
-    def close(self) -> None:
-        self._write(
-            self.PAGES,
-            DictionaryObject(
-                {
-                    NameObject("/Type"): NameObject("/Pages"),
-                    NameObject("/Kids"): ArrayObject(IndirectObject(n, 0, None) for n in self.kids),
-                    NameObject("/Count"): NumberObject(len(self.kids)),
-                }
-            ),
-        )
-        self._write(
-            self.CATALOG,
-            DictionaryObject(
-                {
-                    NameObject("/Type"): NameObject("/Catalog"),
-                    NameObject("/Pages"): IndirectObject(self.PAGES, 0, None),
-                }
-            ),
-        )
-        xref = self.out.tell()
-        size = self.next_number
-        self.out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
-        for number in range(1, size):
-            self.out.write(f"{self.offsets[number]:010d} 00000 n \n".encode())
-        self.out.write(
-            f"trailer\n<< /Size {size} /Root {self.CATALOG} 0 R >>\n"
-            f"startxref\n{xref}\n%%EOF\n".encode()
-        )
+def _write_part(letters: Iterable[Letter], out: IO[bytes], *, key_base: int = 0) -> int:
+    """``letters`` as one part of a print file (``letters.pdf_merge``); returns the count.
+    Each letter's file is opened, copied and closed in turn; a letter whose PDF retention
+    erased is left out."""
+    part = PdfPart(out, key_base=key_base)
+    count = 0
+    for letter in letters:
+        if not letter.pdf:
+            continue
+        with letter.pdf.open("rb") as handle:
+            part.add_letter(handle)
+        count += 1
+    part.close()
+    return count
 
 
-def letters_merge(*, letters: Iterator[Letter] | Sequence[Letter], out: IO[bytes]) -> int:
+def letters_merge(*, letters: Iterable[Letter], out: IO[bytes]) -> int:
     """Write one PDF of ``letters`` in order to ``out`` for printing, each padded with a blank
     page to an even page count so every letter starts on a fresh sheet when printed on both
-    sides. Each letter's file is read, copied and closed in turn. Returns the pages written."""
-    merge = _StreamingPdfMerge(out)
-    for letter in letters:
-        with letter.pdf.open("rb") as handle:
-            reader = pypdf.PdfReader(handle)
-            for page in reader.pages:
-                merge.add_page(reader, page)
-            if len(reader.pages) % 2:
-                merge.add_blank_page(reader.pages[-1].mediabox)
-    merge.close()
-    return len(merge.kids)
+    sides, each letter's tags kept. Returns the pages written."""
+    with tempfile.TemporaryFile() as part:
+        _write_part(letters, part)
+        return pdf_join([part], out)
 
 
-def letters_zip(*, letters: Iterator[Letter] | Sequence[Letter], out: IO[bytes]) -> int:
+def _part_key_base(chunk: LetterBatchChunk) -> int:
+    return chunk.number * KEYS_PER_PART
+
+
+def _chunk_part_store(*, school: School, chunk: LetterBatchChunk) -> str:
+    """Write the part of the print file for ``chunk``'s letters to storage; its name."""
+    batch = chunk.batch
+    with tempfile.TemporaryFile() as part:
+        _write_part(
+            _done_letters(school=school, batch=batch, chunk=chunk),
+            part,
+            key_base=_part_key_base(chunk),
+        )
+        part.seek(0)
+        field = LetterBatchChunk._meta.get_field("print_part")
+        name = f"{school.pk}/batch-{batch.pk}-{chunk.number}-{chunk.attempts}.part"
+        return str(field.storage.save(field.generate_filename(chunk, name), File(part)))
+
+
+def _merged_print_file(*, school: School, batch: LetterBatch, out: IO[bytes]) -> list[str]:
+    """Join the chunks' parts, in order, into ``out``. A chunk without a part (the batch was
+    cancelled while it was worked, or it was made before parts existed) gets one here.
+    Returns the names of the stored parts used, to delete once the batch is saved."""
+    storage = LetterBatchChunk._meta.get_field("print_part").storage
+    used: list[str] = []
+    with ExitStack() as files:
+        parts: list[IO[bytes]] = []
+        chunks = LetterBatchChunk.objects.filter(school=school, batch=batch).order_by("number")
+        for chunk in chunks:
+            if chunk.print_part and chunk.finished_at is not None:
+                parts.append(files.enter_context(storage.open(chunk.print_part.name, "rb")))
+                used.append(chunk.print_part.name)
+            else:
+                part = files.enter_context(tempfile.TemporaryFile())
+                chunk.batch = batch
+                _write_part(
+                    _done_letters(school=school, batch=batch, chunk=chunk),
+                    part,
+                    key_base=_part_key_base(chunk),
+                )
+                parts.append(part)
+        unchunked = LetterBatchItem.objects.filter(
+            school=school, batch=batch, state=ItemState.DONE, chunk__isnull=True
+        )
+        if unchunked.exists():  # items from before chunks existed
+            part = files.enter_context(tempfile.TemporaryFile())
+            letters = (i.letter for i in unchunked.select_related("letter").order_by("position"))
+            _write_part(
+                (letter for letter in letters if letter is not None),
+                part,
+                key_base=len(parts) * KEYS_PER_PART,
+            )
+            parts.insert(0, part)
+        pdf_join(parts, out)
+    return used
+
+
+def letters_zip(*, letters: Iterable[Letter], out: IO[bytes]) -> int:
     """Write a zip of ``letters``' PDFs to ``out``, copied file by file. Returns the count."""
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -544,8 +502,14 @@ def letters_zip(*, letters: Iterator[Letter] | Sequence[Letter], out: IO[bytes])
     return count
 
 
+def _delete_files(storage: Storage, names: Sequence[str]) -> None:
+    for name in names:
+        storage.delete(name)
+
+
 def letter_batch_finish_if_complete(*, school: School, batch: LetterBatch) -> bool:
-    """Merge, zip and close ``batch`` once none of its items is pending."""
+    """Merge, zip and close ``batch`` once none of its items is pending. The merged PDF joins
+    the parts the chunks' workers wrote; the parts are deleted once the batch is saved."""
     with transaction.atomic():
         locked = LetterBatch.objects.select_for_update().get(school=school, pk=batch.pk)
         if locked.finished_at is not None:
@@ -558,7 +522,7 @@ def letter_batch_finish_if_complete(*, school: School, batch: LetterBatch) -> bo
             school=school, batch=locked, state=ItemState.DONE
         ).exists():
             with tempfile.TemporaryFile() as merged, tempfile.TemporaryFile() as archive:
-                letters_merge(letters=_done_letters(school=school, batch=locked), out=merged)
+                used = _merged_print_file(school=school, batch=locked, out=merged)
                 letters_zip(letters=_done_letters(school=school, batch=locked), out=archive)
                 merged.seek(0)
                 archive.seek(0)
@@ -568,6 +532,9 @@ def letter_batch_finish_if_complete(*, school: School, batch: LetterBatch) -> bo
                 locked.letters_zip.save(
                     f"{school.pk}/batch-{locked.pk}.zip", File(archive), save=False
                 )
+            LetterBatchChunk.objects.filter(school=school, batch=locked).update(print_part="")
+            storage = LetterBatchChunk._meta.get_field("print_part").storage
+            transaction.on_commit(lambda: _delete_files(storage, used))
         if locked.status == BatchStatus.RUNNING:
             locked.status = BatchStatus.DONE
         locked.finished_at = timezone.now()

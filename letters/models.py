@@ -243,6 +243,9 @@ class LetterBatchChunk(SchoolOwned):
     leased_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The chunk's letters as one part of the batch's print file (``letters.pdf_merge``),
+    # written by the chunk's worker so the last worker only joins the parts; deleted then.
+    print_part = models.FileField(upload_to="letter-batches/parts/", blank=True)
 
     objects = SchoolScopedManager["LetterBatchChunk"]()
 

@@ -12,7 +12,7 @@ was sent; each run leaves a ``RetentionRecord`` naming no pupil.
 
 from __future__ import annotations
 
-from letters.models import Letter, LetterBatch
+from letters.models import Letter, LetterBatch, LetterBatchChunk
 from schools.retention import FreeTextRule
 
 RULES = (
@@ -29,5 +29,12 @@ RULES = (
         erased={"merged_pdf": "", "letters_zip": ""},
         years_setting="RETENTION_NOTICES_EXTRA_YEARS",
         what="letter batch files",
+    ),
+    FreeTextRule(  # a part left by a batch that never finished (joined parts are deleted)
+        model=LetterBatchChunk,
+        date_field="batch__created_at",
+        erased={"print_part": ""},
+        years_setting="RETENTION_NOTICES_EXTRA_YEARS",
+        what="parts of letter batch print files",
     ),
 )

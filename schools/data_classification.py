@@ -117,6 +117,10 @@ FIELD_CLASSES: dict[str, DataClass] = {
     "interventions.LAReturn.snapshot": DataClass.PERSONAL,
     "letters.Letter.snapshot": DataClass.PERSONAL,
     "letters.Letter.pdf": DataClass.PERSONAL,
+    # Many letters in one file: names, addresses and figures of every pupil in the batch.
+    "letters.LetterBatch.merged_pdf": DataClass.PERSONAL,
+    "letters.LetterBatch.letters_zip": DataClass.PERSONAL,
+    "letters.LetterBatchChunk.print_part": DataClass.PERSONAL,
 }
 
 
