@@ -71,10 +71,12 @@ PRINT_PILE_LIMIT = 500  # one merged PDF a printer takes in one go; the rest fol
 def print_pile(*, school: School) -> QuerySet[Letter]:
     """Letters that go by post and are not printed yet, oldest first: generated (neither
     emailed nor printed) and addressed to nobody with an email address. A letter whose email
-    failed stays on the outbox for staff to decide."""
+    failed stays on the outbox for staff to decide. A letter whose PDF retention erased is
+    not printable and is left out."""
     return (
         Letter.objects.filter(school=school, status=LetterStatus.GENERATED)
         .exclude(contacts__email__gt="")
+        .exclude(pdf="")  # erased by retention: nothing left to print
         .select_related("pupil", "template_version__template")
         .order_by("created_at", "pk")
     )

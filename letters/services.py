@@ -741,6 +741,8 @@ def letter_email_send(*, school: School, letter: Letter) -> list[EmailDelivery]:
     print pile (``letter_print_pile``). Returns the deliveries made by this call."""
     if letter.school_id != school.pk:
         raise ValidationError(_("This letter belongs to another school."))
+    if not letter.pdf:
+        raise ValidationError(_("This letter's PDF was deleted under the retention policy."))
     made = []
     for contact in letter.contacts.filter(school=school).exclude(email=""):
         try:

@@ -38,8 +38,10 @@ def _file_response(field: Any, filename: str) -> HttpResponse:
     return response
 
 
-def _render(request: SchoolRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, {"school": request.school, **context})
+def _render(
+    request: SchoolRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    return render(request, template, {"school": request.school, **context}, status=status)
 
 
 def _membership(request: SchoolRequest) -> StaffMembership:
@@ -53,6 +55,8 @@ def _membership(request: SchoolRequest) -> StaffMembership:
 @require_capability(Capability.SEND_LETTERS)
 def letter_pdf(request: SchoolRequest, letter_id: int) -> HttpResponse:
     letter = selectors.letter_get(school=request.school, letter_id=letter_id)
+    if not letter.pdf:  # every letter is made with its PDF: only retention removes it
+        return _render(request, "letters/letter_erased.html", {"letter": letter}, status=410)
     return _file_response(letter.pdf, f"letter-{letter.pk}.pdf")
 
 
@@ -237,7 +241,13 @@ def letter_send(request: SchoolRequest, letter_id: int) -> HttpResponse:
     letter = selectors.letter_get(school=request.school, letter_id=letter_id)
     if request.method != "POST":  # after the lookup: a foreign id is 404 for any method
         return HttpResponseNotAllowed(["POST"])
-    made = services.letter_email_send(school=request.school, letter=letter)
+    try:
+        made = services.letter_email_send(school=request.school, letter=letter)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(
+            "letters:pupil-letters", school_slug=request.school.slug, pupil_id=letter.pupil_id
+        )
     messages.success(request, _("Emails sent: %(count)s.") % {"count": len(made)})
     return redirect("letters:outbox", school_slug=request.school.slug)
 
