@@ -10,7 +10,11 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev
 COPY . .
-RUN DJANGO_SETTINGS_MODULE=attendance_app.settings.production DJANGO_SECRET_KEY=collectstatic python manage.py collectstatic --noinput \
- && DJANGO_SETTINGS_MODULE=attendance_app.settings.production DJANGO_SECRET_KEY=collectstatic python manage.py compilemessages_py
+# Build-time placeholders only: production refuses to start without a secret and the passkey
+# settings, and the real ones come from the environment at run time.
+RUN export DJANGO_SECRET_KEY=collectstatic OTP_WEBAUTHN_RP_ID=build.invalid \
+      OTP_WEBAUTHN_ALLOWED_ORIGINS=https://build.invalid \
+ && python manage.py collectstatic --noinput \
+ && python manage.py compilemessages_py
 EXPOSE 8000
 CMD ["gunicorn", "attendance_app.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

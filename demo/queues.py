@@ -13,7 +13,11 @@ the way the product does, through ``interventions.queues`` only:
   they are closed as reviewed (``queue_item_close``), except penalty-notice thresholds, whose
   decisions ``demo.cases`` records. Recent ones stay open, awaiting the officer.
 - The officer claims the tier 1-3 calls and has already phoned every pupil the queue flags
-  as "no contact" (day 3), reaching nobody (``contact_attempt_record``).
+  as "no contact" (day 3), reaching nobody (``contact_attempt_record``). The other absent
+  pupils' parents were phoned once each (on the pupil's first item of the day): every other
+  pupil's parent answered with a reason (``reached``; the N stays until the reason is
+  confirmed, so no mark changes), the rest got a voicemail. Which ones is decided by the
+  pupils' order, so every run picks the same.
 
 Idempotent: the refresh opens each cause once, closed items stay closed, and calls are made
 only on items that have none.
@@ -68,6 +72,14 @@ _UNANSWERED = (
     (ContactMethod.PHONE, ContactOutcome.VOICEMAIL, "Left a message asking for a call back."),
     (ContactMethod.TEXT, ContactOutcome.NO_ANSWER, "Text sent: no reply by the afternoon."),
 )
+# The reasons parents give when reached on the morning call (in turn).
+_REASONS_GIVEN = (
+    "Ill with a temperature; back tomorrow.",
+    "Dental appointment this morning; in after lunch.",
+    "Family emergency; will ring the office tomorrow.",
+)
+_REACHED_NOTE = "Parent reached. Mark left as N until the reason is confirmed in writing."
+_VOICEMAIL_NOTE = "Left a message asking for a call back."
 
 
 @dataclass(frozen=True)
@@ -174,7 +186,17 @@ def _work_first_day(
     # Calls are logged just after the morning register closed (or at the refresh, if earlier).
     morning = dt.datetime.combine(day, school.am_register_closes, tzinfo=moment.tzinfo)
     at = min(morning + dt.timedelta(minutes=15), moment)
-    for item in items.order_by("pk"):
+    ordered = list(items.order_by("pk"))
+    # One morning call per pupil without an alert, on their first item of the day (AM first).
+    routine: dict[int, QueueItem] = {}
+    for item in sorted(ordered, key=lambda i: (i.session, i.pk)):
+        if item.pupil_id is not None and not (item.details or {}).get("alert"):
+            routine.setdefault(item.pupil_id, item)
+    for n, pupil_id in enumerate(sorted(routine)):
+        item = routine[pupil_id]
+        if item.pk not in called:
+            _morning_call(school, officer, item, reached=n % 2 == 0, n=n, at=at)
+    for item in ordered:
         details = item.details or {}
         if int(details.get("tier", 99)) in SOCIAL_WORKER_TIERS and item.claimed_by_id is None:
             queue_item_claim(school=school, item=item, by=officer, now=at)
@@ -193,3 +215,33 @@ def _work_first_day(
                 note=note,
                 now=at + dt.timedelta(minutes=20 * n),
             )
+
+
+def _morning_call(
+    school: School,
+    officer: StaffMembership,
+    item: QueueItem,
+    *,
+    reached: bool,
+    n: int,
+    at: dt.datetime,
+) -> None:
+    """One phone call to the pupil's first contact: answered with a reason, or a voicemail."""
+    assert item.pupil is not None
+    contact = (
+        Contact.objects.filter(school=school, pupil=item.pupil)
+        .order_by("-parental_responsibility", "priority", "full_name")
+        .first()
+    )
+    contact_attempt_record(
+        school=school,
+        pupil=item.pupil,
+        method=ContactMethod.PHONE,
+        outcome=ContactOutcome.REACHED if reached else ContactOutcome.VOICEMAIL,
+        by=officer,
+        item=item,
+        contact=contact,
+        reason_given=_REASONS_GIVEN[(n // 2) % len(_REASONS_GIVEN)] if reached else "",
+        note=_REACHED_NOTE if reached else _VOICEMAIL_NOTE,
+        now=at + dt.timedelta(minutes=5 + n),
+    )

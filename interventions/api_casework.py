@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -125,6 +125,55 @@ class CaseworkApi(APIView):
         if req.access.membership is None:
             raise Http404(NOT_FOUND)
         return req.access.membership
+
+
+# The action bases below have comments, not docstrings: drf-spectacular describes a view with
+# the first docstring in its MRO, and a view without its own keeps the one it had before.
+
+
+class CaseworkActionApi(CaseworkApi):
+    # Base of the POST actions: ``resolve()`` has looked up the path's objects within what this
+    # user sees (404), the body is validated with ``input_serializer`` (DRF's 400), ``perform()``
+    # calls the service (its ``ValidationError`` is a 400 in ``attendance_app.api_errors``), and
+    # ``output()`` of what it returns is answered with ``output_serializer`` and
+    # ``success_status``. A subclass that sets ``summary`` gets its POST documented from these
+    # attributes (request, the answer under ``success_status``, the 400/404 error bodies).
+
+    input_serializer: type[serializers.Serializer[Any]] | None = None
+    output_serializer: type[serializers.BaseSerializer[Any]]
+    success_status: int = status.HTTP_200_OK
+    summary: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "summary" in cls.__dict__:
+            extend_schema_view(
+                post=extend_schema(
+                    request=cls.input_serializer,
+                    responses={cls.success_status: cls.output_serializer, **ERRORS},
+                    summary=cls.summary,
+                )
+            )(cls)
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        req = school_request(request)
+        data: dict[str, Any] = {}
+        if self.input_serializer is not None:
+            payload = self.input_serializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            data = dict(payload.validated_data)
+        result = self.perform(req, data)
+        return Response(
+            self.output_serializer(self.output(req, result)).data, status=self.success_status
+        )
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> Any:
+        """Call the service with the validated body; return what is answered."""
+        raise NotImplementedError
+
+    def output(self, req: SchoolRequest, result: Any) -> Any:
+        """What ``output_serializer`` serialises (default: ``perform()``'s result)."""
+        return result
 
 
 def _person(membership: StaffMembership | None) -> str:
@@ -265,107 +314,86 @@ class QueueItemApi(CaseworkApi):
             kwargs["item_id"],
         )
 
-    def answer(self, item: QueueItem) -> Response:
-        return Response(QueueItemOutputSerializer(_item_data(item)).data)
+
+class QueueItemActionApi(CaseworkActionApi, QueueItemApi):
+    # Base of the actions on one queue item: the answer is the item.
+
+    output_serializer = QueueItemOutputSerializer
+
+    def output(self, req: SchoolRequest, result: QueueItem) -> dict[str, Any]:
+        return _item_data(result)
 
 
-class QueueItemClaimApi(QueueItemApi):
+class QueueItemClaimApi(QueueItemActionApi):
     class QueueItemClaimInputSerializer(serializers.Serializer[Any]):
         claimant = _id_field(
             required=False, help_text="A staff membership of this school (default: you)"
         )
 
-    @extend_schema(
-        request=QueueItemClaimInputSerializer,
-        responses={200: QueueItemOutputSerializer, **ERRORS},
-        summary="Claim a queue item (assign it to a person)",
-    )
-    def post(self, request: Request, item_id: int) -> Response:
-        req = school_request(request)
-        payload = self.QueueItemClaimInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+    input_serializer = QueueItemClaimInputSerializer
+    summary = "Claim a queue item (assign it to a person)"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> QueueItem:
         claimant = _body_object(
             StaffMembership.objects.filter(school=req.school, is_active=True).select_related(
                 "user"
             ),
-            payload.validated_data.get("claimant"),
+            data.get("claimant"),
         )
-        item = queues.queue_item_claim(
+        return queues.queue_item_claim(
             school=req.school, item=self.item, by=self.membership(req), claimant=claimant
         )
-        return self.answer(item)
 
 
-class QueueItemSnoozeApi(QueueItemApi):
+class QueueItemSnoozeApi(QueueItemActionApi):
     class QueueItemSnoozeInputSerializer(serializers.Serializer[Any]):
         until = serializers.DateField()
         reason = serializers.CharField(max_length=300)
 
-    @extend_schema(
-        request=QueueItemSnoozeInputSerializer,
-        responses={200: QueueItemOutputSerializer, **ERRORS},
-        summary="Snooze a queue item to a later date, with a reason",
-    )
-    def post(self, request: Request, item_id: int) -> Response:
-        req = school_request(request)
-        payload = self.QueueItemSnoozeInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        item = queues.queue_item_snooze(
+    input_serializer = QueueItemSnoozeInputSerializer
+    summary = "Snooze a queue item to a later date, with a reason"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> QueueItem:
+        return queues.queue_item_snooze(
             school=req.school,
             item=self.item,
-            until=payload.validated_data["until"],
-            reason=payload.validated_data["reason"],
+            until=data["until"],
+            reason=data["reason"],
             by=self.membership(req),
         )
-        return self.answer(item)
 
 
-class QueueItemCloseApi(QueueItemApi):
+class QueueItemCloseApi(QueueItemActionApi):
     class QueueItemCloseInputSerializer(serializers.Serializer[Any]):
         outcome = serializers.CharField(max_length=40)
         note = serializers.CharField(max_length=500, required=False, default="")
 
-    @extend_schema(
-        request=QueueItemCloseInputSerializer,
-        responses={200: QueueItemOutputSerializer, **ERRORS},
-        summary="Close a queue item with an outcome",
-    )
-    def post(self, request: Request, item_id: int) -> Response:
-        req = school_request(request)
-        payload = self.QueueItemCloseInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        item = queues.queue_item_close(
+    input_serializer = QueueItemCloseInputSerializer
+    summary = "Close a queue item with an outcome"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> QueueItem:
+        return queues.queue_item_close(
             school=req.school,
             item=self.item,
-            outcome=payload.validated_data["outcome"],
-            note=payload.validated_data["note"],
+            outcome=data["outcome"],
+            note=data["note"],
             by=self.membership(req),
         )
-        return self.answer(item)
 
 
-class QueueItemDecideApi(QueueItemApi):
+class QueueItemDecideApi(QueueItemActionApi):
     class QueueItemDecideInputSerializer(serializers.Serializer[Any]):
         decision = serializers.ChoiceField(choices=PnDecision.choices)
         reason = serializers.CharField(max_length=500, required=False, default="")
         reference = serializers.CharField(max_length=100, required=False, default="")
 
-    @extend_schema(
-        request=QueueItemDecideInputSerializer,
-        responses={200: QueueItemOutputSerializer, **ERRORS},
-        summary="Record the decision on a penalty-notice threshold met (§5.2)",
-    )
-    def post(self, request: Request, item_id: int) -> Response:
-        req = school_request(request)
-        payload = self.QueueItemDecideInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        item = queues.queue_item_decide(
-            school=req.school,
-            item=self.item,
-            by=self.membership(req),
-            **payload.validated_data,
+    input_serializer = QueueItemDecideInputSerializer
+    summary = "Record the decision on a penalty-notice threshold met (§5.2)"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> QueueItem:
+        return queues.queue_item_decide(
+            school=req.school, item=self.item, by=self.membership(req), **data
         )
-        return self.answer(item)
 
 
 # --- Contact attempts -----------------------------------------------------------------------
@@ -420,23 +448,23 @@ def _attempts(req: SchoolRequest) -> QuerySet[ContactAttempt]:
     )
 
 
-class _ContactsMixin(CaseworkApi):
-    def record(
-        self,
-        request: Request,
-        *,
-        pupil: Pupil,
-        item: QueueItem | None = None,
-        case: Case | None = None,
-    ) -> Response:
-        req = school_request(request)
-        payload = ContactAttemptInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+class ContactAttemptActionApi(CaseworkActionApi):
+    # Base of the two contact logs (a queue item's, a case's): a new attempt is logged for
+    # ``pupil_item_case()``.
+
+    input_serializer = ContactAttemptInputSerializer
+    output_serializer = ContactAttemptOutputSerializer
+    success_status = status.HTTP_201_CREATED
+
+    def pupil_item_case(self) -> tuple[Pupil, QueueItem | None, Case | None]:
+        raise NotImplementedError
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> ContactAttempt:
+        pupil, item, case = self.pupil_item_case()
         contact = _body_object(
             Contact.objects.filter(school=req.school, pupil=pupil), data.pop("contact", None)
         )
-        attempt = queues.contact_attempt_record(
+        return queues.contact_attempt_record(
             school=req.school,
             pupil=pupil,
             by=self.membership(req),
@@ -445,13 +473,12 @@ class _ContactsMixin(CaseworkApi):
             contact=contact,
             **data,
         )
-        return Response(
-            ContactAttemptOutputSerializer(attempt).data, status=status.HTTP_201_CREATED
-        )
 
 
-class QueueItemContactsApi(_ContactsMixin, QueueItemApi):
+class QueueItemContactsApi(ContactAttemptActionApi, QueueItemApi):
     """The contact log of one queue item (a first-day call); a new attempt is logged here."""
+
+    summary = "Log a contact attempt on a queue item"
 
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
         super().resolve(req, **kwargs)
@@ -466,14 +493,9 @@ class QueueItemContactsApi(_ContactsMixin, QueueItemApi):
         attempts = _attempts(school_request(request)).filter(item=self.item)
         return Response(ContactAttemptOutputSerializer(attempts, many=True).data)
 
-    @extend_schema(
-        request=ContactAttemptInputSerializer,
-        responses={201: ContactAttemptOutputSerializer, **ERRORS},
-        summary="Log a contact attempt on a queue item",
-    )
-    def post(self, request: Request, item_id: int) -> Response:
+    def pupil_item_case(self) -> tuple[Pupil, QueueItem | None, Case | None]:
         assert self.item.pupil is not None  # resolve() refused the others
-        return self.record(request, pupil=self.item.pupil, item=self.item)
+        return self.item.pupil, self.item, None
 
 
 # --- Cases -----------------------------------------------------------------------------------
@@ -615,7 +637,7 @@ def _review_fields(nti: NoticeToImprove, on: dt.date, school: Any) -> NoticeToIm
     return nti
 
 
-class CaseListApi(CaseworkApi):
+class CaseListApi(CaseworkActionApi):
     """Open cases (caseworkers: ``?closed=1`` for closed ones); caseworkers open one here."""
 
     required_capability = Capability.VIEW_CASES
@@ -643,16 +665,12 @@ class CaseListApi(CaseworkApi):
         )
         return Response(CaseOutputSerializer(cases, many=True).data)
 
-    @extend_schema(
-        request=CaseListInputSerializer,
-        responses={201: CaseOutputSerializer, **ERRORS},
-        summary="Open a case for a pupil (or advance their open case)",
-    )
-    def post(self, request: Request) -> Response:
-        req = school_request(request)
-        payload = self.CaseListInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+    input_serializer = CaseListInputSerializer
+    output_serializer = CaseOutputSerializer
+    success_status = status.HTTP_201_CREATED
+    summary = "Open a case for a pupil (or advance their open case)"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> Case:
         pupil = pupil_visible_get(
             school=req.school,
             access=req.access,
@@ -668,8 +686,7 @@ class CaseListApi(CaseworkApi):
             reason=data["reason"],
             stage=stage,
         )
-        case = visible_cases(req).get(pk=case.pk)
-        return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED)
+        return visible_cases(req).get(pk=case.pk)
 
 
 class CaseApi(CaseworkApi):
@@ -681,9 +698,14 @@ class CaseApi(CaseworkApi):
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
         self.case = _found(visible_cases(req), kwargs["case_id"])
 
-    def case_answer(self, request: Request, code: int = status.HTTP_200_OK) -> Response:
-        case = visible_cases(school_request(request)).get(pk=self.case.pk)
-        return Response(CaseOutputSerializer(case).data, status=code)
+
+class CaseChangeApi(CaseworkActionApi, CaseApi):
+    # Base of the actions on the case itself: the answer is the case, read again.
+
+    output_serializer = CaseOutputSerializer
+
+    def output(self, req: SchoolRequest, result: Any) -> Case:
+        return visible_cases(req).get(pk=self.case.pk)
 
 
 class CaseDetailApi(CaseApi):
@@ -720,21 +742,15 @@ class CaseDetailApi(CaseApi):
         return Response(CaseDetailOutputSerializer(body).data)
 
 
-class CaseStageApi(CaseApi):
+class CaseStageApi(CaseChangeApi):
     class CaseStageInputSerializer(serializers.Serializer[Any]):
         stage = _id_field(required=False, help_text="Default: the next stage")
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(
-        request=CaseStageInputSerializer,
-        responses={200: CaseOutputSerializer, **ERRORS},
-        summary="Move a case to another stage (recorded with who, when and why)",
-    )
-    def post(self, request: Request, case_id: int) -> Response:
-        req = school_request(request)
-        payload = self.CaseStageInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+    input_serializer = CaseStageInputSerializer
+    summary = "Move a case to another stage (recorded with who, when and why)"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> None:
         if not self.case.is_open:
             raise Http404(NOT_FOUND)  # a closed case's stage is history
         stage = _body_object(CaseStage.objects.filter(school=req.school), data.get("stage"))
@@ -745,32 +761,22 @@ class CaseStageApi(CaseApi):
             stage=stage,
             reason=data["reason"],
         )
-        return self.case_answer(request)
 
 
-class CaseCloseApi(CaseApi):
+class CaseCloseApi(CaseChangeApi):
     class CaseCloseInputSerializer(serializers.Serializer[Any]):
         outcome = serializers.CharField(max_length=500)
 
-    @extend_schema(
-        request=CaseCloseInputSerializer,
-        responses={200: CaseOutputSerializer, **ERRORS},
-        summary="Close a case with its outcome",
-    )
-    def post(self, request: Request, case_id: int) -> Response:
-        req = school_request(request)
-        payload = self.CaseCloseInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+    input_serializer = CaseCloseInputSerializer
+    summary = "Close a case with its outcome"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> None:
         casework.case_close(
-            school=req.school,
-            case=self.case,
-            by=self.membership(req),
-            outcome=payload.validated_data["outcome"],
+            school=req.school, case=self.case, by=self.membership(req), outcome=data["outcome"]
         )
-        return self.case_answer(request)
 
 
-class CaseActionsApi(CaseApi):
+class CaseActionsApi(CaseworkActionApi, CaseApi):
     """A case's actions; caseworkers add one (call, meeting, plan, referral, …)."""
 
     required_capability = Capability.VIEW_CASES
@@ -798,24 +804,19 @@ class CaseActionsApi(CaseApi):
         actions = self.case.actions.select_related("owner__user").order_by("due_on", "pk")
         return Response(CaseActionOutputSerializer(actions, many=True).data)
 
-    @extend_schema(
-        request=CaseActionsInputSerializer,
-        responses={201: CaseActionOutputSerializer, **ERRORS},
-        summary="Add an action to a case",
-    )
-    def post(self, request: Request, case_id: int) -> Response:
-        req = school_request(request)
-        payload = self.CaseActionsInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+    input_serializer = CaseActionsInputSerializer
+    output_serializer = CaseActionOutputSerializer
+    success_status = status.HTTP_201_CREATED
+    summary = "Add an action to a case"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> CaseAction:
         owner = _body_object(
             StaffMembership.objects.filter(school=req.school, is_active=True),
             data.pop("owner", None),
         )
-        action = casework.case_action_add(
+        return casework.case_action_add(
             school=req.school, case=self.case, by=self.membership(req), owner=owner, **data
         )
-        return Response(CaseActionOutputSerializer(action).data, status=status.HTTP_201_CREATED)
 
 
 class CaseActionApi(CaseApi):
@@ -867,7 +868,7 @@ class CaseActionApi(CaseApi):
         return Response(CaseActionOutputSerializer(action).data)
 
 
-class CaseActionDoneApi(CaseApi):
+class CaseActionDoneApi(CaseworkActionApi, CaseApi):
     action: CaseAction
 
     class CaseActionDoneInputSerializer(serializers.Serializer[Any]):
@@ -887,26 +888,22 @@ class CaseActionDoneApi(CaseApi):
             kwargs["action_id"],
         )
 
-    @extend_schema(
-        request=CaseActionDoneInputSerializer,
-        responses={200: CaseActionOutputSerializer, **ERRORS},
-        summary="Record an action as done, with its outcome (a referral: its status)",
-    )
-    def post(self, request: Request, case_id: int, action_id: int) -> Response:
-        req = school_request(request)
-        payload = self.CaseActionDoneInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        action = casework.case_action_complete(
-            school=req.school, action=self.action, by=self.membership(req), **payload.validated_data
+    input_serializer = CaseActionDoneInputSerializer
+    output_serializer = CaseActionOutputSerializer
+    summary = "Record an action as done, with its outcome (a referral: its status)"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> CaseAction:
+        return casework.case_action_complete(
+            school=req.school, action=self.action, by=self.membership(req), **data
         )
-        return Response(CaseActionOutputSerializer(action).data)
 
 
-class CaseContactsApi(_ContactsMixin, CaseApi):
+class CaseContactsApi(ContactAttemptActionApi, CaseApi):
     """The contact log of a case; a new attempt is logged here."""
 
     required_capability = Capability.VIEW_CASES
     write_capability = Capability.WORK_QUEUES  # contact_attempt_record's own capability
+    summary = "Log a contact attempt on a case"
 
     @extend_schema(
         responses={200: ContactAttemptOutputSerializer(many=True), **NOT_FOUND_ONLY},
@@ -916,19 +913,14 @@ class CaseContactsApi(_ContactsMixin, CaseApi):
         attempts = _attempts(school_request(request)).filter(case_id=self.case.pk)
         return Response(ContactAttemptOutputSerializer(attempts, many=True).data)
 
-    @extend_schema(
-        request=ContactAttemptInputSerializer,
-        responses={201: ContactAttemptOutputSerializer, **ERRORS},
-        summary="Log a contact attempt on a case",
-    )
-    def post(self, request: Request, case_id: int) -> Response:
-        return self.record(request, pupil=self.case.pupil, case=self.case)
+    def pupil_item_case(self) -> tuple[Pupil, QueueItem | None, Case | None]:
+        return self.case.pupil, None, self.case
 
 
 # --- Notices to Improve ---------------------------------------------------------------------
 
 
-class CaseNtisApi(CaseApi):
+class CaseNtisApi(CaseworkActionApi, CaseApi):
     """A case's Notices to Improve with the attendance over their period; issue one here."""
 
     required_capability = Capability.VIEW_CASES
@@ -958,16 +950,12 @@ class CaseNtisApi(CaseApi):
         ]
         return Response(NtiOutputSerializer(ntis, many=True).data)
 
-    @extend_schema(
-        request=CaseNtisInputSerializer,
-        responses={201: NtiOutputSerializer, **ERRORS},
-        summary="Issue a Notice to Improve (§5.3)",
-    )
-    def post(self, request: Request, case_id: int) -> Response:
-        req = school_request(request)
-        payload = self.CaseNtisInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+    input_serializer = CaseNtisInputSerializer
+    output_serializer = NtiOutputSerializer
+    success_status = status.HTTP_201_CREATED
+    summary = "Issue a Notice to Improve (§5.3)"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> NoticeToImprove:
         nti = casework.nti_issue(
             school=req.school,
             case=self.case,
@@ -978,11 +966,10 @@ class CaseNtisApi(CaseApi):
             criteria_rate=data["criteria_rate"],
             issued_on=data.get("issued_on"),
         )
-        nti = _review_fields(nti, timezone.localdate(), req.school)
-        return Response(NtiOutputSerializer(nti).data, status=status.HTTP_201_CREATED)
+        return _review_fields(nti, timezone.localdate(), req.school)
 
 
-class NtiOutcomeApi(CaseworkApi):
+class NtiOutcomeApi(CaseworkActionApi):
     required_capability = Capability.WORK_CASES
     nti: NoticeToImprove
 
@@ -998,30 +985,27 @@ class NtiOutcomeApi(CaseworkApi):
             kwargs["nti_id"],
         )
 
-    @extend_schema(
-        request=NtiOutcomeInputSerializer,
-        responses={200: NtiOutputSerializer, **ERRORS},
-        summary="Record a Notice to Improve's outcome after its period",
-    )
-    def post(self, request: Request, nti_id: int) -> Response:
-        req, today = school_request(request), timezone.localdate()
-        payload = self.NtiOutcomeInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+    input_serializer = NtiOutcomeInputSerializer
+    output_serializer = NtiOutputSerializer
+    summary = "Record a Notice to Improve's outcome after its period"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> NoticeToImprove:
+        today = timezone.localdate()
         nti = casework.nti_outcome_record(
             school=req.school,
             nti=self.nti,
             by=self.membership(req),
-            improved=payload.validated_data["improved"],
-            note=payload.validated_data["note"],
+            improved=data["improved"],
+            note=data["note"],
             on=today,
         )
-        return Response(NtiOutputSerializer(_review_fields(nti, today, req.school)).data)
+        return _review_fields(nti, today, req.school)
 
 
 # --- Penalty notices ------------------------------------------------------------------------
 
 
-class CasePnRequestsApi(CaseApi):
+class CasePnRequestsApi(CaseworkActionApi, CaseApi):
     """A case's penalty-notice requests; prepare one per liable parent here."""
 
     required_capability = Capability.VIEW_CASES
@@ -1039,29 +1023,24 @@ class CasePnRequestsApi(CaseApi):
         requests = self.case.pn_requests.select_related("parent", "signed_off_by__user")
         return Response(PnRequestOutputSerializer(requests, many=True).data)
 
-    @extend_schema(
-        request=CasePnRequestsInputSerializer,
-        responses={201: PnRequestOutputSerializer, **ERRORS},
-        summary="Prepare a penalty-notice request to one liable parent",
-    )
-    def post(self, request: Request, case_id: int) -> Response:
-        req = school_request(request)
-        payload = self.CasePnRequestsInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+    input_serializer = CasePnRequestsInputSerializer
+    output_serializer = PnRequestOutputSerializer
+    success_status = status.HTTP_201_CREATED
+    summary = "Prepare a penalty-notice request to one liable parent"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> PenaltyNoticeRequest:
         parent = _found(
             Contact.objects.filter(school=req.school, pupil=self.case.pupil), data["parent"]
         )
         nti = _body_object(
             NoticeToImprove.objects.filter(school=req.school, case=self.case), data.get("nti")
         )
-        pn_request = casework.penalty_notice_request_prepare(
+        return casework.penalty_notice_request_prepare(
             school=req.school, case=self.case, parent=parent, by=self.membership(req), nti=nti
         )
-        return Response(PnRequestOutputSerializer(pn_request).data, status=status.HTTP_201_CREATED)
 
 
-class PnRequestSignOffApi(CaseworkApi):
+class PnRequestSignOffApi(CaseworkActionApi):
     """The headteacher's sign-off of a prepared request."""
 
     required_capability = Capability.SIGN_OFF_PENALTY_NOTICE
@@ -1075,17 +1054,13 @@ class PnRequestSignOffApi(CaseworkApi):
             kwargs["request_id"],
         )
 
-    @extend_schema(
-        request=None,
-        responses={200: PnRequestOutputSerializer, **ERRORS},
-        summary="Sign off a penalty-notice request (headteacher)",
-    )
-    def post(self, request: Request, request_id: int) -> Response:
-        req = school_request(request)
-        signed = casework.penalty_notice_request_sign_off(
+    output_serializer = PnRequestOutputSerializer
+    summary = "Sign off a penalty-notice request (headteacher)"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> PenaltyNoticeRequest:
+        return casework.penalty_notice_request_sign_off(
             school=req.school, request=self.pn_request, by=self.membership(req)
         )
-        return Response(PnRequestOutputSerializer(signed).data)
 
 
 class LedgerRowOutputSerializer(serializers.Serializer[Any]):
@@ -1188,7 +1163,7 @@ class PupilPenaltyNoticesApi(CaseworkApi):
         return Response(ParentLedgerOutputSerializer(body, many=True).data)
 
 
-class PenaltyNoticeStatusApi(CaseworkApi):
+class PenaltyNoticeStatusApi(CaseworkActionApi):
     """Move a ledger row on (issued, received, paid, unpaid, prosecuted, withdrawn)."""
 
     required_capability = Capability.WORK_CASES
@@ -1215,22 +1190,18 @@ class PenaltyNoticeStatusApi(CaseworkApi):
             kwargs["notice_id"],
         )
 
-    @extend_schema(
-        request=PenaltyNoticeStatusInputSerializer,
-        responses={200: LedgerRowOutputSerializer, **ERRORS},
-        summary="Record what became of a penalty notice",
-    )
-    def post(self, request: Request, notice_id: int) -> Response:
-        req = school_request(request)
-        payload = self.PenaltyNoticeStatusInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+    input_serializer = PenaltyNoticeStatusInputSerializer
+    output_serializer = LedgerRowOutputSerializer
+    summary = "Record what became of a penalty notice"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> dict[str, Any]:
         notice = casework.penalty_notice_update(
-            school=req.school, notice=self.notice, by=self.membership(req), **payload.validated_data
+            school=req.school, notice=self.notice, by=self.membership(req), **data
         )
         parent = Contact.objects.get(school=req.school, pk=notice.parent_id)
         rows = casework.penalty_notice_ledger(school=req.school, pupil=parent.pupil, parent=parent)
         (row,) = [r for r in rows if r.notice.pk == notice.pk]
-        return Response(LedgerRowOutputSerializer(_ledger_row(row)).data)
+        return _ledger_row(row)
 
 
 # --- Returns to the LA ----------------------------------------------------------------------
@@ -1298,39 +1269,31 @@ class LAReturnListApi(CaseworkApi):
         return Response(LAReturnOutputSerializer(returns, many=True).data)
 
 
-class LAReturnApi(CaseworkApi):
+class LAReturnApi(CaseworkActionApi):
     """Base for one return named in the path."""
 
     required_capability = Capability.WORK_CASES
+    output_serializer = LAReturnOutputSerializer
     la_return: LAReturn
 
     def resolve(self, req: SchoolRequest, **kwargs: Any) -> None:
         self.la_return = _found(_returns(req), kwargs["return_id"])
 
-    def answer(self, req: SchoolRequest) -> Response:
-        return Response(LAReturnOutputSerializer(_returns(req).get(pk=self.la_return.pk)).data)
+    def output(self, req: SchoolRequest, result: Any) -> LAReturn:
+        return _returns(req).get(pk=self.la_return.pk)
 
 
 class LAReturnSentApi(LAReturnApi):
     class LAReturnSentInputSerializer(serializers.Serializer[Any]):
         how = serializers.CharField(max_length=200, help_text="How it was sent (e.g. LA portal)")
 
-    @extend_schema(
-        request=LAReturnSentInputSerializer,
-        responses={200: LAReturnOutputSerializer, **ERRORS},
-        summary="Record a return as sent to the LA",
-    )
-    def post(self, request: Request, return_id: int) -> Response:
-        req = school_request(request)
-        payload = self.LAReturnSentInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+    input_serializer = LAReturnSentInputSerializer
+    summary = "Record a return as sent to the LA"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> None:
         casework.la_return_mark_sent(
-            school=req.school,
-            la_return=self.la_return,
-            by=self.membership(req),
-            how=payload.validated_data["how"],
+            school=req.school, la_return=self.la_return, by=self.membership(req), how=data["how"]
         )
-        return self.answer(req)
 
 
 class LAReturnEnquiriesApi(LAReturnApi):
@@ -1340,19 +1303,13 @@ class LAReturnEnquiriesApi(LAReturnApi):
             help_text="The joint reasonable enquiries made with the LA (a ground (i) enquiry)",
         )
 
-    @extend_schema(
-        request=LAReturnEnquiriesInputSerializer,
-        responses={200: LAReturnOutputSerializer, **ERRORS},
-        summary="Record a ground (i) enquiry's joint enquiries with the LA",
-    )
-    def post(self, request: Request, return_id: int) -> Response:
-        req = school_request(request)
-        payload = self.LAReturnEnquiriesInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+    input_serializer = LAReturnEnquiriesInputSerializer
+    summary = "Record a ground (i) enquiry's joint enquiries with the LA"
+
+    def perform(self, req: SchoolRequest, data: dict[str, Any]) -> None:
         casework.la_return_joint_enquiries_record(
             school=req.school,
             la_return=self.la_return,
             by=self.membership(req),
-            enquiries=payload.validated_data["enquiries"],
+            enquiries=data["enquiries"],
         )
-        return self.answer(req)

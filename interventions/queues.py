@@ -802,22 +802,37 @@ def _sort_key(item: QueueItem) -> tuple[Any, ...]:
     return (1, item.due or dt.date.max, item.since, surname, forename, upn, item.kind, item.pk)
 
 
+def queue_counts_now_and_waiting(
+    *, school: School, items: QuerySet[QueueItem] | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Open items per queue, in one query: those to work today (the page's tabs and the
+    navigation) and those snoozed past today, which wait until their day. ``items`` narrows
+    them to what one user sees (``queue_items_visible``)."""
+    rows = items if items is not None else QueueItem.objects.filter(school=school)
+    today = school.local_time().date()
+    waiting = Q(snoozed_until__gt=today)
+    now = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today)
+    kinds = {queue: Q(kind__in=list(queue_kinds)) for queue, queue_kinds in QUEUE_KINDS.items()}
+    counts = rows.filter(state=ItemState.OPEN).aggregate(
+        **{f"now_{q.replace('-', '_')}": Count("pk", filter=k & now) for q, k in kinds.items()},
+        **{
+            f"waiting_{q.replace('-', '_')}": Count("pk", filter=k & waiting)
+            for q, k in kinds.items()
+        },
+    )
+    return (
+        {q: counts[f"now_{q.replace('-', '_')}"] or 0 for q in QUEUE_KINDS},
+        {q: counts[f"waiting_{q.replace('-', '_')}"] or 0 for q in QUEUE_KINDS},
+    )
+
+
 def queue_counts(
     *, school: School, items: QuerySet[QueueItem] | None = None, snoozed: bool = False
 ) -> dict[str, int]:
-    """Open items per queue to work today (the page's tabs and the navigation), in one query;
-    ``items`` narrows them to what one user sees (``queue_items_visible``). An item snoozed past
-    today waits: with ``snoozed`` only those are counted."""
-    rows = items if items is not None else QueueItem.objects.filter(school=school)
-    waiting = Q(snoozed_until__gt=school.local_time().date())
-    rows = rows.filter(waiting) if snoozed else rows.exclude(waiting)
-    counts = rows.filter(state=ItemState.OPEN).aggregate(
-        **{
-            queue.replace("-", "_"): Count("pk", filter=Q(kind__in=list(kinds)))
-            for queue, kinds in QUEUE_KINDS.items()
-        }
-    )
-    return {queue: counts[queue.replace("-", "_")] or 0 for queue in QUEUE_KINDS}
+    """Open items per queue to work today, in one query (``queue_counts_now_and_waiting``);
+    with ``snoozed``, only those snoozed past today."""
+    now, waiting = queue_counts_now_and_waiting(school=school, items=items)
+    return waiting if snoozed else now
 
 
 def iter_kinds() -> Iterable[str]:

@@ -127,9 +127,20 @@ def _env_secret_in_dotenv() -> bool:
     return dotenv.exists() and "DJANGO_SECRET_KEY" in dotenv.read_text()
 
 
+PASSKEYS = {
+    "OTP_WEBAUTHN_RP_ID": "school.example",
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS": "https://school.example",
+}
+
+
 def _start(module: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    """Import ``module`` as a server or worker would, with no DJANGO_* variables set."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    """Import ``module`` as a server or worker would, with no DJANGO_* or passkey (OTP_WEBAUTHN_*)
+    variables set."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "OTP_WEBAUTHN_"))
+    }
     env.update(extra_env)
     code = (
         f"import {module}\n"
@@ -156,9 +167,65 @@ def test_a_server_started_without_settings_or_a_secret_refuses_to_start():
 
 @pytest.mark.parametrize("module", ["attendance_app.wsgi", "attendance_app.asgi", "attendance_app"])
 def test_a_server_or_worker_started_without_settings_runs_production_without_debug(module):
-    started = _start(module, DJANGO_SECRET_KEY="a-real-secret-" + "x" * 40)
+    started = _start(module, DJANGO_SECRET_KEY="a-real-secret-" + "x" * 40, **PASSKEYS)
     assert started.returncode == 0, started.stderr
     assert started.stdout.split() == ["attendance_app.settings.production", "False"]
+
+
+@pytest.mark.parametrize(
+    "passkeys",
+    [
+        {},
+        {"OTP_WEBAUTHN_RP_ID": "school.example"},
+        {"OTP_WEBAUTHN_ALLOWED_ORIGINS": "https://school.example"},
+        {"OTP_WEBAUTHN_RP_ID": "", "OTP_WEBAUTHN_ALLOWED_ORIGINS": "https://school.example"},
+        {"OTP_WEBAUTHN_RP_ID": "school.example", "OTP_WEBAUTHN_ALLOWED_ORIGINS": ""},
+    ],
+    ids=["neither", "no-origins", "no-rp-id", "empty-rp-id", "empty-origins"],
+)
+def test_production_refuses_to_start_on_the_local_passkey_defaults(passkeys):
+    """base.py's passkey settings name localhost; production wants the real site's."""
+    started = _start(
+        "attendance_app.wsgi", DJANGO_SECRET_KEY="a-real-secret-" + "x" * 40, **passkeys
+    )
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr
+    assert "OTP_WEBAUTHN_" in started.stderr
+
+
+def test_production_takes_the_passkey_settings_from_the_environment():
+    code = (
+        "import attendance_app.wsgi\n"
+        "from django.conf import settings\n"
+        "print(settings.OTP_WEBAUTHN_RP_ID, *settings.OTP_WEBAUTHN_ALLOWED_ORIGINS)\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OTP_WEBAUTHN_"))},
+        "DJANGO_SECRET_KEY": "a-real-secret-" + "x" * 40,
+        "OTP_WEBAUTHN_RP_ID": "school.example",
+        "OTP_WEBAUTHN_ALLOWED_ORIGINS": "https://school.example,https://www.school.example",
+    }
+    started = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.split() == [
+        "school.example",
+        "https://school.example",
+        "https://www.school.example",
+    ]
+
+
+def test_compose_names_the_passkey_relying_party():
+    compose = (BASE_DIR / "docker-compose.yml").read_text()
+    assert "OTP_WEBAUTHN_RP_ID: ${OTP_WEBAUTHN_RP_ID:-localhost}" in compose
+    assert "OTP_WEBAUTHN_ALLOWED_ORIGINS: ${OTP_WEBAUTHN_ALLOWED_ORIGINS:-" in compose
 
 
 def test_compose_refuses_to_start_without_a_secret():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
 from attendance_app.settings.base import *  # noqa: F403
 from attendance_app.settings.base import STORAGES, env
 
@@ -17,6 +19,16 @@ LANGUAGE_COOKIE_SECURE = True
 # no Domain, so a sibling subdomain cannot plant or overwrite them.
 SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Passkeys: the relying party is the real site. No default, like the secret key: base.py's
+# (localhost) would make every passkey fail in a browser on the school's domain, so production
+# refuses to start until both are set.
+OTP_WEBAUTHN_RP_ID = env("OTP_WEBAUTHN_RP_ID")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("OTP_WEBAUTHN_ALLOWED_ORIGINS")
+if not OTP_WEBAUTHN_RP_ID.strip() or not any(o.strip() for o in OTP_WEBAUTHN_ALLOWED_ORIGINS):
+    raise ImproperlyConfigured(
+        "Set OTP_WEBAUTHN_RP_ID (the site's domain) and OTP_WEBAUTHN_ALLOWED_ORIGINS "
+        "(its https:// origins) for passkeys"
+    )
 DEMO_SEED_ALLOWED = env.bool("DJANGO_ALLOW_DEMO_SEED", default=False)
 # Never a pretend clock for real registers, whatever the environment says.
 DEMO_CLOCK = False

@@ -31,7 +31,7 @@ from interventions.models import ContactAttempt, Queue, QueueItem, QueueKind
 from interventions.queue_rules import TIER_REASONS
 from interventions.queues import (
     contact_attempt_record,
-    queue_counts,
+    queue_counts_now_and_waiting,
     queue_item_claim,
     queue_item_close,
     queue_item_decide,
@@ -218,8 +218,7 @@ def queues_page(request: SchoolRequest) -> HttpResponse:
     ).select_related("contact", "made_by__user"):
         if attempt.item_id is not None:
             calls[attempt.item_id].append(attempt)
-    counts = queue_counts(school=request.school, items=visible)
-    waiting = queue_counts(school=request.school, items=visible, snoozed=True)
+    counts, waiting = queue_counts_now_and_waiting(school=request.school, items=visible)
     tabs: list[tuple[str, Any, int]] = [
         (value, label, counts[value]) for value, label in Queue.choices
     ]

@@ -147,6 +147,31 @@ def test_a_pupil_at_day_3_whom_nobody_reached(seeded, slug):
 
 
 @pytest.mark.parametrize("slug", [bp.slug for bp in blueprints.BLUEPRINTS])
+def test_the_morning_calls_reach_some_parents_and_not_others(seeded, slug):
+    with scopes_disabled():
+        school = School.objects.get(slug=slug)
+        attempts = list(
+            ContactAttempt.objects.filter(
+                school=school,
+                item__kind__in=[QueueKind.FIRST_DAY_AM, QueueKind.FIRST_DAY_PM],
+                item__session_date=DEMO_DAY,
+            ).select_related("contact", "item")
+        )
+        outcomes = {attempt.outcome for attempt in attempts}
+        assert ContactOutcome.REACHED in outcomes
+        assert outcomes - {ContactOutcome.REACHED}
+        reached = [a for a in attempts if a.outcome == ContactOutcome.REACHED]
+        for attempt in reached:
+            assert attempt.reason_given
+            assert attempt.code_written == ""  # no mark changes: the N waits for the note
+            assert attempt.contact is not None
+            assert attempt.contact.parental_responsibility
+            assert not attempt.item.details["alert"]
+        # One call per pupil reached: nobody is phoned again once a parent answered.
+        assert len({a.pupil_id for a in reached}) == len(reached)
+
+
+@pytest.mark.parametrize("slug", [bp.slug for bp in blueprints.BLUEPRINTS])
 def test_returns_due_and_an_enquiry_open(seeded, slug):
     with scopes_disabled():
         school = School.objects.get(slug=slug)

@@ -23,7 +23,7 @@ from interventions.models import (
     QueueKind,
     ReturnKind,
 )
-from interventions.queues import queue_counts, queues_refresh
+from interventions.queues import queue_counts, queue_counts_now_and_waiting, queues_refresh
 from registers.models import AttendanceMark, MarkChange, Register
 from schools.models import Contact, Enrolment, Role
 from schools.scoping import school_scope
@@ -402,6 +402,35 @@ def test_the_navigation_counts_open_items_in_one_query(rw, client, django_assert
     assert '<span class="tag" id="nav-queue-count">2<' in page
     client.force_login(rw.tutor.user)
     assert "nav-queue-count" not in client.get(f"/s/{rw.school.slug}/").content.decode()
+
+
+QUEUE_PAGE_QUERIES = 12  # the open and the snoozed counts are one aggregate (it was 13)
+
+
+def test_the_queues_page_takes_a_bounded_number_of_queries(
+    rw, client, django_assert_max_num_queries
+):
+    make_item(rw)
+    make_item(rw, key="w", snoozed_until=D(2099, 9, 1), snooze_reason="SW visit")
+    make_item(rw, kind=QueueKind.PN_THRESHOLD_MET, key="e-1")
+    client.force_login(rw.officer.user)
+    client.get(url(rw))  # the session and the caches settle
+    with django_assert_max_num_queries(QUEUE_PAGE_QUERIES):
+        page = client.get(url(rw)).content.decode()
+    assert "1 snoozed item waits until its date." in page
+    assert '<span class="tag" id="nav-queue-count">2<' in page
+
+
+def test_the_open_and_snoozed_counts_come_from_one_query(rw, django_assert_num_queries):
+    make_item(rw)
+    make_item(rw, key="w", snoozed_until=D(2099, 9, 1), snooze_reason="SW visit")
+    make_item(rw, key="c", snoozed_until=D(2099, 9, 1), state=ItemState.CLOSED)
+    with school_scope(rw.school), django_assert_num_queries(1):
+        now, waiting = queue_counts_now_and_waiting(school=rw.school)
+    assert (now["unresolved-n"], waiting["unresolved-n"]) == (1, 1)
+    with school_scope(rw.school):
+        assert queue_counts(school=rw.school) == now
+        assert queue_counts(school=rw.school, snoozed=True) == waiting
 
 
 QUEUE_TEMPLATES = [

@@ -26,7 +26,12 @@ def probe(**env: str) -> subprocess.CompletedProcess[str]:
         for key, value in os.environ.items()
         if not key.startswith(("LETTERS_", "DJANGO_", "DATABASE_URL"))
     }
-    environment |= {"DJANGO_SECRET_KEY": "x" * 50, **env}
+    environment |= {
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "OTP_WEBAUTHN_RP_ID": "school.example",
+        "OTP_WEBAUTHN_ALLOWED_ORIGINS": "https://school.example",
+        **env,
+    }
     return subprocess.run(  # noqa: S603 (our own interpreter and a fixed script)
         [sys.executable, "-c", PROBE],
         cwd=settings.BASE_DIR,

@@ -57,6 +57,8 @@ def test_the_demo_clock_is_off_in_test_settings(settings):
 
 def test_production_settings_never_turn_the_demo_clock_on(monkeypatch):
     monkeypatch.setenv("DJANGO_SECRET_KEY", "not-a-secret-for-this-test")
+    monkeypatch.setenv("OTP_WEBAUTHN_RP_ID", "school.example")
+    monkeypatch.setenv("OTP_WEBAUTHN_ALLOWED_ORIGINS", "https://school.example")
     monkeypatch.setenv("DEMO_CLOCK", "1")
     production = importlib.reload(importlib.import_module("attendance_app.settings.production"))
     assert production.DEMO_CLOCK is False

@@ -95,6 +95,8 @@ def _production_env() -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "attendance_app.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "OTP_WEBAUTHN_RP_ID": "school.example",
+        "OTP_WEBAUTHN_ALLOWED_ORIGINS": "https://school.example",
     }
 
 
