@@ -99,6 +99,7 @@ def test_an_erased_letters_page_is_in_welsh_for_a_welsh_speaker(rw, client):  # 
         pupil = rw.pupils[-1]
         services.letter_templates_install_defaults(school=rw.school)
         template = LetterTemplate.objects.filter(key="termly_report").order_by("pk").first()
+        assert template is not None
         letter = services.letter_generate(
             school=rw.school,
             pupil=pupil,
