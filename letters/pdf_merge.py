@@ -24,6 +24,7 @@ sheet when printed on both sides.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -296,7 +297,9 @@ def pdf_join(parts: Iterable[IO[bytes]], out: IO[bytes]) -> int:
     """Join ``parts`` (open files written by ``PdfPart``), in order, into one PDF written to
     ``out``. Reads each part's bytes once and parses none of its PDF. Returns the pages."""
     out.write(HEADER)
-    offsets: dict[int, int] = {}
+    # Byte offset of each object by number (numbers are contiguous): 8 bytes an object, where
+    # a dict took ~100 (30 MB more in the last worker for 1,000 letters).
+    offsets = array("q", bytes(8 * FIRST_OWN))
     pages: list[int] = []
     struct_kids: list[int] = []
     parent_tree: list[tuple[int, int]] = []
@@ -313,6 +316,7 @@ def pdf_join(parts: Iterable[IO[bytes]], out: IO[bytes]) -> int:
                     body[at : at + DIGITS] = b"%0*d" % (DIGITS, number + shift)
         start = out.tell()
         out.write(body)
+        offsets.frombytes(bytes(8 * (index["last"] - FIRST_OWN + 1)))
         for number, at in index["objects"]:
             offsets[number + shift] = start + at
         pages += [_global(n, shift) for n in index["pages"]]
