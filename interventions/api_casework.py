@@ -18,9 +18,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -82,9 +84,17 @@ def _found(queryset: QuerySet[Any], pk: int) -> Any:
     return found
 
 
-def _body_object(queryset: QuerySet[Any], pk: int | None) -> Any:
-    """An object named in the request body, within this school (404 like the path's)."""
-    return None if pk is None else _found(queryset, pk)
+def _body_object(queryset: QuerySet[Any], pk: int | None, *, field: str) -> Any:
+    """An object the request body names in ``field``, within this school and what the view
+    allows. Unknown, another school's or another pupil's: a 400 naming the field (security
+    TEN-03), the same for each so nothing is revealed. Not a 404: the path's object exists,
+    and a client told "not found" would conclude it had gone."""
+    if pk is None:
+        return None
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: [_("There is no such record here.")]})
+    return found
 
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
@@ -339,6 +349,7 @@ class QueueItemClaimApi(QueueItemActionApi):
                 "user"
             ),
             data.get("claimant"),
+            field="claimant",
         )
         return queues.queue_item_claim(
             school=req.school, item=self.item, by=self.membership(req), claimant=claimant
@@ -462,7 +473,9 @@ class ContactAttemptActionApi(CaseworkActionApi):
     def perform(self, req: SchoolRequest, data: dict[str, Any]) -> ContactAttempt:
         pupil, item, case = self.pupil_item_case()
         contact = _body_object(
-            Contact.objects.filter(school=req.school, pupil=pupil), data.pop("contact", None)
+            Contact.objects.filter(school=req.school, pupil=pupil),
+            data.pop("contact", None),
+            field="contact",
         )
         return queues.contact_attempt_record(
             school=req.school,
@@ -678,7 +691,9 @@ class CaseListApi(CaseworkActionApi):
             pupil_id=data["pupil"],
             on=timezone.localdate(),
         )
-        stage = _body_object(CaseStage.objects.filter(school=req.school), data.get("stage"))
+        stage = _body_object(
+            CaseStage.objects.filter(school=req.school), data.get("stage"), field="stage"
+        )
         case = casework.case_open_or_advance(
             school=req.school,
             pupil=pupil,
@@ -753,7 +768,9 @@ class CaseStageApi(CaseChangeApi):
     def perform(self, req: SchoolRequest, data: dict[str, Any]) -> None:
         if not self.case.is_open:
             raise Http404(NOT_FOUND)  # a closed case's stage is history
-        stage = _body_object(CaseStage.objects.filter(school=req.school), data.get("stage"))
+        stage = _body_object(
+            CaseStage.objects.filter(school=req.school), data.get("stage"), field="stage"
+        )
         casework.case_open_or_advance(
             school=req.school,
             pupil=self.case.pupil,
@@ -813,6 +830,7 @@ class CaseActionsApi(CaseworkActionApi, CaseApi):
         owner = _body_object(
             StaffMembership.objects.filter(school=req.school, is_active=True),
             data.pop("owner", None),
+            field="owner",
         )
         return casework.case_action_add(
             school=req.school, case=self.case, by=self.membership(req), owner=owner, **data
@@ -861,6 +879,7 @@ class CaseActionApi(CaseApi):
         owner = _body_object(
             StaffMembership.objects.filter(school=req.school, is_active=True),
             data.pop("owner", None),
+            field="owner",
         )
         action = casework.case_action_update(
             school=req.school, action=self.action, by=self.membership(req), owner=owner, **data
@@ -1033,7 +1052,9 @@ class CasePnRequestsApi(CaseworkActionApi, CaseApi):
             Contact.objects.filter(school=req.school, pupil=self.case.pupil), data["parent"]
         )
         nti = _body_object(
-            NoticeToImprove.objects.filter(school=req.school, case=self.case), data.get("nti")
+            NoticeToImprove.objects.filter(school=req.school, case=self.case),
+            data.get("nti"),
+            field="nti",
         )
         return casework.penalty_notice_request_prepare(
             school=req.school, case=self.case, parent=parent, by=self.membership(req), nti=nti

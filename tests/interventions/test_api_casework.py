@@ -347,9 +347,10 @@ def test_log_and_list_contact_attempts_on_an_item_and_a_case(
     assert [row["outcome"] for row in client.get(url("api:case-contacts", ws)).json()] == [
         "reached"
     ]
-    # another pupil's contact is not this pupil's: 404 like an unknown id, nothing logged
+    # another pupil's contact is not this pupil's: 400 like an unknown id (TEN-03), nothing logged
     other = post(client, url("api:queue-item-contacts", ws), body | {"contact": ws.contacts[1].pk})
-    assert other.status_code == 404
+    assert other.status_code == 400
+    assert list(other.json()["fields"]) == ["contact"]
     with scopes_disabled():
         assert ContactAttempt.objects.filter(school=ws.school).count() == 2
 
