@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,23 +19,11 @@ from letters.forms import FamilyLanguageForm, GenerateForm, LetterheadForm, Temp
 from letters.models import EmailDelivery, LetterBatch, LetterLanguage
 from letters.rendering import letter_html
 from letters.templating import MERGE_FIELDS, TemplateProblem, TemplateProblemError
+from letters.views_batches import stored_file_response
 from schools.models import Pupil, StaffMembership
 from schools.permissions import Capability, require_capability
 from schools.selectors import pupil_visible_get
 from schools.types import SchoolRequest
-
-
-def _file_response(field: Any, filename: str) -> HttpResponse:
-    # The only way to read a stored PDF: the caller has checked tenancy and capability; no
-    # file is ever on a public MEDIA_URL.
-    if not field:
-        raise Http404("No PDF yet")
-    response: HttpResponse = FileResponse(  # type: ignore[assignment]  # a streaming response
-        field.open("rb"), content_type="application/pdf", filename=filename
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _render(
@@ -57,7 +45,7 @@ def letter_pdf(request: SchoolRequest, letter_id: int) -> HttpResponse:
     letter = selectors.letter_get(school=request.school, letter_id=letter_id)
     if not letter.pdf:  # every letter is made with its PDF: only retention removes it
         return _render(request, "letters/letter_erased.html", {"letter": letter}, status=410)
-    return _file_response(letter.pdf, f"letter-{letter.pk}.pdf")
+    return stored_file_response(letter.pdf, f"letter-{letter.pk}.pdf", "application/pdf")
 
 
 @require_GET

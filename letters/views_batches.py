@@ -29,8 +29,10 @@ def _membership(request: SchoolRequest) -> StaffMembership:
     return request.access.membership
 
 
-def _file(field: Any, filename: str, content_type: str) -> HttpResponse:
-    # Streamed from storage by a view that has checked tenancy; never a public MEDIA_URL.
+def stored_file_response(field: Any, filename: str, content_type: str) -> HttpResponse:
+    """The only way to read a stored letter, batch PDF or zip: streamed from storage by a view
+    that has checked tenancy and capability (never a public MEDIA_URL), as a download
+    (security PDF-05: attachment, no-store)."""
     if not field:
         raise Http404("Not ready yet")
     response: HttpResponse = FileResponse(  # type: ignore[assignment]  # a streaming response
@@ -189,11 +191,11 @@ def batch_resume(request: SchoolRequest, batch_id: int) -> HttpResponse:
 @require_capability(Capability.SEND_LETTERS)
 def batch_pdf(request: SchoolRequest, batch_id: int) -> HttpResponse:
     batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
-    return _file(batch.merged_pdf, f"letters-{batch.pk}.pdf", "application/pdf")
+    return stored_file_response(batch.merged_pdf, f"letters-{batch.pk}.pdf", "application/pdf")
 
 
 @require_GET
 @require_capability(Capability.SEND_LETTERS)
 def batch_zip(request: SchoolRequest, batch_id: int) -> HttpResponse:
     batch = selectors.letter_batch_get(school=request.school, batch_id=batch_id)
-    return _file(batch.letters_zip, f"letters-{batch.pk}.zip", "application/zip")
+    return stored_file_response(batch.letters_zip, f"letters-{batch.pk}.zip", "application/zip")

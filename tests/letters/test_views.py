@@ -55,6 +55,9 @@ def test_an_officer_makes_a_letter_from_the_pupil_page_and_reads_its_pdf(rw, cli
     assert response.status_code == 302
     pdf = client.get(response["Location"])
     assert pdf["Content-Type"] == "application/pdf"
+    # security PDF-05: a download, never shown inline, never cached
+    assert pdf["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in pdf["Cache-Control"]
 
 
 def test_a_letter_whose_pdf_retention_erased_says_so_instead_of_no_pdf_yet(rw, client):  # noqa: F811
