@@ -6,30 +6,19 @@ crossing, one finished run; a second run writes nothing new).
 
 Runs only on PostgreSQL with REDIS_URL set (CI sets both): the worker is a separate process, so
 it sees only committed rows (``transactional_db``) in the test database, and its broker is
-Redis db 9 on a queue of its own."""
+Redis db 9 on a queue of its own (``tests/chaos/workers.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
-import warnings
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_scopes import scopes_disabled
-from kombu import Connection
 
-from attendance_app.celery import app
 from interventions import tasks
 from interventions.models import AttendanceEvent, EnrolmentAttendance, RecomputeRun, RunKind
 from registers.codes import CodeScheme
@@ -37,72 +26,15 @@ from registers.models import AttendanceMark, MarkSource
 from schools import models
 from schools.calendar import academic_year_start
 from tests import factories as f
+from tests.chaos import workers
+from tests.chaos.workers import Worker, wait_for
 from tests.registers.conftest import RegisterWorld, build_register_world
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-pytestmark = pytest.mark.skipif(
-    not REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="needs REDIS_URL and DATABASE_URL pointing at PostgreSQL",
-)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def broker_url() -> str:
-    return REDIS_URL.rsplit("/", 1)[0] + "/9"
-
-
-def database_url() -> str:
-    """The test database (not the configured one): the worker must see the test's rows."""
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
-    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-class Worker:
-    def __init__(self, queue: str, pause: Path | None) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "attendance_app.settings.test",
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": broker_url(),
-            "CHAOS_BROKER_URL": broker_url(),
-            "CHAOS_QUEUE": queue,
-        }
-        env.pop("CHAOS_PAUSE", None)
-        if pause is not None:
-            env["CHAOS_PAUSE"] = str(pause)
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [sys.executable, "-m", "celery", "-A", "tests.chaos.worker_app", "worker",
-             "-Q", queue, "-c", "1", "-P", "prefork", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-l", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker: the main process and its pool child (its process group)."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
+pytestmark = workers.needs_postgresql_and_redis
 
 
 def send(queue: str, school_id: int, as_of: dt.date) -> None:
-    """Publish for real (this process runs tasks eagerly; send_task never does)."""
-    with Connection(broker_url()) as conn, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # AlwaysEagerIgnored: that is the point
-        app.send_task(
-            tasks.attendance_recompute_school_task.name,
-            (school_id, as_of.isoformat()),
-            queue=queue,
-            connection=conn,
-        )
-
-
-def wait_for(condition, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
+    workers.send(queue, tasks.attendance_recompute_school_task.name, (school_id, as_of.isoformat()))
 
 
 def evening_zone(now: dt.datetime) -> str:
@@ -167,7 +99,7 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(world, tmp_path):
     today = school.local_time().date()
     assert tasks.school_day_over(school, school.local_time())
 
-    first = Worker(queue, pause)
+    first = Worker(queue, {"CHAOS_PAUSE": str(pause)})
     try:
         send(queue, school.pk, today)
         wait_for(pause.exists, 60)  # results written inside the run's transaction
@@ -185,7 +117,7 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(world, tmp_path):
         assert [s.pk for s, _ in tasks.schools_due_tonight(later)] == [school.pk]
         dead.refresh_from_db()
         assert dead.error == tasks.ABANDONED
-    second = Worker(queue, pause=None)
+    second = Worker(queue)
     try:
         send(queue, school.pk, today)
 
