@@ -36,7 +36,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -180,11 +180,17 @@ def letter_batch_create(
 
 
 def _stalled(now: dt.datetime) -> Q:
-    """Unfinished chunks nobody works: the lease expired, or the task was sent a lease's
-    length ago and never started (lost by the broker), or it was never sent."""
+    """Unfinished chunks nobody works: the lease expired; or the task was sent a lease's
+    length ago and never started while no chunk of its batch is being worked (lost by the
+    broker; chunks queued behind their working siblings are waiting, not lost: a batch of
+    1,200 letters keeps chunks in the queue for minutes); or it was never sent."""
+    batch_working = Exists(
+        LetterBatchChunk.objects.filter(batch=OuterRef("batch"), leased_until__gte=now)
+    )
     return Q(finished_at__isnull=True) & (
         Q(leased_until__lt=now)
         | Q(
+            ~batch_working,
             leased_until__isnull=True,
             dispatched_at__lt=now - dt.timedelta(seconds=_lease_seconds()),
         )

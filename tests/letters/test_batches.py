@@ -381,3 +381,28 @@ def test_a_poll_swaps_nothing_without_news_and_never_resends_the_cancel_button_w
     assert "1 of 3 letters done" in body
     assert 'id="batch-resume" hx-swap-oob="true"' in body  # no longer stalled: Resume goes
     assert "Cancel the batch" not in body  # the actions did not change: not swapped
+
+
+def test_chunks_queued_behind_a_working_sibling_are_waiting_not_stalled(
+    rw, django_capture_on_commit_callbacks
+):
+    with school_scope(rw.school):
+        with django_capture_on_commit_callbacks(execute=False):
+            batch = _create(rw, chunk_size=1)
+        first, *queued = LetterBatchChunk.objects.filter(batch=batch).order_by("number")
+        long_ago = timezone.now() - dt.timedelta(seconds=3 * settings.LETTER_BATCH_LEASE_SECONDS)
+        LetterBatchChunk.objects.filter(batch=batch).update(dispatched_at=long_ago)
+        assert batches._lease(school=rw.school, chunk_id=first.pk) == 1  # a worker is on it
+
+        assert not batches.letter_batch_stalled(school=rw.school, batch=batch)
+        assert batches.letter_batches_resume_stalled() == 0  # beat sends nothing twice
+
+        # The worker dies: its lease runs out, and now nothing of the batch is worked.
+        LetterBatchChunk.objects.filter(pk=first.pk).update(
+            leased_until=timezone.now() - dt.timedelta(seconds=1)
+        )
+        assert batches.letter_batch_stalled(school=rw.school, batch=batch)
+        stalled = LetterBatchChunk.objects.filter(batches._stalled(timezone.now()), batch=batch)
+        assert sorted(stalled.values_list("pk", flat=True)) == sorted(
+            [first.pk, *(c.pk for c in queued)]
+        )
