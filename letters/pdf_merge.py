@@ -3,10 +3,11 @@
 Reading a WeasyPrint PDF with pypdf is the costly step (its objects sit in one compressed
 object stream, parsed whole), so it happens once per letter, in the chunk's own worker:
 ``PdfPart`` copies each letter's pages, the objects they use and the letter's tags into a
-*part* file. Joining the parts (``pdf_join``) reads no PDF at all: it copies each part's
-bytes, adds an offset to the object numbers the part recorded, and writes the page tree, the
-structure tree and the cross-reference table. The last worker of a batch therefore spends
-well under a second on a thousand letters instead of a minute.
+*part* file. Joining the parts (``pdf_join``) parses no PDF: it reads each part's bytes,
+adds an offset to the object numbers the part recorded, writes stream objects (content,
+fonts, images) as they are and packs the plain ones (mostly the tags) into compressed object
+streams, then writes the page tree, the structure tree and a cross-reference stream. The last
+worker of a batch spends 2 to 4 ms a letter on it instead of 20 ms parsing each letter again.
 
 A part is plain PDF object text whose object numbers are written with ten digits (valid PDF:
 leading zeros are allowed), followed by an index (JSON) saying where every object header and
@@ -23,8 +24,10 @@ sheet when printed on both sides.
 
 from __future__ import annotations
 
+import io
 import json
-from array import array
+import struct
+import zlib
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -45,6 +48,9 @@ CATALOG, PAGES, STRUCT_ROOT, PARENT_TREE = 1, 2, 3, 4
 FIRST_OWN = 5  # a part's first object number
 DIGITS = 10
 KEYS_PER_PART = 100_000  # parent-tree keys a part may use (pages and annotations)
+OBJECTS_PER_STREAM = 200  # plain objects packed into one compressed object stream
+OBJ_HEADER = DIGITS + len(b" 0 obj\n")  # what PdfPart writes around each object
+OBJ_TRAILER = len(b"\nendobj\n")
 FOOTER = 20  # the index's offset, in DIGITS digits and padding, at the end of a part
 HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 STRUCT_PARENT_KEYS = ("/StructParents", "/StructParent")
@@ -107,6 +113,7 @@ class PdfPart:
         self.start = out.tell()
         self.refs: list[int] = []  # positions (in the part) of numbers to move
         self.objects: list[tuple[int, int]] = []  # (number, position of its header)
+        self.streams: list[int] = []  # the numbers of stream objects (kept out of ObjStms)
         self.pages: list[int] = []
         self.struct_kids: list[int] = []
         self.parent_tree: list[tuple[int, int]] = []  # (key, number of its value)
@@ -128,6 +135,8 @@ class PdfPart:
         header = self.out.tell()
         self.objects.append((number, header - self.start))
         self.refs.append(header - self.start)
+        if isinstance(obj, StreamObject):
+            self.streams.append(number)
         self.out.write(b"%0*d 0 obj\n" % (DIGITS, number))
         # Positions recorded while writing are absolute; make them the part's own.
         first = len(self.refs)
@@ -264,6 +273,7 @@ class PdfPart:
                 "last": self.next_number - 1,
                 "refs": self.refs,
                 "objects": self.objects,
+                "streams": self.streams,
                 "pages": self.pages,
                 "struct_kids": self.struct_kids,
                 "parent_tree": self.parent_tree,
@@ -293,13 +303,82 @@ def _global(number: int, shift: int) -> int:
     return number if number < FIRST_OWN else number + shift
 
 
+class _JoinedFile:
+    """The joined PDF as it is written: objects go straight to the file, except plain ones
+    (dictionaries, arrays: most of a tagged letter), which are packed into compressed object
+    streams; the cross-reference table is a compressed stream too (PDF 1.5). Uncompressed, the
+    tags of 1,154 letters made a 117 MB print file."""
+
+    ENTRY = struct.Struct(">BQI")  # cross-reference stream entries: /W [1 8 4]
+
+    def __init__(self, out: IO[bytes], first_free: int) -> None:
+        self.out = out
+        self.entries: dict[int, tuple[int, int, int]] = {0: (0, 0, 65535)}
+        self.pending: list[tuple[int, bytes]] = []  # plain objects awaiting an object stream
+        self.next_number = first_free
+        out.write(HEADER)
+
+    def _number(self) -> int:
+        self.next_number += 1
+        return self.next_number - 1
+
+    def raw(self, number: int, data: bytes | bytearray | memoryview) -> None:
+        """An object written as it is (``data`` from its header to ``endobj``)."""
+        self.entries[number] = (1, self.out.tell(), 0)
+        self.out.write(data)
+
+    def plain(self, number: int, body: bytes) -> None:
+        """An object's body (no header), to go into the next object stream."""
+        self.pending.append((number, body))
+        if len(self.pending) >= OBJECTS_PER_STREAM:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        number = self._number()
+        header, bodies, at = [], [], 0
+        for index, (member, body) in enumerate(self.pending):
+            header.append(b"%d %d" % (member, at))
+            bodies.append(body)
+            at += len(body) + 1
+            self.entries[member] = (2, number, index)
+        first = b" ".join(header) + b"\n"
+        data = zlib.compress(first + b"\n".join(bodies) + b"\n")
+        self.raw(
+            number,
+            b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\n"
+            b"stream\n%s\nendstream\nendobj\n"
+            % (number, len(self.pending), len(first), len(data), data),
+        )
+        self.pending = []
+
+    def close(self) -> None:
+        """The cross-reference stream and the trailer."""
+        self.flush()
+        number = self._number()
+        size = self.next_number
+        at = self.out.tell()
+        self.entries[number] = (1, at, 0)
+        empty = (0, 0, 0)  # a number no object took (none should be left)
+        table = zlib.compress(
+            b"".join(self.ENTRY.pack(*self.entries.get(n, empty)) for n in range(size))
+        )
+        self.out.write(
+            b"%d 0 obj\n<< /Type /XRef /Size %d /W [ 1 8 4 ] /Root %d 0 R /Filter /FlateDecode"
+            b" /Length %d >>\nstream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n"
+            % (number, size, CATALOG, len(table), table, at)
+        )
+
+
 def pdf_join(parts: Iterable[IO[bytes]], out: IO[bytes]) -> int:
     """Join ``parts`` (open files written by ``PdfPart``), in order, into one PDF written to
     ``out``. Reads each part's bytes once and parses none of its PDF. Returns the pages."""
-    out.write(HEADER)
-    # Byte offset of each object by number (numbers are contiguous): 8 bytes an object, where
-    # a dict took ~100 (30 MB more in the last worker for 1,000 letters).
-    offsets = array("q", bytes(8 * FIRST_OWN))
+    parts = list(parts)
+    # The object streams' numbers follow every part's objects, so count those first (one index
+    # at a time: together they hold every reference's position, ~40 MB for 1,000 letters).
+    own = sum(_read_index(part)[1]["last"] - FIRST_OWN + 1 for part in parts)
+    joined = _JoinedFile(out, first_free=FIRST_OWN + own)
     pages: list[int] = []
     struct_kids: list[int] = []
     parent_tree: list[tuple[int, int]] = []
@@ -314,11 +393,16 @@ def pdf_join(parts: Iterable[IO[bytes]], out: IO[bytes]) -> int:
                 number = int(body[at : at + DIGITS])
                 if number >= FIRST_OWN:
                     body[at : at + DIGITS] = b"%0*d" % (DIGITS, number + shift)
-        start = out.tell()
-        out.write(body)
-        offsets.frombytes(bytes(8 * (index["last"] - FIRST_OWN + 1)))
-        for number, at in index["objects"]:
-            offsets[number + shift] = start + at
+        view = memoryview(body)
+        streams = set(index["streams"])
+        objects = index["objects"]
+        for position, (number, at) in enumerate(objects):
+            end = objects[position + 1][1] if position + 1 < len(objects) else body_length
+            if number in streams:
+                joined.raw(number + shift, view[at:end])
+            else:  # without its "NNNNNNNNNN 0 obj\n" and "\nendobj\n"
+                joined.plain(number + shift, bytes(view[at + OBJ_HEADER : end - OBJ_TRAILER]))
+        view.release()
         pages += [_global(n, shift) for n in index["pages"]]
         struct_kids += [_global(n, shift) for n in index["struct_kids"]]
         parent_tree += [(key, _global(n, shift)) for key, n in index["parent_tree"]]
@@ -329,10 +413,9 @@ def pdf_join(parts: Iterable[IO[bytes]], out: IO[bytes]) -> int:
         return IndirectObject(number, 0, None)
 
     def write(number: int, obj: PdfObject) -> None:
-        offsets[number] = out.tell()
-        out.write(b"%d 0 obj\n" % number)
-        obj.write_to_stream(out)
-        out.write(b"\nendobj\n")
+        written = io.BytesIO()
+        obj.write_to_stream(written)
+        joined.plain(number, written.getvalue())
 
     write(
         PAGES,
@@ -373,12 +456,5 @@ def pdf_join(parts: Iterable[IO[bytes]], out: IO[bytes]) -> int:
         catalog[NameObject("/Lang")] = TextStringObject(language)
     write(CATALOG, catalog)
 
-    xref = out.tell()
-    size = FIRST_OWN + shift
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
-    for number in range(1, size):
-        out.write(b"%010d 00000 n \n" % offsets[number])
-    out.write(
-        b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, CATALOG, xref)
-    )
+    joined.close()
     return len(pages)

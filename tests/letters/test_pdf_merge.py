@@ -30,7 +30,7 @@ def _letter_pdf(lang: str, text: str, *, pages: int = 1) -> bytes:
     )
 
 
-def _join(*parts_of_letters: list[bytes]) -> pypdf.PdfReader:
+def _join_bytes(*parts_of_letters: list[bytes]) -> bytes:
     parts = []
     for number, letters in enumerate(parts_of_letters):
         part = io.BytesIO()
@@ -41,7 +41,11 @@ def _join(*parts_of_letters: list[bytes]) -> pypdf.PdfReader:
         parts.append(part)
     out = io.BytesIO()
     pdf_join(parts, out)
-    return pypdf.PdfReader(io.BytesIO(out.getvalue()), strict=True)
+    return out.getvalue()
+
+
+def _join(*parts_of_letters: list[bytes]) -> pypdf.PdfReader:
+    return pypdf.PdfReader(io.BytesIO(_join_bytes(*parts_of_letters)), strict=True)
 
 
 def _tags(reader: pypdf.PdfReader) -> tuple[list[str], set[int], list[int]]:
@@ -88,6 +92,15 @@ def test_joined_parts_keep_the_order_duplex_padding_and_every_letters_tags_and_l
     assert set(page_keys) <= keys
     # The second part's keys come from its own range, so they never clash with the first's.
     assert sum(key >= KEYS_PER_PART for key in page_keys) == 3
+
+
+def test_the_joined_file_is_about_the_size_of_its_letters():
+    # The copied tags are packed into compressed object streams: written out plainly, the
+    # tags of 1,154 demo letters made a 117 MB print file from 28 MB of letters.
+    letters = [_letter_pdf("en-GB", f"Letter {n}", pages=1 + n % 3) for n in range(6)]
+    joined = _join_bytes(letters[:3], letters[3:])
+    assert b"/ObjStm" in joined
+    assert len(joined) < 1.25 * sum(len(letter) for letter in letters)
 
 
 def test_a_part_is_joined_alone_unchanged_in_content():
