@@ -129,15 +129,19 @@ def test_staff_add_a_passkey_then_sign_in_with_it(live_server, browser_page, set
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # the same 30 s step again
     type_code(page, device)
+    # The button works once django-otp-webauthn's module script has run: a click while the
+    # page is still loading does nothing (the test failed that way about one run in three).
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Add a passkey").click()
 
-    # then: the page lists it
-    expect(page.get_by_text("Passkey added")).to_be_visible()
+    # then: the page lists it (after the script's ceremony and a reload)
+    expect(page.get_by_text("Passkey added")).to_be_visible(timeout=15_000)
 
     # when: they sign out, type the password, and use the passkey instead of a code
     page.get_by_role("button", name="Sign out").first.click()
     type_password(page, base, head)
     expect(page).to_have_url(re.compile(re.escape(reverse("mfa_verify"))))
+    page.wait_for_load_state("load")  # the passkey button's script, as above
     page.get_by_role("button", name="Use a passkey").click()
 
     # then: signed in, past the second step
