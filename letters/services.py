@@ -429,6 +429,19 @@ def letter_sources(
     )
 
 
+def _one_pupils_sources(
+    school: School, pupil: Pupil, period_start: dt.date, period_end: dt.date, today: dt.date | None
+) -> LetterSources:
+    """``letter_sources`` for a single letter, when no batch chunk has read them already."""
+    return letter_sources(
+        school=school,
+        pupil_ids=[pupil.pk],
+        period_start=period_start,
+        period_end=period_end,
+        today=today,
+    )
+
+
 def letter_snapshot(
     *,
     school: School,
@@ -451,13 +464,7 @@ def letter_snapshot(
     this pupil alone. ``to_local_authority``: the letter is addressed to the local authority's
     attendance team at its address (the letterhead's), and ``parents`` still name the family."""
     if sources is None:
-        sources = letter_sources(
-            school=school,
-            pupil_ids=[pupil.pk],
-            period_start=period_start,
-            period_end=period_end,
-            today=today,
-        )
+        sources = _one_pupils_sources(school, pupil, period_start, period_end, today)
     elif (sources.period_start, sources.period_end) != (period_start, period_end) or (
         today is not None and today != sources.today
     ):
@@ -665,13 +672,7 @@ def letter_generate(
     if not (pupil.school_id == template.school_id == school.pk):
         raise ValidationError(_("The pupil and the template must belong to this school."))
     if sources is None:
-        sources = letter_sources(
-            school=school,
-            pupil_ids=[pupil.pk],
-            period_start=period_start,
-            period_end=period_end,
-            today=today,
-        )
+        sources = _one_pupils_sources(school, pupil, period_start, period_end, today)
     if source in FAMILY_LANGUAGE_SOURCES:
         template = letter_template_for_family(
             school=school, pupil=pupil, template=template, sources=sources
